@@ -1,0 +1,96 @@
+import OpenAI from 'openai';
+import { z } from 'zod';
+import type { Config } from '../../config.js';
+import { NonRetryableAgentError, RetryableAgentError } from '../../errors.js';
+import { defineAgentKind } from './kind.js';
+
+/** Statuses where asking again later can work; every other 4xx is the request's own fault. */
+const RETRYABLE_STATUS = new Set([408, 409, 429]);
+
+/**
+ * An OpenAI-compatible Chat Completions agent (OpenAI, Ollama, vLLM, LM Studio, OpenRouter…), streamed
+ * token by token. Usage reported by the stream becomes cost through the configured price table.
+ */
+export function createLlmAgent(llm: Config['llm']) {
+  const client = new OpenAI({
+    baseURL: llm.baseUrl,
+    // Local servers often need no key, but the SDK insists on one.
+    apiKey: llm.apiKey ?? 'unused',
+    // Retries are Temporal's job: one attempt per activity attempt keeps attempts and cost honest.
+    maxRetries: 0,
+  });
+  return defineAgentKind({
+    name: 'llm',
+    with: z
+      .object({
+        model: z.string().min(1),
+        system: z.string().optional(),
+        prompt: z.string().min(1),
+        temperature: z.number().min(0).max(2).optional(),
+        max_tokens: z.number().int().positive().optional(),
+        response_format: z.enum(['text', 'json']).default('text'),
+      })
+      .strict(),
+    unavailable: (config) =>
+      config.llm.baseUrl || config.llm.apiKey ? undefined : 'no LLM endpoint configured: set OPENAI_BASE_URL and/or OPENAI_API_KEY',
+    async run({ with: opts, signal, emit, addUsage }) {
+      const messages: OpenAI.Chat.ChatCompletionMessageParam[] = [];
+      if (opts.system) messages.push({ role: 'system', content: opts.system });
+      messages.push({ role: 'user', content: opts.prompt });
+      let text = '';
+      try {
+        const stream = await client.chat.completions.create(
+          {
+            model: opts.model,
+            messages,
+            stream: true,
+            stream_options: { include_usage: true },
+            temperature: opts.temperature,
+            max_tokens: opts.max_tokens,
+            response_format: opts.response_format === 'json' ? { type: 'json_object' } : undefined,
+          },
+          { signal },
+        );
+        for await (const chunk of stream) {
+          const delta = chunk.choices[0]?.delta?.content;
+          if (delta) {
+            text += delta;
+            emit(delta);
+          }
+          if (chunk.usage) {
+            addUsage({ tokens: chunk.usage.completion_tokens, cost: priceOf(llm.prices, opts.model, chunk.usage) });
+          }
+        }
+      } catch (err) {
+        throw classify(err, signal);
+      }
+      if (opts.response_format === 'text') return { output: text };
+      try {
+        return { output: JSON.parse(text) as unknown };
+      } catch {
+        throw new RetryableAgentError(`Model "${opts.model}" returned invalid JSON`, 'llm_invalid_json');
+      }
+    },
+  });
+}
+
+function priceOf(prices: Config['llm']['prices'], model: string, usage: OpenAI.CompletionUsage): number {
+  const price = prices[model];
+  if (!price) return 0;
+  return (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1_000_000;
+}
+
+function classify(err: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted) return signal.reason;
+  if (err instanceof OpenAI.APIConnectionError) return new RetryableAgentError(`LLM endpoint unreachable: ${err.message}`, 'llm_unreachable');
+  if (err instanceof OpenAI.APIError) {
+    const status = err.status;
+    const retryAfter = Number(err.headers?.get?.('retry-after'));
+    const message = `LLM request failed${status ? ` with ${status}` : ''}: ${err.message}`;
+    if (status === undefined || status >= 500 || RETRYABLE_STATUS.has(status)) {
+      return new RetryableAgentError(message, 'llm_error', Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined);
+    }
+    return new NonRetryableAgentError(message, 'llm_rejected');
+  }
+  return err;
+}

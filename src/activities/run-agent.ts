@@ -1,0 +1,79 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { AgentError, ensureError } from '../errors.js';
+import type { AgentFailureDetails, AgentHeartbeat, AgentRequest, AgentResult } from '../workflows/types.js';
+import type { AgentKinds } from './agents/registry.js';
+
+/** How often a silent agent still heartbeats, so cancellation reaches it and a dead worker is noticed. */
+const KEEPALIVE_MS = 1_000;
+
+/**
+ * The one activity every agent runs in. It parses the agent's settings, runs the kind, heartbeats the
+ * cumulative output (the worker's throttle sends the latest at least every few hundred ms; streaming
+ * readers diff it) and turns failures into ApplicationFailures whose retry meaning Temporal honours.
+ */
+export function createRunAgent(kinds: AgentKinds) {
+  return async function runAgent(request: AgentRequest): Promise<AgentResult> {
+    const context = Context.current();
+    const attempt = context.info.attempt;
+    const progress: AgentHeartbeat = { text: '', tokens: 0, cost: 0, attempt };
+    let tokensReported = false;
+    const beat = () => context.heartbeat({ ...progress });
+    beat();
+    const keepalive = setInterval(beat, KEEPALIVE_MS);
+    try {
+      const kind = kinds.get(request.kind);
+      if (!kind) throw ApplicationFailure.nonRetryable(`Unknown agent kind "${request.kind}"`, 'unknown_agent_kind');
+      const settings = kind.with.safeParse(request.with);
+      if (!settings.success) {
+        const problems = settings.error.issues.map((i) => `${i.path.join('.') || 'with'}: ${i.message}`).join('; ');
+        throw ApplicationFailure.nonRetryable(`Agent "${request.agent}" has invalid settings: ${problems}`, 'invalid_agent_settings');
+      }
+      const { output } = await kind.run({
+        with: settings.data,
+        runId: request.runId,
+        agent: request.agent,
+        index: request.index,
+        attempt,
+        signal: context.cancellationSignal,
+        emit(chunk) {
+          progress.text += chunk;
+          if (!tokensReported) progress.tokens += 1;
+          beat();
+        },
+        addUsage({ cost, tokens }) {
+          if (cost !== undefined) progress.cost += cost;
+          if (tokens !== undefined) {
+            progress.tokens = tokens;
+            tokensReported = true;
+          }
+          beat();
+        },
+      });
+      return { output, text: progress.text, cost: progress.cost, tokens: progress.tokens, attempt };
+    } catch (thrown) {
+      throw toFailure(thrown, { attempt, cost: progress.cost }, context.cancellationSignal);
+    } finally {
+      clearInterval(keepalive);
+    }
+  };
+}
+
+function toFailure(thrown: unknown, details: AgentFailureDetails, signal: AbortSignal): unknown {
+  // Cancellation must surface as itself so Temporal records the activity as cancelled.
+  if (signal.aborted) return signal.reason ?? thrown;
+  if (thrown instanceof ApplicationFailure) {
+    return ApplicationFailure.create({ message: thrown.message, type: thrown.type ?? undefined, nonRetryable: thrown.nonRetryable ?? undefined, details: [details] });
+  }
+  const err = ensureError(thrown);
+  if (err instanceof AgentError) {
+    return ApplicationFailure.create({
+      message: err.message,
+      type: err.code,
+      nonRetryable: !err.retryable,
+      details: [details],
+      nextRetryDelay: err.retryAfterMs,
+    });
+  }
+  // Unexpected errors are treated as transient: the retry policy bounds them.
+  return ApplicationFailure.create({ message: err.message, type: err.name, details: [details] });
+}

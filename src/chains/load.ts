@@ -1,0 +1,134 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { parse as parseYaml } from 'yaml';
+import type { AgentKinds } from '../activities/agents/registry.js';
+import type { Config } from '../config.js';
+import { templatePaths } from '../workflows/template.js';
+import type { RunPlan } from '../workflows/types.js';
+import { ChainCatalog, type ChainVersion } from './catalog.js';
+import { chainFileSchema, type ChainFile } from './schema.js';
+
+export class ChainFileError extends Error {
+  override name = 'ChainFileError';
+}
+
+/**
+ * Reads every `*.yaml`/`*.yml` file in the chains folder. Any bad file stops start-up with the file,
+ * the path inside it and what is wrong, because serving a half-loaded catalog hides mistakes.
+ */
+export function loadChains(config: Config, kinds: AgentKinds): ChainCatalog {
+  let files: string[];
+  try {
+    files = readdirSync(config.chainsDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  } catch (err) {
+    throw new ChainFileError(`Cannot read the chains folder ${config.chainsDir} (CHAINPORT_CHAINS_DIR): ${(err as Error).message}`);
+  }
+  const ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: true });
+  const versions: ChainVersion[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    const fullPath = path.join(config.chainsDir, file);
+    try {
+      versions.push(toChainVersion(parseChainFile(fullPath, kinds), fullPath, ajv, kinds, config));
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  const seen = new Map<string, string>();
+  for (const v of versions) {
+    const key = `${v.name}@${v.version}`;
+    if (seen.has(key)) problems.push(`${v.file}: ${key} is also defined in ${seen.get(key)}`);
+    seen.set(key, v.file);
+  }
+  if (problems.length > 0) throw new ChainFileError(`Invalid chain files:\n  ${problems.join('\n  ')}`);
+  return new ChainCatalog(versions);
+}
+
+/** Parses and validates one chain file; the error names the file and each bad path in it. */
+export function parseChainFile(file: string, kinds: AgentKinds): ChainFile {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ChainFileError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const parsed = chainFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ChainFileError(parsed.error.issues.map((i) => `${file}: ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n  '));
+  }
+  const chain = parsed.data;
+  const problems = checkAgents(chain, kinds);
+  if (problems.length > 0) throw new ChainFileError(problems.map((p) => `${file}: ${p}`).join('\n  '));
+  return chain;
+}
+
+function checkAgents(chain: ChainFile, kinds: AgentKinds): string[] {
+  const problems: string[] = [];
+  const earlier = new Set<string>();
+  chain.agents.forEach((agent, index) => {
+    const at = `agents.${index}`;
+    if (earlier.has(agent.name)) problems.push(`${at}.name: "${agent.name}" is used by an earlier agent`);
+    const kind = kinds.get(agent.kind);
+    if (!kind) problems.push(`${at}.kind: unknown kind "${agent.kind}" (known: ${[...kinds.keys()].join(', ')})`);
+    else {
+      const settings = kind.with.safeParse(agent.with);
+      if (!settings.success) problems.push(...settings.error.issues.map((i) => `${at}.with.${i.path.join('.')}: ${i.message}`));
+    }
+    problems.push(...checkTemplates(agent.with, earlier, `${at}.with`));
+    earlier.add(agent.name);
+  });
+  if (chain.output !== undefined) problems.push(...checkTemplates(chain.output, earlier, 'output'));
+  return problems;
+}
+
+function checkTemplates(value: unknown, agentsBefore: Set<string>, at: string): string[] {
+  return templatePaths(value).flatMap((ref) => {
+    const [root, name, field] = ref.split('.');
+    if (root === 'input') return [];
+    if (root === 'agents' && name && agentsBefore.has(name) && field === 'output') return [];
+    if (root === 'agents' && name && !agentsBefore.has(name)) return [`${at}: {{${ref}}} refers to "${name}", which is not an earlier agent`];
+    return [`${at}: {{${ref}}} is not a template this service knows; use {{input.FIELD}} or {{agents.NAME.output}}`];
+  });
+}
+
+function toChainVersion(chain: ChainFile, file: string, ajv: Ajv2020, kinds: AgentKinds, config: Config): ChainVersion {
+  let validate;
+  try {
+    validate = ajv.compile(chain.input_schema);
+  } catch (err) {
+    throw new ChainFileError(`${file}: input_schema: not a valid JSON Schema: ${(err as Error).message}`);
+  }
+  const plan: RunPlan = {
+    chain: chain.name,
+    version: chain.version,
+    timeoutMs: chain.timeout,
+    maxCost: chain.max_cost,
+    output: chain.output,
+    agents: chain.agents.map((agent) => ({
+      name: agent.name,
+      kind: agent.kind,
+      timeoutMs: agent.timeout,
+      heartbeatTimeoutMs: agent.heartbeat_timeout,
+      retry: {
+        maxAttempts: agent.retry.max_attempts,
+        initialIntervalMs: agent.retry.initial_interval,
+        backoff: agent.retry.backoff,
+        maxIntervalMs: agent.retry.max_interval,
+      },
+      with: agent.with,
+    })),
+  };
+  const unavailable = chain.agents.map((a) => kinds.get(a.kind)?.unavailable?.(config)).find((reason) => reason !== undefined);
+  return {
+    name: chain.name,
+    version: chain.version,
+    description: chain.description,
+    file,
+    estimatedDurationMs: chain.estimated_duration,
+    inputSchema: chain.input_schema,
+    validateInput: (input) => (validate(input) ? [] : (validate.errors ?? []).map((e) => ({ path: e.instancePath || '/', message: e.message ?? 'is invalid' }))),
+    plan,
+    unavailable,
+  };
+}

@@ -1,0 +1,145 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { durationMs } from './durations.js';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+
+/** USD per million tokens, per model; the LLM agent turns stream usage into cost with it. */
+const priceTable = z.record(z.string(), z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }));
+
+const DEFAULT_LLM_PRICES: z.infer<typeof priceTable> = {
+  'gpt-4o': { input: 2.5, output: 10 },
+  'gpt-4o-mini': { input: 0.15, output: 0.6 },
+  'gpt-4.1': { input: 2, output: 8 },
+  'gpt-4.1-mini': { input: 0.4, output: 1.6 },
+  'gpt-4.1-nano': { input: 0.1, output: 0.4 },
+};
+
+/**
+ * Every environment variable the service reads, with its default. The README's configuration table
+ * mirrors this schema; keep them together.
+ */
+const envSchema = z.object({
+  CHAINPORT_DATA_DIR: z.string().default('./data'),
+  CHAINPORT_CHAINS_DIR: z.string().default('./chains'),
+  CHAINPORT_RETENTION: durationMs.prefault('72h'),
+  TEMPORAL_ADDRESS: optionalText,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('chainport'),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  TEMPORAL_CLI_PATH: optionalText,
+  TEMPORAL_TLS: bool.optional(),
+  TEMPORAL_TLS_CERT_PATH: optionalText,
+  TEMPORAL_TLS_KEY_PATH: optionalText,
+  TEMPORAL_TLS_CA_PATH: optionalText,
+  TEMPORAL_TLS_SERVER_NAME: optionalText,
+  TEMPORAL_API_KEY: optionalText,
+  CHAINPORT_WORKER_MAX_ACTIVITIES: positiveInt.default(200),
+  CHAINPORT_WORKER_MAX_WORKFLOW_TASKS: positiveInt.default(40),
+  CHAINPORT_HEARTBEAT_THROTTLE: durationMs.prefault('200ms'),
+  CHAINPORT_SHUTDOWN_GRACE: durationMs.prefault('30s'),
+  OPENAI_BASE_URL: optionalText,
+  OPENAI_API_KEY: optionalText,
+  CHAINPORT_LLM_PRICES: optionalText,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  dataDir: string;
+  chainsDir: string;
+  retentionMs: number;
+  temporal: {
+    /** Undefined means "no cluster given": `npm start` embeds a dev server, worker/api use 127.0.0.1:<port>. */
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    port: number;
+    uiPort: number;
+    cliPath: string | undefined;
+    tls: { certPath?: string; keyPath?: string; caPath?: string; serverName?: string } | undefined;
+    apiKey: string | undefined;
+  };
+  worker: { maxActivities: number; maxWorkflowTasks: number; heartbeatThrottleMs: number; shutdownGraceMs: number };
+  llm: { baseUrl: string | undefined; apiKey: string | undefined; prices: z.infer<typeof priceTable> };
+  logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment once; throws ConfigError naming each bad variable and what it expects. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nFix these environment variables and start again.`);
+  }
+  const e = parsed.data;
+  const tlsWanted = e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_API_KEY);
+  return {
+    dataDir: path.resolve(e.CHAINPORT_DATA_DIR),
+    chainsDir: path.resolve(e.CHAINPORT_CHAINS_DIR),
+    retentionMs: e.CHAINPORT_RETENTION,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      port: e.TEMPORAL_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+      cliPath: e.TEMPORAL_CLI_PATH,
+      tls: tlsWanted
+        ? {
+            certPath: e.TEMPORAL_TLS_CERT_PATH,
+            keyPath: e.TEMPORAL_TLS_KEY_PATH,
+            caPath: e.TEMPORAL_TLS_CA_PATH,
+            serverName: e.TEMPORAL_TLS_SERVER_NAME,
+          }
+        : undefined,
+      apiKey: e.TEMPORAL_API_KEY,
+    },
+    worker: {
+      maxActivities: e.CHAINPORT_WORKER_MAX_ACTIVITIES,
+      maxWorkflowTasks: e.CHAINPORT_WORKER_MAX_WORKFLOW_TASKS,
+      heartbeatThrottleMs: e.CHAINPORT_HEARTBEAT_THROTTLE,
+      shutdownGraceMs: e.CHAINPORT_SHUTDOWN_GRACE,
+    },
+    llm: {
+      baseUrl: e.OPENAI_BASE_URL,
+      apiKey: e.OPENAI_API_KEY,
+      prices: { ...DEFAULT_LLM_PRICES, ...parsePrices(e.CHAINPORT_LLM_PRICES) },
+    },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function parsePrices(json: string | undefined): z.infer<typeof priceTable> {
+  if (json === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new ConfigError('CHAINPORT_LLM_PRICES must be JSON like {"my-model":{"input":0.5,"output":1.5}} (USD per million tokens).');
+  }
+  const prices = priceTable.safeParse(value);
+  if (!prices.success) {
+    throw new ConfigError(`CHAINPORT_LLM_PRICES: ${prices.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return prices.data;
+}
+
+/** The address workers and API processes dial when none is configured: the embedded dev server's. */
+export function temporalAddress(config: Config): string {
+  return config.temporal.address ?? `127.0.0.1:${config.temporal.port}`;
+}

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { TypedSearchAttributes } from '@temporalio/common';
+import type { ChainVersion } from '../chains/catalog.js';
+import type { Config } from '../config.js';
+import { CallerIdKey, ChainNameKey, ChainVersionKey } from '../temporal/search-attributes.js';
+import type { chainWorkflow } from '../workflows/chain.js';
+import type { ChainRunRequest } from '../workflows/types.js';
+
+export interface StartRunOptions {
+  input: unknown;
+  callerId: string;
+  maxCost?: number;
+  /** Defaults to a fresh random id; idempotent starts pass one derived from (caller, key). */
+  runId?: string;
+}
+
+/** A new run id: `run-` and 20 random base32-ish characters, safe in URLs and Temporal workflow IDs. */
+export function newRunId(): string {
+  return `run-${randomBytes(12).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 20).padEnd(20, '0')}`;
+}
+
+/**
+ * Starts one run of a chain version as a workflow whose ID is the run id, tagged with search
+ * attributes (ChainName, ChainVersion, CallerId) and a memo ops can read in the Temporal UI.
+ */
+export async function startRun(
+  client: Client,
+  config: Config,
+  chain: ChainVersion,
+  options: StartRunOptions,
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof chainWorkflow>> {
+  const runId = options.runId ?? newRunId();
+  const request: ChainRunRequest = {
+    runId,
+    callerId: options.callerId,
+    plan: chain.plan,
+    input: options.input,
+    ...(options.maxCost !== undefined && { maxCost: options.maxCost }),
+  };
+  return client.workflow.start<typeof chainWorkflow>('chainWorkflow', {
+    workflowId: runId,
+    taskQueue: config.temporal.taskQueue,
+    args: [request],
+    typedSearchAttributes: new TypedSearchAttributes([
+      { key: ChainNameKey, value: chain.name },
+      { key: ChainVersionKey, value: chain.version },
+      { key: CallerIdKey, value: options.callerId },
+    ]),
+    memo: { caller_id: options.callerId, input_bytes: Buffer.byteLength(JSON.stringify(options.input ?? null)) },
+    staticSummary: `${chain.name}@${chain.version} for ${options.callerId}`,
+  });
+}

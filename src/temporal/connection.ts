@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import { temporalAddress, type Config } from '../config.js';
+
+type TlsOption = ConnectionOptions['tls'];
+
+function tlsOption(config: Config): TlsOption {
+  const tls = config.temporal.tls;
+  if (!tls) return undefined;
+  const read = (file: string | undefined) => (file ? readFileSync(file) : undefined);
+  const cert = read(tls.certPath);
+  const key = read(tls.keyPath);
+  return {
+    serverNameOverride: tls.serverName,
+    serverRootCACertificate: read(tls.caPath),
+    clientCertPair: cert && key ? { crt: cert, key } : undefined,
+  };
+}
+
+/** Options shared by the client and the worker's native connection: address, TLS, API key (Temporal Cloud). */
+export function connectionOptions(config: Config): Pick<ConnectionOptions, 'address' | 'tls' | 'apiKey'> {
+  return { address: temporalAddress(config), tls: tlsOption(config), apiKey: config.temporal.apiKey };
+}
+
+export async function connectClient(config: Config): Promise<{ connection: Connection; client: Client }> {
+  const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '10s' });
+  return { connection, client: new Client({ connection, namespace: config.temporal.namespace }) };
+}
+
+export async function connectWorker(config: Config): Promise<NativeConnection> {
+  return NativeConnection.connect(connectionOptions(config) as NativeConnectionOptions);
+}

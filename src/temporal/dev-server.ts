@@ -1,0 +1,97 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { devServerSearchAttributeArgs } from './search-attributes.js';
+
+export interface DevServerOptions {
+  binary: string;
+  port: number;
+  /** Web UI port; omit for a headless server (tests). */
+  uiPort?: number;
+  /** SQLite file to persist to; omit for an in-memory server. */
+  dbFile?: string;
+  namespace?: string;
+  /** How long to wait for the frontend to answer. A cold start on 2 cores can take 10 s or more. */
+  startTimeoutMs?: number;
+  /** Where the server's own output goes; defaults to being dropped. */
+  output?: 'inherit' | 'ignore';
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | undefined;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `temporal server start-dev` on 127.0.0.1 and waits until its frontend answers. We spawn the
+ * CLI ourselves rather than use the SDK's ephemeral-server helper because that helper gives the
+ * server about 5 s to listen, too short on a loaded 2-core machine.
+ */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const namespace = options.namespace ?? 'default';
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
+  args.push(...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]));
+  if (options.dbFile) {
+    mkdirSync(path.dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  if (namespace !== 'default') args.push('--namespace', namespace);
+  args.push(...devServerSearchAttributeArgs());
+  // Lets visibility see newly registered search attributes at once instead of after a cache refresh.
+  args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=true');
+
+  const child = spawn(options.binary, args, { stdio: ['ignore', options.output ?? 'ignore', options.output ?? 'ignore'] });
+  const address = `127.0.0.1:${options.port}`;
+  const server: DevServer = {
+    address,
+    uiUrl: options.uiPort === undefined ? undefined : `http://127.0.0.1:${options.uiPort}`,
+    child,
+    stop: () => stopProcess(child),
+  };
+  try {
+    await waitUntilServing(address, namespace, child, options.startTimeoutMs ?? 60_000);
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  return server;
+}
+
+async function waitUntilServing(address: string, namespace: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
+  let lastError = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (exited) throw new Error(`Temporal dev server ${exited} before serving on ${address} (is the port already in use?)`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: '2s' });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = (err as Error).message;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  throw new Error(`Temporal dev server did not serve on ${address} within ${timeoutMs} ms: ${lastError}`);
+}
+
+/** SIGTERM, then SIGKILL after a grace period; resolves once the process is gone. */
+export async function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  try {
+    await gone;
+  } finally {
+    clearTimeout(timer);
+  }
+}

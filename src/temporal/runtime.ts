@@ -1,0 +1,21 @@
+import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import type { Logger } from '../logger.js';
+
+const LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
+
+/**
+ * Sends the Temporal SDK's own logs through our logger at our level. Must run before any worker or
+ * native connection is created; a second call is a no-op.
+ */
+export function installTemporalRuntime(log: Logger): void {
+  try {
+    Runtime.install({
+      logger: new DefaultLogger(LEVELS[log.level] ?? 'INFO', ({ level, message, meta }) => {
+        const method = level === 'ERROR' ? 'error' : level === 'WARN' ? 'warn' : level === 'INFO' ? 'info' : 'debug';
+        log[method]({ ...meta, sdk: true }, message);
+      }),
+    });
+  } catch (err) {
+    if (!/already been instantiated|already installed/i.test((err as Error).message)) throw err;
+  }
+}

@@ -1,0 +1,43 @@
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+import proto from '@temporalio/proto';
+import type { Connection } from '@temporalio/client';
+
+// Custom search attributes every run carries, so ops can filter runs in the Temporal UI and the API
+// can list a caller's runs from visibility.
+export const ChainNameKey = defineSearchAttributeKey('ChainName', SearchAttributeType.KEYWORD);
+export const ChainVersionKey = defineSearchAttributeKey('ChainVersion', SearchAttributeType.INT);
+export const CallerIdKey = defineSearchAttributeKey('CallerId', SearchAttributeType.KEYWORD);
+
+const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
+
+export const SEARCH_ATTRIBUTES = {
+  [ChainNameKey.name]: { cli: 'Keyword', indexed: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+  [ChainVersionKey.name]: { cli: 'Int', indexed: IndexedValueType.INDEXED_VALUE_TYPE_INT },
+  [CallerIdKey.name]: { cli: 'Keyword', indexed: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+} as const;
+
+/** `--search-attribute` flags for `temporal server start-dev`. */
+export function devServerSearchAttributeArgs(): string[] {
+  return Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, { cli }]) => ['--search-attribute', `${name}=${cli}`]);
+}
+
+/**
+ * Registers any of our search attributes the namespace lacks, so an external cluster needs no manual
+ * step. Idempotent; safe to run from every worker at start-up.
+ */
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const known = { ...existing.customAttributes, ...existing.systemAttributes };
+  const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !(name in known));
+  if (missing.length === 0) return [];
+  try {
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map(([name, { indexed }]) => [name, indexed])),
+    });
+  } catch (err) {
+    // Another worker may have added them between our list and add.
+    if (!/already exists/i.test(String((err as Error).message))) throw err;
+  }
+  return missing.map(([name]) => name);
+}

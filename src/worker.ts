@@ -1,0 +1,76 @@
+import { fileURLToPath } from 'node:url';
+import type { NativeConnection, WorkflowBundleOption } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from './activities/index.js';
+import type { AgentKind } from './activities/agents/kind.js';
+import { createAgentKinds } from './activities/agents/registry.js';
+import { loadChains } from './chains/load.js';
+import { loadConfig, type Config } from './config.js';
+import { createLogger } from './logger.js';
+import { connectClient, connectWorker } from './temporal/connection.js';
+import { installTemporalRuntime } from './temporal/runtime.js';
+import { ensureSearchAttributes } from './temporal/search-attributes.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+export interface WorkerDeps {
+  config: Config;
+  connection: NativeConnection;
+  /** Custom agent kinds, registered beside the built-ins. */
+  customKinds?: AgentKind[];
+  /** A pre-built workflow bundle (tests build one and share it); otherwise bundled from source. */
+  workflowBundle?: WorkflowBundleOption;
+}
+
+/** Builds a worker for the chain task queue: the chain workflow plus every agent kind as the runAgent activity. */
+export async function createWorker(deps: WorkerDeps): Promise<Worker> {
+  const { config } = deps;
+  const kinds = createAgentKinds(config, deps.customKinds);
+  return Worker.create({
+    connection: deps.connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities({ kinds }),
+    maxConcurrentActivityTaskExecutions: config.worker.maxActivities,
+    maxConcurrentWorkflowTaskExecutions: config.worker.maxWorkflowTasks,
+    // Streaming readers see agent output through heartbeats, so they must reach the server often.
+    maxHeartbeatThrottleInterval: config.worker.heartbeatThrottleMs,
+    defaultHeartbeatThrottleInterval: config.worker.heartbeatThrottleMs,
+    shutdownGraceTime: config.worker.shutdownGraceMs,
+  });
+}
+
+/** Registers our search attributes when missing, so a fresh external cluster needs no manual step. */
+export async function prepareNamespace(config: Config): Promise<string[]> {
+  const { connection } = await connectClient(config);
+  try {
+    return await ensureSearchAttributes(connection, config.temporal.namespace);
+  } finally {
+    await connection.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config, 'worker');
+  installTemporalRuntime(log);
+  // Fail fast on bad chain files: a worker that cannot run the catalog's agents should not poll.
+  loadChains(config, createAgentKinds(config));
+  const added = await prepareNamespace(config);
+  if (added.length) log.info({ added }, 'registered search attributes');
+  const connection = await connectWorker(config);
+  const worker = await createWorker({ config, connection });
+  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker polling');
+  // Worker.run resolves after SIGINT/SIGTERM: in-flight tasks finish or are handed back within the grace time.
+  await worker.run();
+  await connection.close();
+  log.info('worker stopped');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,215 @@
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  defineQuery,
+  defineSignal,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertMemo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { render, type TemplateScope } from './template.js';
+import type {
+  AgentFailureDetails,
+  AgentPlan,
+  AgentResult,
+  AgentState,
+  ChainRunRequest,
+  RunError,
+  RunState,
+} from './types.js';
+
+/** Live run state; the API answers polls with it while the run is open. */
+export const progressQuery = defineQuery<RunState>('progress');
+
+/** Cancels the run from inside Temporal (ops tooling, or the service's own rules such as orphan detection). */
+export const cancelSignal = defineSignal<[{ code?: 'cancelled' | 'orphaned'; reason?: string }]>('cancel');
+
+/** Memo key under which a closed run keeps its final state, so polls never replay the workflow. */
+export const RESULT_MEMO_KEY = 'result';
+
+/**
+ * One chain run: the agents in order, each an activity with its own timeout and retry policy, the
+ * whole bounded by the plan's timeout and budget. Completes with the final RunState; fails (or is
+ * cancelled) with the same state stored in the memo.
+ */
+export async function chainWorkflow(request: ChainRunRequest): Promise<RunState> {
+  const { plan } = request;
+  const state = initialState(request);
+  setHandler(progressQuery, () => state);
+  const scope: TemplateScope = { input: request.input, agents: {} };
+  const budget = lowest(plan.maxCost, request.maxCost);
+
+  const agentsScope = new CancellationScope();
+  const timerScope = new CancellationScope();
+  let timedOut = false;
+  let cancelledBy: RunError | undefined;
+  setHandler(cancelSignal, ({ code = 'cancelled', reason }) => {
+    cancelledBy ??= { code, message: reason ?? 'The run was cancelled.' };
+    agentsScope.cancel();
+  });
+  timerScope
+    .run(() => sleep(plan.timeoutMs))
+    .then(
+      () => {
+        timedOut = true;
+        agentsScope.cancel();
+      },
+      () => undefined, // the timer is cancelled when the run ends first
+    );
+
+  let failure: unknown;
+  try {
+    await agentsScope.run(async () => {
+      for (const [index, agent] of plan.agents.entries()) {
+        if (budget !== undefined && state.cost > budget) {
+          throw new RunStopped({ code: 'budget_exceeded', message: `Run cost ${state.cost} passed the budget of ${budget} USD before agent "${agent.name}".` });
+        }
+        const result = await runAgent(state, index, agent, request.runId, scope);
+        scope.agents[agent.name] = { output: result.output };
+      }
+    });
+    state.output = plan.output === undefined ? scope.agents[plan.agents.at(-1)!.name]?.output : render(plan.output, scope);
+    state.status = 'completed';
+  } catch (err) {
+    failure = err;
+    settleAfterFailure(state, err, timedOut ? 'timeout' : cancelledBy, plan.timeoutMs);
+  } finally {
+    timerScope.cancel();
+  }
+
+  finish(state);
+  upsertMemo({ [RESULT_MEMO_KEY]: state });
+  if (state.status === 'completed') return state;
+  if (state.status === 'cancelled' && isCancellation(failure)) throw failure;
+  throw ApplicationFailure.create({ type: state.error!.code, message: state.error!.message, nonRetryable: true });
+}
+
+async function runAgent(state: RunState, index: number, agent: AgentPlan, runId: string, scope: TemplateScope): Promise<AgentResult> {
+  const agentState = state.agents[index]!;
+  agentState.status = 'running';
+  agentState.started_at = new Date().toISOString();
+  state.current_agent = agent.name;
+  const startedMs = Date.now();
+  const { runAgent: run } = proxyActivities<Activities>({
+    startToCloseTimeout: agent.timeoutMs,
+    heartbeatTimeout: agent.heartbeatTimeoutMs,
+    // Don't wait for the agent to acknowledge: the run's status must not hang on a dead worker.
+    // The agent still learns of the cancel on its next heartbeat and aborts its in-flight call.
+    cancellationType: ActivityCancellationType.TRY_CANCEL,
+    retry: {
+      maximumAttempts: agent.retry.maxAttempts,
+      initialInterval: agent.retry.initialIntervalMs,
+      backoffCoefficient: agent.retry.backoff,
+      maximumInterval: agent.retry.maxIntervalMs,
+    },
+    summary: agent.name,
+  });
+  try {
+    const result = await run({ runId, index, agent: agent.name, kind: agent.kind, with: render(agent.with, scope) as Record<string, unknown> });
+    agentState.status = 'completed';
+    agentState.attempts = result.attempt;
+    agentState.cost = result.cost;
+    state.cost = roundUsd(state.cost + result.cost);
+    state.agents_completed += 1;
+    return result;
+  } catch (err) {
+    const details = failureDetails(err);
+    agentState.attempts = details?.attempt ?? attemptsFromRetryState(err, agent.retry.maxAttempts);
+    agentState.cost = details?.cost ?? 0;
+    state.cost = roundUsd(state.cost + agentState.cost);
+    if (!isCancellation(err)) {
+      agentState.status = 'failed';
+      agentState.error = describe(err);
+    }
+    throw err;
+  } finally {
+    agentState.duration_ms = Date.now() - startedMs;
+  }
+}
+
+/** `stoppedBy` says why the agents' scope was cancelled from inside: the chain timer or a cancel signal. */
+function settleAfterFailure(state: RunState, err: unknown, stoppedBy: 'timeout' | RunError | undefined, timeoutMs: number): void {
+  if (err instanceof RunStopped) {
+    state.status = 'failed';
+    state.error = err.error;
+  } else if (isCancellation(err) && stoppedBy === 'timeout') {
+    state.status = 'timed_out';
+    state.error = { code: 'chain_timeout', message: `The chain did not finish within its ${timeoutMs} ms limit.` };
+  } else if (isCancellation(err)) {
+    state.status = 'cancelled';
+    state.error = stoppedBy === undefined || stoppedBy === 'timeout' ? { code: 'cancelled', message: 'The run was cancelled.' } : stoppedBy;
+  } else {
+    const agent = state.agents.find((a) => a.status === 'failed');
+    state.status = 'failed';
+    state.error = { code: 'agent_failed', message: `Agent "${agent?.name}" failed: ${agent?.error}`, ...(agent && { agent: agent.name }) };
+  }
+  for (const agent of state.agents) {
+    if (agent.status === 'running') agent.status = 'cancelled';
+    else if (agent.status === 'pending') agent.status = 'skipped';
+  }
+}
+
+class RunStopped extends Error {
+  constructor(readonly error: RunError) {
+    super(error.message);
+  }
+}
+
+function initialState(request: ChainRunRequest): RunState {
+  const { plan } = request;
+  return {
+    run_id: request.runId,
+    chain: plan.chain,
+    chain_version: plan.version,
+    caller_id: request.callerId,
+    status: 'running',
+    current_agent: null,
+    agents_completed: 0,
+    agents_total: plan.agents.length,
+    agents: plan.agents.map(
+      (agent): AgentState => ({ name: agent.name, status: 'pending', attempts: 0, started_at: null, duration_ms: null, cost: 0, error: null }),
+    ),
+    cost: 0,
+    started_at: new Date().toISOString(),
+    ended_at: null,
+    duration_ms: null,
+    error: null,
+  };
+}
+
+function finish(state: RunState): void {
+  state.current_agent = null;
+  state.ended_at = new Date().toISOString();
+  state.duration_ms = Date.parse(state.ended_at) - Date.parse(state.started_at);
+}
+
+function failureDetails(err: unknown): AgentFailureDetails | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  if (cause instanceof ApplicationFailure && cause.details?.length) return cause.details[0] as AgentFailureDetails;
+  return undefined;
+}
+
+function attemptsFromRetryState(err: unknown, maxAttempts: number): number {
+  return err instanceof ActivityFailure && err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ? maxAttempts : 1;
+}
+
+function describe(err: unknown): string {
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+function lowest(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+/** Costs are summed in whole micro-dollars so 0.1 + 0.2 reads 0.3 in every response. */
+function roundUsd(usd: number): number {
+  return Math.round(usd * 1e6) / 1e6;
+}

@@ -1,0 +1,60 @@
+// `{{input.x}}` and `{{agents.NAME.output.field}}` templates. Pure functions: the workflow renders
+// them from data already in its history, and the chain loader uses the same parser to check them.
+
+const EXPRESSION = /\{\{\s*([^{}]+?)\s*\}\}/g;
+const WHOLE_EXPRESSION = /^\{\{\s*([^{}]+?)\s*\}\}$/;
+
+export interface TemplateScope {
+  input: unknown;
+  agents: Record<string, { output: unknown }>;
+}
+
+/** Every `{{...}}` path in a value (strings inside objects and arrays included). */
+export function templatePaths(value: unknown): string[] {
+  const found: string[] = [];
+  walkStrings(value, (text) => {
+    for (const match of text.matchAll(EXPRESSION)) found.push(match[1] as string);
+  });
+  return found;
+}
+
+/**
+ * Renders templates in every string of `value`. A string that is exactly one `{{path}}` becomes the
+ * value at that path (so JSON outputs pass through as JSON); otherwise each `{{path}}` is replaced by
+ * its text (objects as JSON, missing values as an empty string).
+ */
+export function render(value: unknown, scope: TemplateScope): unknown {
+  if (typeof value === 'string') return renderString(value, scope);
+  if (Array.isArray(value)) return value.map((item) => render(item, scope));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, render(item, scope)]));
+  }
+  return value;
+}
+
+function renderString(text: string, scope: TemplateScope): unknown {
+  const whole = WHOLE_EXPRESSION.exec(text);
+  if (whole) return lookup(whole[1] as string, scope) ?? null;
+  return text.replace(EXPRESSION, (_match, path: string) => toText(lookup(path, scope)));
+}
+
+function toText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function lookup(path: string, scope: TemplateScope): unknown {
+  let current: unknown = scope;
+  for (const key of path.split('.')) {
+    // Own properties only: `{{input.constructor}}` must not reach the prototype.
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, key)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+function walkStrings(value: unknown, visit: (text: string) => void): void {
+  if (typeof value === 'string') visit(value);
+  else if (Array.isArray(value)) value.forEach((item) => walkStrings(item, visit));
+  else if (value !== null && typeof value === 'object') Object.values(value).forEach((item) => walkStrings(item, visit));
+}

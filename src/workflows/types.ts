@@ -1,0 +1,111 @@
+// Wire types shared by the workflow, the activities and the API. Types only: the workflow bundle
+// imports this file, so it must stay free of Node imports and side effects.
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
+export type AgentStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'skipped';
+
+/** Stable codes a run can end with; the API maps them to HTTP statuses. */
+export type RunErrorCode = 'agent_failed' | 'chain_timeout' | 'budget_exceeded' | 'cancelled' | 'orphaned';
+
+export interface RunError {
+  code: RunErrorCode;
+  message: string;
+  agent?: string;
+}
+
+export interface RetryPlan {
+  maxAttempts: number;
+  initialIntervalMs: number;
+  backoff: number;
+  maxIntervalMs: number;
+}
+
+/** One agent as fixed at run start; `with` still holds unresolved `{{...}}` templates. */
+export interface AgentPlan {
+  name: string;
+  kind: string;
+  timeoutMs: number;
+  heartbeatTimeoutMs: number;
+  retry: RetryPlan;
+  with: Record<string, unknown>;
+}
+
+/** The chain version a run executes. It travels in the workflow input so chain edits never touch running runs. */
+export interface RunPlan {
+  chain: string;
+  version: number;
+  timeoutMs: number;
+  maxCost?: number;
+  output?: string;
+  agents: AgentPlan[];
+}
+
+export interface ChainRunRequest {
+  runId: string;
+  callerId: string;
+  plan: RunPlan;
+  input: unknown;
+  /** Per-run budget from the start request; the lower of it and the chain's own applies. */
+  maxCost?: number;
+}
+
+export interface AgentState {
+  name: string;
+  status: AgentStatus;
+  attempts: number;
+  started_at: string | null;
+  duration_ms: number | null;
+  cost: number;
+  error: string | null;
+}
+
+/** What the `progress` query answers and what a closed run leaves in its memo under `result`. */
+export interface RunState {
+  run_id: string;
+  chain: string;
+  chain_version: number;
+  caller_id: string;
+  status: RunStatus;
+  current_agent: string | null;
+  agents_completed: number;
+  agents_total: number;
+  agents: AgentState[];
+  cost: number;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number | null;
+  output?: unknown;
+  error: RunError | null;
+}
+
+/** What one agent activity hands back. */
+export interface AgentResult {
+  output: unknown;
+  /** The streamed text; for JSON outputs, its JSON text. */
+  text: string;
+  cost: number;
+  tokens: number;
+  attempt: number;
+}
+
+/** Cumulative progress an agent activity heartbeats; streaming readers diff `text` to find new output. */
+export interface AgentHeartbeat {
+  text: string;
+  tokens: number;
+  cost: number;
+  attempt: number;
+}
+
+/** Extra facts an agent failure carries to the workflow in ApplicationFailure details. */
+export interface AgentFailureDetails {
+  attempt: number;
+  cost: number;
+}
+
+export interface AgentRequest {
+  runId: string;
+  index: number;
+  agent: string;
+  kind: string;
+  with: Record<string, unknown>;
+}

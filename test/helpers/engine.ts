@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, type NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { AgentKind } from '../../src/activities/agents/kind.js';
+import { createAgentKinds } from '../../src/activities/agents/registry.js';
+import type { ChainCatalog } from '../../src/chains/catalog.js';
+import { loadChains } from '../../src/chains/load.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { connectClient, connectWorker } from '../../src/temporal/connection.js';
+import { installTemporalRuntime } from '../../src/temporal/runtime.js';
+import { WORKFLOWS_PATH, createWorker } from '../../src/worker.js';
+
+export const FIXTURE_CHAINS = path.resolve(import.meta.dirname, '../fixtures/chains');
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The workflow bundle, built once per test process (bundling takes seconds on 2 cores). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  return bundle;
+}
+
+const quietLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
+
+/** A Config for tests: the given Temporal server, a task queue of its own, the fixture chains. */
+export function testConfig(address: string, env: Record<string, string> = {}): Config {
+  return loadConfig({
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+    CHAINPORT_CHAINS_DIR: FIXTURE_CHAINS,
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+}
+
+export interface TestEngine {
+  config: Config;
+  catalog: ChainCatalog;
+  client: Client;
+  connection: Connection;
+  /** Starts an in-process worker on the engine's task queue; stopped by `stop()`. */
+  startWorker(customKinds?: AgentKind[]): Promise<Worker>;
+  stop(): Promise<void>;
+}
+
+/** A client and in-process workers against a running test server. */
+export async function startEngine(address: string, env: Record<string, string> = {}): Promise<TestEngine> {
+  installTemporalRuntime(createLogger({ logLevel: process.env.TEST_LOG_LEVEL === undefined ? 'error' : testLogLevel() }, 'test'));
+  const config = testConfig(address, env);
+  const { connection, client } = await connectClient(config);
+  const workers: Array<{ worker: Worker; connection: NativeConnection; running: Promise<void> }> = [];
+  return {
+    config,
+    catalog: loadChains(config, createAgentKinds(config)),
+    client,
+    connection,
+    async startWorker(customKinds) {
+      const nativeConnection = await connectWorker(config);
+      const worker = await createWorker({ config, connection: nativeConnection, customKinds, workflowBundle: await workflowBundle() });
+      workers.push({ worker, connection: nativeConnection, running: worker.run() });
+      return worker;
+    },
+    async stop() {
+      for (const w of workers) {
+        if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
+        await w.running.catch(() => undefined);
+        await w.connection.close();
+      }
+      await connection.close();
+    },
+  };
+}
+
+function testLogLevel(): Config['logLevel'] {
+  return loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL }).logLevel;
+}
