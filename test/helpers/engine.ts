@@ -47,7 +47,8 @@ export interface TestEngine {
 
 /** A client and in-process workers against a running test server. */
 export async function startEngine(address: string, env: Record<string, string> = {}): Promise<TestEngine> {
-  installTemporalRuntime(createLogger({ logLevel: process.env.TEST_LOG_LEVEL === undefined ? 'error' : testLogLevel() }, 'test'));
+  // SDK logs stay quiet in tests unless TEST_LOG_LEVEL asks for them.
+  installTemporalRuntime(createLogger(loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error' }), 'test'));
   const config = testConfig(address, env);
   const { connection, client } = await connectClient(config);
   const workers: Array<{ worker: Worker; connection: NativeConnection; running: Promise<void> }> = [];
@@ -71,8 +72,4 @@ export async function startEngine(address: string, env: Record<string, string> =
       await connection.close();
     },
   };
-}
-
-function testLogLevel(): Config['logLevel'] {
-  return loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL }).logLevel;
 }
