@@ -50,6 +50,15 @@ const envSchema = z.object({
   OPENAI_BASE_URL: optionalText,
   OPENAI_API_KEY: optionalText,
   CHAINPORT_LLM_PRICES: optionalText,
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  CHAINPORT_API_KEYS: optionalText,
+  CHAINPORT_CALLERS_FILE: optionalText,
+  CHAINPORT_RATE_LIMIT_PER_MIN: positiveInt.default(600),
+  CHAINPORT_MAX_CONCURRENT_RUNS: positiveInt.default(50),
+  CHAINPORT_CORS_ORIGINS: optionalText,
+  CHAINPORT_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  REDIS_URL: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -72,6 +81,19 @@ export interface Config {
   };
   worker: { maxActivities: number; maxWorkflowTasks: number; heartbeatThrottleMs: number; shutdownGraceMs: number };
   llm: { baseUrl: string | undefined; apiKey: string | undefined; prices: z.infer<typeof priceTable> };
+  api: {
+    port: number;
+    /** Interface to listen on: 127.0.0.1 by default; 0.0.0.0 in containers. */
+    host: string;
+    /** `caller_id:key` pairs from CHAINPORT_API_KEYS. */
+    apiKeys: string | undefined;
+    callersFile: string | undefined;
+    rateLimitPerMin: number;
+    maxConcurrentRuns: number;
+    corsOrigins: string[];
+    maxBodyBytes: number;
+    redisUrl: string | undefined;
+  };
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -119,6 +141,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       baseUrl: e.OPENAI_BASE_URL,
       apiKey: e.OPENAI_API_KEY,
       prices: { ...DEFAULT_LLM_PRICES, ...parsePrices(e.CHAINPORT_LLM_PRICES) },
+    },
+    api: {
+      port: e.PORT,
+      host: e.HOST,
+      apiKeys: e.CHAINPORT_API_KEYS,
+      callersFile: e.CHAINPORT_CALLERS_FILE,
+      rateLimitPerMin: e.CHAINPORT_RATE_LIMIT_PER_MIN,
+      maxConcurrentRuns: e.CHAINPORT_MAX_CONCURRENT_RUNS,
+      corsOrigins: (e.CHAINPORT_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+      maxBodyBytes: e.CHAINPORT_MAX_BODY_BYTES,
+      redisUrl: e.REDIS_URL,
     },
     logLevel: e.LOG_LEVEL,
   };

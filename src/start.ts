@@ -1,44 +1,70 @@
 // `npm start`: the whole service in one process tree — an embedded Temporal dev server (unless
 // TEMPORAL_ADDRESS points at a cluster), a worker and the API.
 import { createAgentKinds } from './activities/agents/registry.js';
+import { startApi } from './api/server.js';
 import { loadChains } from './chains/load.js';
 import { loadConfig, temporalAddress } from './config.js';
 import { createLogger } from './logger.js';
-import { connectWorker } from './temporal/connection.js';
+import { connectClient, connectWorker } from './temporal/connection.js';
 import type { DevServer } from './temporal/dev-server.js';
 import { startEmbeddedTemporal } from './temporal/embedded.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
-import { createWorker, prepareNamespace } from './worker.js';
+import { applyDemoDefaults, createWorker, prepareNamespace } from './worker.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config, 'chainport');
   installTemporalRuntime(log);
+  applyDemoDefaults(config);
   const catalog = loadChains(config, createAgentKinds(config));
 
   let server: DevServer | undefined;
-  if (config.temporal.address === undefined) {
-    log.info('starting the embedded Temporal dev server');
-    server = await startEmbeddedTemporal(config, (line) => log.info(line));
-    log.info({ address: server.address, ui: server.uiUrl }, 'Temporal dev server ready');
-  }
-  const stopServer = async () => server?.stop();
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanUp = async () => {
+    for (const step of cleanups.reverse()) await step().catch((err: unknown) => log.error({ err }, 'shutdown step failed'));
+  };
   try {
+    if (config.temporal.address === undefined) {
+      log.info('starting the embedded Temporal dev server');
+      server = await startEmbeddedTemporal(config, (line) => log.info(line));
+      cleanups.push(() => server!.stop());
+      log.info({ address: server.address, ui: server.uiUrl }, 'Temporal dev server ready');
+    }
     await prepareNamespace(config);
-    const connection = await connectWorker(config);
-    const worker = await createWorker({ config, connection });
+    const workerConnection = await connectWorker(config);
+    cleanups.push(() => workerConnection.close());
+    const worker = await createWorker({ config, connection: workerConnection });
     const running = worker.run();
-    log.info(
-      { temporal: temporalAddress(config), ui: server?.uiUrl, chains: catalog.chains().map((c) => c.name) },
-      'Chainport is running; press Ctrl-C to stop',
-    );
-    // Worker.run resolves once the SDK's own SIGINT/SIGTERM handler has drained the worker.
+    const { client, connection } = await connectClient(config);
+    cleanups.push(() => connection.close());
+    const api = await startApi({ config, client, catalog, log });
+    cleanups.push(() => api.close());
+    printWelcome(api.url, api.devKey, server?.uiUrl, temporalAddress(config));
+    // The SDK drains the worker on SIGINT/SIGTERM; Worker.run resolves once it has.
     await running;
-    await connection.close();
+    log.info('worker drained, stopping the API and Temporal');
   } finally {
-    await stopServer();
+    await cleanUp();
     log.info('stopped');
   }
+}
+
+function printWelcome(apiUrl: string, devKey: string | undefined, uiUrl: string | undefined, temporal: string): void {
+  const key = devKey ?? '<your API key>';
+  const lines = [
+    '',
+    `  Chainport is running`,
+    `    API         ${apiUrl}   (docs: ${apiUrl}/docs)`,
+    `    Temporal    ${temporal}${uiUrl ? `   (Web UI: ${uiUrl})` : ''}`,
+    ...(devKey ? [`    Dev API key ${devKey}`] : []),
+    '',
+    '  Start a run:',
+    `    curl -s -X POST ${apiUrl}/api/v1/chains/writing-pipeline -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d '{"input":{"topic":"durable agents"}}'`,
+    '',
+    '  Press Ctrl-C to stop.',
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 main().catch((err: unknown) => {

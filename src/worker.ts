@@ -41,6 +41,14 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   });
 }
 
+/**
+ * The shipped data-enrichment chain calls ${CHAINPORT_ENRICH_URL}; unless set, point it at the demo
+ * endpoint of the API on this machine so the demo works offline.
+ */
+export function applyDemoDefaults(config: Config): void {
+  process.env.CHAINPORT_ENRICH_URL ??= `http://127.0.0.1:${config.api.port}/demo/enrich`;
+}
+
 /** Registers our search attributes when missing, so a fresh external cluster needs no manual step. */
 export async function prepareNamespace(config: Config): Promise<string[]> {
   const { connection } = await connectClient(config);
@@ -55,6 +63,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config, 'worker');
   installTemporalRuntime(log);
+  applyDemoDefaults(config);
   // Fail fast on bad chain files: a worker that cannot run the catalog's agents should not poll.
   loadChains(config, createAgentKinds(config));
   const added = await prepareNamespace(config);

@@ -73,7 +73,8 @@ function checkAgents(chain: ChainFile, kinds: AgentKinds): string[] {
     if (!kind) problems.push(`${at}.kind: unknown kind "${agent.kind}" (known: ${[...kinds.keys()].join(', ')})`);
     else {
       const settings = kind.with.safeParse(agent.with);
-      if (!settings.success) problems.push(...settings.error.issues.map((i) => `${at}.with.${i.path.join('.')}: ${i.message}`));
+      // An issue about `with` itself (e.g. an unrecognized key) has an empty path: no trailing dot then.
+      if (!settings.success) problems.push(...settings.error.issues.map((i) => `${[`${at}.with`, ...i.path].join('.')}: ${i.message}`));
     }
     problems.push(...checkTemplates(agent.with, earlier, `${at}.with`));
     earlier.add(agent.name);

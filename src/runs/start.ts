@@ -13,6 +13,18 @@ export interface StartRunOptions {
   maxCost?: number;
   /** Defaults to a fresh random id; idempotent starts pass one derived from (caller, key). */
   runId?: string;
+  /** Fingerprint of the defining request, kept in the memo to detect a reused Idempotency-Key. */
+  requestHash?: string;
+}
+
+/** What the memo of every run holds; read back without replaying the workflow. */
+export interface RunMemo {
+  caller_id: string;
+  chain: string;
+  chain_version: number;
+  agents: string[];
+  input_bytes: number;
+  request_hash?: string;
 }
 
 /** A new run id: `run-` and 20 random base32-ish characters, safe in URLs and Temporal workflow IDs. */
@@ -47,7 +59,18 @@ export async function startRun(
       { key: ChainVersionKey, value: chain.version },
       { key: CallerIdKey, value: options.callerId },
     ]),
-    memo: { caller_id: options.callerId, input_bytes: Buffer.byteLength(JSON.stringify(options.input ?? null)) },
+    memo: {
+      caller_id: options.callerId,
+      chain: chain.name,
+      chain_version: chain.version,
+      agents: chain.plan.agents.map((a) => a.name),
+      input_bytes: Buffer.byteLength(JSON.stringify(options.input ?? null)),
+      ...(options.requestHash && { request_hash: options.requestHash }),
+    } satisfies RunMemo,
+    // With a derived run id, a repeat attaches to the running run and a start after it closed is refused
+    // (we then answer from the closed run) — so one Idempotency-Key never makes two runs.
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
     staticSummary: `${chain.name}@${chain.version} for ${options.callerId}`,
   });
 }

@@ -1,12 +1,8 @@
-import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+import { CallerIdKey, ChainNameKey, ChainVersionKey, RunStatusKey } from '../workflows/search-attribute-keys.js';
 import proto from '@temporalio/proto';
 import type { Connection } from '@temporalio/client';
 
-// Custom search attributes every run carries, so ops can filter runs in the Temporal UI and the API
-// can list a caller's runs from visibility.
-export const ChainNameKey = defineSearchAttributeKey('ChainName', SearchAttributeType.KEYWORD);
-export const ChainVersionKey = defineSearchAttributeKey('ChainVersion', SearchAttributeType.INT);
-export const CallerIdKey = defineSearchAttributeKey('CallerId', SearchAttributeType.KEYWORD);
+export { CallerIdKey, ChainNameKey, ChainVersionKey, RunStatusKey };
 
 const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
 
@@ -14,6 +10,7 @@ export const SEARCH_ATTRIBUTES = {
   [ChainNameKey.name]: { cli: 'Keyword', indexed: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
   [ChainVersionKey.name]: { cli: 'Int', indexed: IndexedValueType.INDEXED_VALUE_TYPE_INT },
   [CallerIdKey.name]: { cli: 'Keyword', indexed: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+  [RunStatusKey.name]: { cli: 'Keyword', indexed: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
 } as const;
 
 /** `--search-attribute` flags for `temporal server start-dev`. */

@@ -10,8 +10,10 @@ import {
   setHandler,
   sleep,
   upsertMemo,
+  upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
+import { RunStatusKey } from './search-attribute-keys.js';
 import { render, type TemplateScope } from './template.js';
 import type {
   AgentFailureDetails,
@@ -84,6 +86,7 @@ export async function chainWorkflow(request: ChainRunRequest): Promise<RunState>
 
   finish(state);
   upsertMemo({ [RESULT_MEMO_KEY]: state });
+  upsertSearchAttributes([{ key: RunStatusKey, value: state.status }]);
   if (state.status === 'completed') return state;
   if (state.status === 'cancelled' && isCancellation(failure)) throw failure;
   throw ApplicationFailure.create({ type: state.error!.code, message: state.error!.message, nonRetryable: true });

@@ -61,6 +61,8 @@ export function createLlmAgent(llm: Config['llm']) {
             addUsage({ tokens: chunk.usage.completion_tokens, cost: priceOf(llm.prices, opts.model, chunk.usage) });
           }
         }
+        // The SDK ends the iteration quietly when the signal aborts: a cut-off stream is no answer.
+        if (signal.aborted) throw signal.reason;
       } catch (err) {
         throw classify(err, signal);
       }
@@ -85,10 +87,11 @@ function classify(err: unknown, signal: AbortSignal): unknown {
   if (err instanceof OpenAI.APIConnectionError) return new RetryableAgentError(`LLM endpoint unreachable: ${err.message}`, 'llm_unreachable');
   if (err instanceof OpenAI.APIError) {
     const status = err.status;
+    // A missing header reads as Number(null) = 0; only a positive delay may override the retry policy.
     const retryAfter = Number(err.headers?.get?.('retry-after'));
     const message = `LLM request failed${status ? ` with ${status}` : ''}: ${err.message}`;
     if (status === undefined || status >= 500 || RETRYABLE_STATUS.has(status)) {
-      return new RetryableAgentError(message, 'llm_error', Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined);
+      return new RetryableAgentError(message, 'llm_error', Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined);
     }
     return new NonRetryableAgentError(message, 'llm_rejected');
   }

@@ -1,0 +1,66 @@
+import cors from '@koa/cors';
+import Router from '@koa/router';
+import Koa from 'koa';
+import { auth } from './middleware/auth.js';
+import { jsonBody } from './middleware/body.js';
+import { problems } from './middleware/problem.js';
+import { rateLimit } from './middleware/rate-limit.js';
+import { requestId } from './middleware/request-id.js';
+import type { ApiDeps } from './deps.js';
+import { ApiError } from './problem.js';
+import { mount, type RouteSpec } from './route.js';
+import { chainRoutes } from './routes/chains.js';
+import { demoRoutes } from './routes/demo.js';
+import { mountDocs } from './routes/docs.js';
+import { healthRoutes } from './routes/health.js';
+import { runRoutes } from './routes/runs.js';
+import { API_PREFIX, HEADER } from './wire.js';
+
+/** Every declared route, public and authenticated; the OpenAPI document is generated from this list. */
+export function allRoutes(deps: ApiDeps): RouteSpec[] {
+  return [...healthRoutes(deps), ...chainRoutes(deps), ...runRoutes(deps), ...demoRoutes()];
+}
+
+/**
+ * The Koa app: middleware and routes wired to their dependencies. It binds no port — server.ts
+ * listens; tests drive it over a real socket on port 0.
+ */
+export function createApp(deps: ApiDeps): Koa {
+  const app = new Koa({ proxy: false });
+  const routes = allRoutes(deps);
+  const publicRouter = new Router();
+  publicRouter.use(jsonBody({ limit: deps.config.api.maxBodyBytes }));
+  mount(publicRouter, routes.filter((r) => r.public));
+  mountDocs(publicRouter, routes, deps.version);
+  const apiRouter = new Router();
+  mount(apiRouter, routes.filter((r) => !r.public));
+
+  app.use(
+    cors({
+      origin: (ctx) => {
+        const origin = ctx.get('origin');
+        return deps.config.api.corsOrigins.includes('*') || deps.config.api.corsOrigins.includes(origin) ? origin : '';
+      },
+      exposeHeaders: [HEADER.location, HEADER.retryAfter, HEADER.rateLimit, HEADER.rateLimitPolicy, HEADER.requestId],
+      allowHeaders: ['authorization', 'content-type', HEADER.idempotencyKey, HEADER.lastEventId, HEADER.requestId],
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      keepHeadersOnError: true,
+      maxAge: 600,
+    }),
+  );
+  app.use(requestId());
+  app.use(problems(deps.log));
+  app.use(publicRouter.routes());
+  app.use(publicRouter.allowedMethods({ throw: true, methodNotAllowed: methodNotAllowed, notImplemented: methodNotAllowed }));
+  app.use(async (ctx, next) => (ctx.path.startsWith(`${API_PREFIX}/`) || ctx.path === API_PREFIX ? next() : undefined));
+  app.use(auth(deps.callers));
+  app.use(rateLimit(deps.limiters));
+  app.use(jsonBody({ limit: deps.config.api.maxBodyBytes }));
+  app.use(apiRouter.routes());
+  app.use(apiRouter.allowedMethods({ throw: true, methodNotAllowed: methodNotAllowed, notImplemented: methodNotAllowed }));
+  return app;
+}
+
+function methodNotAllowed(): Error {
+  return new ApiError('method_not_allowed', 'This route does not support that method; see /openapi.json.');
+}

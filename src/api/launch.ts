@@ -1,0 +1,102 @@
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Context } from 'koa';
+import type { ChainVersion } from '../chains/catalog.js';
+import { idempotentRunId, requestFingerprint } from '../runs/idempotency.js';
+import { startRun, type RunMemo } from '../runs/start.js';
+import { CallerIdKey } from '../temporal/search-attributes.js';
+import { mayUseChain, type Caller } from './callers.js';
+import type { ApiDeps } from './deps.js';
+import { rateLimitHeaders } from './middleware/rate-limit.js';
+import { ApiError } from './problem.js';
+import { HEADER } from './wire.js';
+
+export interface LaunchRequest {
+  input: Record<string, unknown>;
+  max_cost?: number;
+}
+
+export interface Launched {
+  runId: string;
+  chain: ChainVersion;
+}
+
+const MAX_IDEMPOTENCY_KEY = 255;
+
+/** Resolves `name` / `name@version` for a caller: 404 chain_not_found, 403 forbidden, 503 chain_unavailable. */
+export function resolveChain(deps: ApiDeps, caller: Caller, ref: string): ChainVersion {
+  const chain = deps.catalog.resolve(ref);
+  if (!chain) throw new ApiError('chain_not_found', `No chain "${ref}". GET /api/v1/chains lists the chains you can run.`);
+  if (!mayUseChain(caller, chain.name)) throw new ApiError('forbidden', `Your API key may not run the chain "${chain.name}".`);
+  if (chain.unavailable) throw new ApiError('chain_unavailable', `The chain "${chain.name}" cannot run here: ${chain.unavailable}.`);
+  return chain;
+}
+
+/**
+ * Starts a run, or with an Idempotency-Key attaches to the run that key already made (running or
+ * ended, for the retention period). A key reused with a different input, webhook or max_cost is 422.
+ * New runs count against the caller's concurrent-run limit.
+ */
+export async function launchRun(deps: ApiDeps, ctx: Context, chainRef: string, request: LaunchRequest): Promise<Launched> {
+  const caller = ctx.state.caller;
+  const chain = resolveChain(deps, caller, chainRef);
+  const key = ctx.get(HEADER.idempotencyKey);
+  if (key.length > MAX_IDEMPOTENCY_KEY) throw new ApiError('invalid_request', `Idempotency-Key must be at most ${MAX_IDEMPOTENCY_KEY} characters.`);
+  const requestHash = key ? requestFingerprint({ input: request.input, max_cost: request.max_cost }) : undefined;
+
+  const input = structuredClone(request.input);
+  const problems = chain.validateInput(input);
+  if (problems.length > 0) {
+    throw new ApiError('validation_failed', `The input does not match the input schema of ${chain.name}@${chain.version}.`, {
+      errors: problems.map((p) => ({ path: `input${p.path === '/' ? '' : p.path.replaceAll('/', '.')}`, message: p.message })),
+    });
+  }
+
+  if (!key) {
+    await enforceConcurrency(deps.client, caller);
+    const handle = await startRun(deps.client, deps.config, chain, { input, callerId: caller.id, maxCost: request.max_cost });
+    return { runId: handle.workflowId, chain };
+  }
+  const runId = idempotentRunId(caller.id, key);
+  const existing = await existingRun(deps.client, runId);
+  if (existing) return attach(existing, runId, requestHash, deps, chainRef);
+  await enforceConcurrency(deps.client, caller);
+  try {
+    await startRun(deps.client, deps.config, chain, { input, callerId: caller.id, maxCost: request.max_cost, runId, requestHash });
+  } catch (err) {
+    // The key's run ended between our look and our start: answer from that run rather than start another.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+  // Concurrent requests with one key race to start and all but one attach: check the body matches.
+  const started = await existingRun(deps.client, runId);
+  if (!started) throw new Error(`Run ${runId} was started but cannot be described`);
+  return attach(started, runId, requestHash, deps, chainRef);
+}
+
+async function existingRun(client: Client, runId: string): Promise<RunMemo | undefined> {
+  try {
+    const description = await client.workflow.getHandle(runId).describe();
+    return description.memo as RunMemo | undefined;
+  } catch (err) {
+    if ((err as Error).name === 'WorkflowNotFoundError') return undefined;
+    throw err;
+  }
+}
+
+function attach(memo: RunMemo, runId: string, requestHash: string | undefined, deps: ApiDeps, chainRef: string): Launched {
+  if (memo.request_hash !== requestHash) {
+    throw new ApiError('idempotency_conflict', 'This Idempotency-Key was already used with a different request body. Use a new key for a new run.', {
+      run_id: runId,
+    });
+  }
+  const chain = deps.catalog.resolve(`${memo.chain}@${memo.chain_version}`) ?? deps.catalog.resolve(chainRef);
+  if (!chain) throw new ApiError('chain_not_found', `The chain of run ${runId} is no longer loaded.`);
+  return { runId, chain };
+}
+
+async function enforceConcurrency(client: Client, caller: Caller): Promise<void> {
+  const { count } = await client.workflow.count(`${CallerIdKey.name} = '${caller.id}' AND ExecutionStatus = 'Running'`);
+  if (count < caller.maxConcurrentRuns) return;
+  throw new ApiError('rate_limited', `You already have ${count} runs in progress (limit ${caller.maxConcurrentRuns}). Wait for one to end.`, {
+    headers: { ...rateLimitHeaders('concurrent-runs', caller.maxConcurrentRuns, 1, 0, 5), [HEADER.retryAfter]: '5' },
+  });
+}

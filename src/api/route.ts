@@ -1,0 +1,67 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { z } from 'zod';
+import { ApiError, type ProblemCode } from './problem.js';
+
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+  contentType?: string;
+  headers?: string[];
+}
+
+export interface HeaderSpec {
+  name: string;
+  description: string;
+  required?: boolean;
+}
+
+/**
+ * A route declared once: the router mounts it, its schemas validate the request before the handler
+ * runs, and the OpenAPI document is generated from the same declaration.
+ */
+export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+  method: 'get' | 'post';
+  /** Koa-style path, e.g. /api/v1/runs/:run_id */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tag: string;
+  /** Public routes (health, docs) need no API key. */
+  public?: boolean;
+  params?: P;
+  /** The code answered when a path parameter fails its schema; it names what was not found. */
+  paramsNotFound?: ProblemCode;
+  query?: Q;
+  body?: B;
+  headers?: HeaderSpec[];
+  responses: Record<number, ResponseSpec>;
+  handler(ctx: Context, input: { params: z.output<P>; query: z.output<Q>; body: z.output<B> }): Promise<void>;
+}
+
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(spec: RouteSpec<P, Q, B>): RouteSpec<P, Q, B> {
+  return spec;
+}
+
+/** Mounts routes on a router, validating params, query and body with their schemas first. */
+export function mount(router: Router, routes: readonly RouteSpec[]): void {
+  for (const route of routes) {
+    router[route.method](route.path, async (ctx) => {
+      const params = route.params ? route.params.safeParse(ctx.params) : undefined;
+      if (params && !params.success) throw new ApiError(route.paramsNotFound ?? 'not_found', `Nothing found at ${ctx.path}.`);
+      const query = parse(route.query, ctx.query, 'query');
+      const body = parse(route.body, ctx.request.body, 'body');
+      await route.handler(ctx, { params: params?.data, query, body });
+    });
+  }
+}
+
+function parse(schema: z.ZodType | undefined, value: unknown, where: 'query' | 'body'): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw new ApiError('validation_failed', `The request ${where} is not valid.`, {
+    errors: result.error.issues.map((issue) => ({ path: [where, ...issue.path].join('.'), message: issue.message })),
+  });
+}

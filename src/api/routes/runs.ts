@@ -1,0 +1,183 @@
+import type { Context } from 'koa';
+import { readRun, type RunSnapshot } from '../../runs/read.js';
+import { listRuns } from '../../runs/list.js';
+import type { ApiDeps } from '../deps.js';
+import { launchRun } from '../launch.js';
+import { ApiError } from '../problem.js';
+import { pollDelaySeconds, runEndedError, toRunResource } from '../resources.js';
+import { defineRoute, type RouteSpec } from '../route.js';
+import {
+  asyncRunRequest,
+  chainRefParam,
+  listRunsQuery,
+  runAcceptedSchema,
+  runIdParam,
+  runListSchema,
+  runSchema,
+  syncRunRequest,
+} from '../schemas.js';
+import { HEADER, runEventsUrl, runUrl } from '../wire.js';
+
+const idempotencyHeaderSpec = {
+  name: 'Idempotency-Key',
+  description: 'Up to 255 characters. Repeating a request with the same key returns the same run and never starts a second one.',
+};
+
+/** Reads a caller's run or answers 404 not_found (also for another caller's run: its existence never leaks). */
+async function snapshotOr404(deps: ApiDeps, ctx: Context, runId: string): Promise<RunSnapshot> {
+  const snapshot = await readRun(deps.client, runId, ctx.state.caller.id);
+  if (!snapshot) throw new ApiError('not_found', `No run ${runId}.`);
+  return snapshot;
+}
+
+export function runRoutes(deps: ApiDeps): RouteSpec[] {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/chains/:chain',
+      operationId: 'runChainSync',
+      summary: 'Run a chain and wait for its result',
+      description:
+        'Waits up to `timeout_s` seconds. If the wait ends first the run goes on: the answer is 504 `wait_timeout` with `run_id` and `poll_url`; poll it, or repeat the request with the same Idempotency-Key to wait on the same run again.',
+      tag: 'runs',
+      params: chainRefParam,
+      paramsNotFound: 'chain_not_found',
+      body: syncRunRequest,
+      headers: [idempotencyHeaderSpec],
+      responses: {
+        200: { description: 'The run completed', schema: runSchema },
+        402: { description: 'budget_exceeded' },
+        403: { description: 'forbidden: the key may not run this chain' },
+        404: { description: 'chain_not_found' },
+        409: { description: 'cancelled' },
+        422: { description: 'validation_failed or idempotency_conflict' },
+        502: { description: 'agent_failed, with the agent name' },
+        504: { description: 'wait_timeout (the run goes on) or chain_timeout' },
+      },
+      async handler(ctx, { params, body }) {
+        const { runId } = await launchRun(deps, ctx, params.chain, body);
+        const closed = await waitForClose(deps, ctx, runId, body.timeout_s * 1000);
+        if (!closed) {
+          throw new ApiError('wait_timeout', `The run did not finish within ${body.timeout_s} s; it goes on. Poll it, or repeat this request with the same Idempotency-Key.`, {
+            run_id: runId,
+            poll_url: runUrl(runId),
+            headers: { [HEADER.location]: runUrl(runId), [HEADER.retryAfter]: '2' },
+          });
+        }
+        const snapshot = await snapshotOr404(deps, ctx, runId);
+        const { state } = snapshot;
+        if (state.status !== 'completed' && state.error) throw runEndedError(state.run_id, state.error);
+        ctx.body = toRunResource(snapshot, ctx.state.requestId);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/chains/:chain/runs',
+      operationId: 'startRun',
+      summary: 'Start a run and poll it',
+      tag: 'runs',
+      params: chainRefParam,
+      paramsNotFound: 'chain_not_found',
+      body: asyncRunRequest,
+      headers: [idempotencyHeaderSpec],
+      responses: {
+        202: { description: 'The run started (or, with a known Idempotency-Key, the existing run)', schema: runAcceptedSchema, headers: ['Location'] },
+        403: { description: 'forbidden' },
+        404: { description: 'chain_not_found' },
+        422: { description: 'validation_failed or idempotency_conflict' },
+      },
+      async handler(ctx, { params, body }) {
+        const { runId, chain } = await launchRun(deps, ctx, params.chain, body);
+        const estimate = chain.estimatedDurationMs === undefined ? null : chain.estimatedDurationMs / 1000;
+        ctx.status = 202;
+        ctx.set(HEADER.location, runUrl(runId));
+        ctx.set(HEADER.retryAfter, String(Math.max(1, Math.min(5, Math.round(estimate ?? 2)))));
+        ctx.body = {
+          run_id: runId,
+          chain: chain.name,
+          chain_version: chain.version,
+          status: 'running',
+          cost: 0,
+          duration_ms: 0,
+          poll_url: runUrl(runId),
+          stream_url: runEventsUrl(runId),
+          estimated_duration_s: estimate,
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/runs',
+      operationId: 'listRuns',
+      summary: "List the caller's runs, newest first",
+      tag: 'runs',
+      query: listRunsQuery,
+      responses: { 200: { description: 'A page of runs', schema: runListSchema } },
+      async handler(ctx, { query }) {
+        ctx.body = await listRuns(deps.client, deps.config.temporal.namespace, ctx.state.caller.id, query);
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/runs/:run_id',
+      operationId: 'getRun',
+      summary: 'Poll a run',
+      description: 'While running: `progress` and a Retry-After header with the suggested poll delay. Ended: `output` or `error`.',
+      tag: 'runs',
+      params: runIdParam,
+      responses: { 200: { description: 'The run', schema: runSchema, headers: ['Retry-After'] }, 404: { description: 'not_found' } },
+      async handler(ctx, { params }) {
+        const snapshot = await snapshotOr404(deps, ctx, params.run_id);
+        if (snapshot.state.status === 'running') ctx.set(HEADER.retryAfter, String(pollDelaySeconds(snapshot.state)));
+        ctx.body = toRunResource(snapshot, ctx.state.requestId);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/runs/:run_id/cancel',
+      operationId: 'cancelRun',
+      summary: 'Cancel a run',
+      description: 'The running agent is cancelled (its in-flight model or HTTP call is aborted) and the run ends `cancelled`.',
+      tag: 'runs',
+      params: runIdParam,
+      responses: {
+        202: { description: 'Cancellation requested', schema: runSchema },
+        404: { description: 'not_found' },
+        409: { description: 'run_ended' },
+      },
+      async handler(ctx, { params }) {
+        const snapshot = await snapshotOr404(deps, ctx, params.run_id);
+        if (snapshot.state.status !== 'running') {
+          throw new ApiError('run_ended', `Run ${params.run_id} already ended as ${snapshot.state.status}.`, { run_id: params.run_id });
+        }
+        await deps.client.workflow.getHandle(params.run_id).cancel();
+        ctx.status = 202;
+        ctx.set(HEADER.location, runUrl(params.run_id));
+        ctx.body = toRunResource(snapshot, ctx.state.requestId);
+      },
+    }),
+  ];
+}
+
+/**
+ * Waits for a run to close, at most `timeoutMs`, and stops waiting if the caller hangs up. Returns
+ * whether it closed. The long-poll is cancelled on the way out so no Temporal call outlives the request.
+ */
+async function waitForClose(deps: ApiDeps, ctx: Context, runId: string, timeoutMs: number): Promise<boolean> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const onClose = () => controller.abort();
+  ctx.req.once('close', onClose);
+  try {
+    await deps.client.connection.withAbortSignal(controller.signal, () => deps.client.workflow.getHandle(runId).result());
+    return true;
+  } catch (err) {
+    if (controller.signal.aborted) return false;
+    // Failed or cancelled runs close too; their state is read from the memo.
+    if ((err as Error).name === 'WorkflowFailedError') return true;
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    ctx.req.off('close', onClose);
+  }
+}

@@ -1,0 +1,93 @@
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import { createAgentKinds } from '../activities/agents/registry.js';
+import type { ChainCatalog } from '../chains/catalog.js';
+import { loadChains } from '../chains/load.js';
+import { loadConfig, type Config } from '../config.js';
+import { createLogger, type Logger } from '../logger.js';
+import { connectClient } from '../temporal/connection.js';
+import { VERSION } from '../version.js';
+import { createApp } from './app.js';
+import { devCaller, loadCallers, type Caller } from './callers.js';
+import { RateLimiters } from './middleware/rate-limit.js';
+
+export interface RunningApi {
+  server: Server;
+  url: string;
+  /** The development key, when no caller is configured and the dev caller is in use. */
+  devKey: string | undefined;
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Callers from configuration, or — when none is configured — the development caller and its key. */
+export function resolveCallers(config: Config): { callers: Caller[]; devKey?: string; devKeyFile?: string } {
+  const callers = loadCallers(config);
+  if (callers.length > 0) return { callers };
+  const dev = devCaller(config);
+  return { callers: [dev.caller], devKey: dev.key, devKeyFile: dev.file };
+}
+
+async function redisClient(url: string | undefined): Promise<unknown> {
+  if (!url) return undefined;
+  const { Redis } = await import('ioredis');
+  return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+}
+
+/** Builds the app and listens on config.api.host:port (port 0 picks a free one). The only place that listens. */
+export async function startApi(opts: { config: Config; client: Client; catalog: ChainCatalog; log: Logger; port?: number }): Promise<RunningApi> {
+  const { config, client, catalog, log } = opts;
+  const { callers, devKey } = resolveCallers(config);
+  const redis = await redisClient(config.api.redisUrl);
+  const app = createApp({ config, client, catalog, callers, limiters: new RateLimiters(redis), log, version: VERSION });
+  const server = app.listen(opts.port ?? config.api.port, config.api.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  // Long waits (sync runs up to 300 s, SSE) must not be cut by Node's default request timeout.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.api.port;
+  return {
+    server,
+    url: `http://${config.api.host}:${port}`,
+    devKey,
+    async close(graceMs = config.worker.shutdownGraceMs) {
+      // Stop accepting, let in-flight requests finish within the grace period, then cut what is left.
+      const cutoff = setTimeout(() => server.closeAllConnections(), graceMs);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      clearTimeout(cutoff);
+      if (redis) (redis as { disconnect(): void }).disconnect();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config, 'api');
+  const catalog = loadChains(config, createAgentKinds(config));
+  const { client, connection } = await connectClient(config);
+  const api = await startApi({ config, client, catalog, log });
+  log.info({ url: api.url }, 'API listening');
+  if (api.devKey) log.info(`No callers configured: using the development key stored in ${config.dataDir}/dev-api-key`);
+  const stop = async () => {
+    log.info('API stopping');
+    await api.close();
+    await connection.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,101 @@
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import { RESULT_MEMO_KEY, progressQuery } from '../workflows/chain.js';
+import type { AgentState, RunState, RunStatus } from '../workflows/types.js';
+import type { RunMemo } from './start.js';
+
+/** A run as the API sees it: its state plus what only Temporal's description knows. */
+export interface RunSnapshot {
+  state: RunState;
+  /** Attempt number of the agent running now, from the pending activity (the workflow learns it only at the end). */
+  currentAttempt: number | undefined;
+  /** The pending activity's last failure, when it is between attempts. */
+  lastFailure: string | undefined;
+}
+
+/** How long a poll waits for a worker to answer the progress query before answering from history alone. */
+const QUERY_DEADLINE_MS = 3_000;
+
+/**
+ * Reads one run for one caller; undefined when it does not exist or belongs to someone else (the two
+ * are indistinguishable on purpose). Open runs answer from the `progress` query; closed runs from the
+ * memo, without replaying on a worker. With no worker up, an open run still answers from history.
+ */
+export async function readRun(client: Client, runId: string, callerId: string): Promise<RunSnapshot | undefined> {
+  const handle = client.workflow.getHandle(runId);
+  let description: WorkflowExecutionDescription;
+  try {
+    description = await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+  const memo = description.memo as (RunMemo & { [RESULT_MEMO_KEY]?: RunState }) | undefined;
+  if (!memo || memo.caller_id !== callerId) return undefined;
+  const pending = description.raw.pendingActivities?.[0];
+  const live = {
+    currentAttempt: pending?.attempt ?? undefined,
+    lastFailure: pending?.lastFailure?.message ?? undefined,
+  };
+  if (description.status.name !== 'RUNNING') {
+    return { state: memo[RESULT_MEMO_KEY] ?? stateFromHistory(description, memo), currentAttempt: undefined, lastFailure: undefined };
+  }
+  try {
+    const state = await client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery));
+    return { state, ...live };
+  } catch (err) {
+    if (!isDeadline(err)) throw err;
+    return { state: stateFromHistory(description, memo), ...live };
+  }
+}
+
+/** Best-effort state for a run with no worker to ask, or one closed without our memo (terminated, for one). */
+function stateFromHistory(description: WorkflowExecutionDescription, memo: RunMemo): RunState {
+  const status = TEMPORAL_STATUS[description.status.name] ?? 'failed';
+  const started = description.startTime;
+  const ended = description.closeTime;
+  const agents: AgentState[] = memo.agents.map((name) => ({
+    name,
+    status: status === 'running' ? 'pending' : 'skipped',
+    attempts: 0,
+    started_at: null,
+    duration_ms: null,
+    cost: 0,
+    error: null,
+  }));
+  return {
+    run_id: description.workflowId,
+    chain: memo.chain,
+    chain_version: memo.chain_version,
+    caller_id: memo.caller_id,
+    status,
+    current_agent: null,
+    agents_completed: 0,
+    agents_total: agents.length,
+    agents,
+    cost: 0,
+    started_at: started.toISOString(),
+    ended_at: ended?.toISOString() ?? null,
+    duration_ms: ended ? ended.getTime() - started.getTime() : null,
+    error:
+      status === 'running'
+        ? null
+        : { code: status === 'timed_out' ? 'chain_timeout' : status === 'cancelled' ? 'cancelled' : 'agent_failed', message: `The run ended as ${description.status.name} in Temporal.` },
+  };
+}
+
+const TEMPORAL_STATUS: Record<string, RunStatus> = {
+  RUNNING: 'running',
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+  TERMINATED: 'cancelled',
+  TIMED_OUT: 'timed_out',
+  CONTINUED_AS_NEW: 'running',
+};
+
+function isDeadline(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if ((e as { code?: number }).code === 4 || /deadline/i.test(e.message)) return true;
+  }
+  return false;
+}
