@@ -16,6 +16,6 @@ export function installTemporalRuntime(log: Logger): void {
       }),
     });
   } catch (err) {
-    if (!/already been instantiated|already installed/i.test((err as Error).message)) throw err;
+    if (!/already (been )?(instantiated|installed)/i.test((err as Error).message)) throw err;
   }
 }

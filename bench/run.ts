@@ -1,0 +1,138 @@
+// `npm run bench`: measures chain-3 (three zero-delay simulated agents) end to end, first through the
+// bare Temporal client (the floor), then through the HTTP API, in one run on one machine, and prints
+// one JSON line with each API figure beside its bare-client baseline. Also writes bench/results/.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Client } from '@temporalio/client';
+import { startTestApi, type TestApi } from '../test/helpers/api.js';
+import { startEngine } from '../test/helpers/engine.js';
+import { startTestTemporal } from '../test/helpers/temporal.js';
+import { startRun } from '../src/runs/start.js';
+import type { ChainCatalog } from '../src/chains/catalog.js';
+import type { Config } from '../src/config.js';
+import { percentile, round, runPool, versus } from './stats.js';
+
+const { values: args } = parseArgs({
+  options: {
+    sequential: { type: 'string', default: '100' },
+    total: { type: 'string', default: '200' },
+    concurrency: { type: 'string', default: '20' },
+  },
+});
+const SEQUENTIAL = Number(args.sequential);
+const TOTAL = Number(args.total);
+const CONCURRENCY = Number(args.concurrency);
+const CHAINS_DIR = path.resolve(import.meta.dirname, 'chains');
+const INPUT = {};
+
+async function bareRun(client: Client, config: Config, catalog: ChainCatalog): Promise<void> {
+  const handle = await startRun(client, config, catalog.resolve('chain-3')!, { input: INPUT, callerId: 'bench' });
+  await handle.result();
+}
+
+async function apiSync(api: TestApi): Promise<void> {
+  const res = await api.request('/api/v1/chains/chain-3', { body: { input: INPUT } });
+  if (res.status !== 200) throw new Error(`sync run answered ${res.status}: ${await res.text()}`);
+  await res.body?.cancel();
+}
+
+async function apiStart(api: TestApi): Promise<string> {
+  const res = await api.request('/api/v1/chains/chain-3/runs', { body: { input: INPUT } });
+  if (res.status !== 202) throw new Error(`async start answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { run_id: string }).run_id;
+}
+
+async function apiStartAndPoll(api: TestApi): Promise<void> {
+  const runId = await apiStart(api);
+  for (;;) {
+    const res = await api.request(`/api/v1/runs/${runId}`);
+    const run = (await res.json()) as { status: string };
+    if (run.status !== 'running') return;
+    // A tight poll loop measures the engine, not the Retry-After the API suggests to real callers.
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function timed(times: number, fn: () => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const temporal = await startTestTemporal();
+  const unlimited = { CHAINPORT_CHAINS_DIR: CHAINS_DIR, CHAINPORT_RATE_LIMIT_PER_MIN: '1000000', CHAINPORT_MAX_CONCURRENT_RUNS: '100000' };
+  const engine = await startEngine(temporal.address, unlimited);
+  try {
+    await engine.startWorker();
+    const api = await startTestApi(engine);
+    try {
+      const { client, config, catalog } = engine;
+      // Warm up both paths so bundling, JIT and connection set-up are not measured.
+      await timed(10, () => bareRun(client, config, catalog));
+      await timed(10, () => apiSync(api));
+
+      const bareSeq = await timed(SEQUENTIAL, () => bareRun(client, config, catalog));
+      const bareLoad = await runPool(TOTAL, CONCURRENCY, () => bareRun(client, config, catalog));
+      const apiSeq = await timed(SEQUENTIAL, () => apiSync(api));
+      const asyncStart = await timed(SEQUENTIAL, () => apiStart(api));
+      const apiLoad = await runPool(TOTAL, CONCURRENCY, () => apiStartAndPoll(api));
+
+      const finished = await apiStart(api);
+      await apiStartAndPoll(api);
+      await engine.client.workflow.getHandle(finished).result();
+      const getFinished = await timed(SEQUENTIAL, () => api.request(`/api/v1/runs/${finished}`).then((r) => r.arrayBuffer()));
+      const held = await api.request('/api/v1/chains/hold/runs', { body: { input: INPUT } });
+      const running = ((await held.json()) as { run_id: string }).run_id;
+      const getRunning = await timed(50, () => api.request(`/api/v1/runs/${running}`).then((r) => r.arrayBuffer()));
+      await api.request(`/api/v1/runs/${running}/cancel`, { method: 'POST' });
+      const bareDescribe = await timed(SEQUENTIAL, () => engine.client.workflow.getHandle(finished).describe());
+
+      const bareThroughput = TOTAL / (bareLoad.wallMs / 1000);
+      const apiThroughput = TOTAL / (apiLoad.wallMs / 1000);
+      const report = {
+        bench: 'chainport',
+        at: new Date().toISOString(),
+        chain: 'chain-3',
+        sequential_runs: SEQUENTIAL,
+        load: { runs: TOTAL, concurrency: CONCURRENCY },
+        engine: {
+          latency_p50_ms: percentile(bareSeq, 50),
+          latency_p95_ms: percentile(bareSeq, 95),
+          throughput_runs_per_s: round(bareThroughput),
+        },
+        api: {
+          sync_p50_ms: versus(percentile(apiSeq, 50), percentile(bareSeq, 50)),
+          sync_p95_ms: versus(percentile(apiSeq, 95), percentile(bareSeq, 95)),
+          async_start_p50_ms: percentile(asyncStart, 50),
+          throughput_runs_per_s: versus(apiThroughput, bareThroughput),
+          get_run_finished_p50_ms: versus(percentile(getFinished, 50), percentile(bareDescribe, 50)),
+          get_run_running_p50_ms: percentile(getRunning, 50),
+        },
+        targets: {
+          sync_p50_within_1_25x: percentile(apiSeq, 50) <= 1.25 * percentile(bareSeq, 50),
+          get_finished_under_10ms: percentile(getFinished, 50) < 10,
+        },
+      };
+      const dir = path.resolve(import.meta.dirname, 'results');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+    } finally {
+      await api.close();
+    }
+  } finally {
+    await engine.stop();
+    await temporal.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
