@@ -1,5 +1,6 @@
 // `npm run bench`: measures chain-3 (three zero-delay simulated agents) end to end, first through the
-// bare Temporal client (the floor), then through the HTTP API, in one run on one machine, and prints
+// bare Temporal client (the floor), then through the HTTP API, in one run on one machine, then the SSE
+// figures (token latency, time to first event, fan-out; see bench/sse.ts), and prints
 // one JSON line with each API figure beside its bare-client baseline. Also writes bench/results/.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { startTestTemporal } from '../test/helpers/temporal.js';
 import { startRun } from '../src/runs/start.js';
 import type { ChainCatalog } from '../src/chains/catalog.js';
 import type { Config } from '../src/config.js';
+import { fanOut, timeToFirstEvent, tokenLatency, under } from './sse.js';
 import { percentile, round, runPool, versus } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -18,11 +20,17 @@ const { values: args } = parseArgs({
     sequential: { type: 'string', default: '100' },
     total: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '20' },
+    'sse-clients': { type: 'string', default: '500' },
+    'sse-runs': { type: 'string', default: '50' },
+    'sse-token-runs': { type: 'string', default: '5' },
   },
 });
 const SEQUENTIAL = Number(args.sequential);
 const TOTAL = Number(args.total);
 const CONCURRENCY = Number(args.concurrency);
+const SSE_CLIENTS = Number(args['sse-clients']);
+const SSE_RUNS = Number(args['sse-runs']);
+const SSE_TOKEN_RUNS = Number(args['sse-token-runs']);
 const CHAINS_DIR = path.resolve(import.meta.dirname, 'chains');
 const INPUT = {};
 
@@ -93,6 +101,10 @@ async function main(): Promise<void> {
       await api.request(`/api/v1/runs/${running}/cancel`, { method: 'POST' });
       const bareDescribe = await timed(SEQUENTIAL, () => engine.client.workflow.getHandle(finished).describe());
 
+      const tokenLags = await tokenLatency(api, SSE_TOKEN_RUNS);
+      const firstEvent = await timeToFirstEvent(api, SEQUENTIAL);
+      const fanout = await fanOut(api, SSE_RUNS, SSE_CLIENTS);
+
       const bareThroughput = TOTAL / (bareLoad.wallMs / 1000);
       const apiThroughput = TOTAL / (apiLoad.wallMs / 1000);
       const report = {
@@ -114,9 +126,21 @@ async function main(): Promise<void> {
           get_run_finished_p50_ms: versus(percentile(getFinished, 50), percentile(bareDescribe, 50)),
           get_run_running_p50_ms: percentile(getRunning, 50),
         },
+        sse: {
+          token_latency_p50_ms: under(percentile(tokenLags, 50), 400),
+          token_latency_p95_ms: under(percentile(tokenLags, 95), 800),
+          words_measured: tokenLags.length,
+          first_event_p50_ms: under(percentile(firstEvent, 50), 100),
+          fanout: { ...fanout, rss_peak_mb: under(fanout.rss_peak_mb, 300), lag_p95_ms: under(fanout.lag_p95_ms, 1000) },
+        },
         targets: {
           sync_p50_within_1_25x: percentile(apiSeq, 50) <= 1.25 * percentile(bareSeq, 50),
           get_finished_under_10ms: percentile(getFinished, 50) < 10,
+          sse_token_p50_under_400ms: percentile(tokenLags, 50) < 400,
+          sse_token_p95_under_800ms: percentile(tokenLags, 95) < 800,
+          sse_first_event_p50_under_100ms: percentile(firstEvent, 50) < 100,
+          sse_fanout_rss_under_300mb: fanout.rss_peak_mb < 300,
+          sse_fanout_lag_p95_under_1s: fanout.lag_p95_ms < 1000,
         },
       };
       const dir = path.resolve(import.meta.dirname, 'results');

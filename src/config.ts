@@ -59,6 +59,12 @@ const envSchema = z.object({
   CHAINPORT_CORS_ORIGINS: optionalText,
   CHAINPORT_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
   REDIS_URL: optionalText,
+  CHAINPORT_WEBHOOK_MAX_ATTEMPTS: positiveInt.default(8),
+  CHAINPORT_WEBHOOK_INITIAL_INTERVAL: durationMs.prefault('2s'),
+  CHAINPORT_WEBHOOK_MAX_INTERVAL: durationMs.prefault('10m'),
+  CHAINPORT_WEBHOOK_TIMEOUT: durationMs.prefault('5s'),
+  CHAINPORT_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  CHAINPORT_SECRET_KEY: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -94,6 +100,16 @@ export interface Config {
     maxBodyBytes: number;
     redisUrl: string | undefined;
   };
+  webhooks: {
+    maxAttempts: number;
+    initialIntervalMs: number;
+    maxIntervalMs: number;
+    timeoutMs: number;
+    /** Lets webhooks reach loopback and private addresses: local development and tests only. */
+    allowPrivate: boolean;
+  };
+  /** Base64 of 32 bytes that encrypts webhook secrets in workflow history; unset: a key kept in the data folder. */
+  secretKey: string | undefined;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -153,6 +169,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBodyBytes: e.CHAINPORT_MAX_BODY_BYTES,
       redisUrl: e.REDIS_URL,
     },
+    webhooks: {
+      maxAttempts: e.CHAINPORT_WEBHOOK_MAX_ATTEMPTS,
+      initialIntervalMs: e.CHAINPORT_WEBHOOK_INITIAL_INTERVAL,
+      maxIntervalMs: e.CHAINPORT_WEBHOOK_MAX_INTERVAL,
+      timeoutMs: e.CHAINPORT_WEBHOOK_TIMEOUT,
+      allowPrivate: e.CHAINPORT_WEBHOOK_ALLOW_PRIVATE,
+    },
+    secretKey: e.CHAINPORT_SECRET_KEY,
     logLevel: e.LOG_LEVEL,
   };
 }

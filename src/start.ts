@@ -33,10 +33,10 @@ async function main(): Promise<void> {
     await prepareNamespace(config);
     const workerConnection = await connectWorker(config);
     cleanups.push(() => workerConnection.close());
-    const worker = await createWorker({ config, connection: workerConnection });
-    const running = worker.run();
     const { client, connection } = await connectClient(config);
     cleanups.push(() => connection.close());
+    const worker = await createWorker({ config, connection: workerConnection, client });
+    const running = worker.run();
     const api = await startApi({ config, client, catalog, log });
     cleanups.push(() => api.close());
     printWelcome(api.url, api.devKey, server?.uiUrl, temporalAddress(config));

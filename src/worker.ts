@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 import type { NativeConnection, WorkflowBundleOption } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
@@ -10,12 +11,15 @@ import { createLogger } from './logger.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
+import { SecretBox } from './webhooks/secret-box.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
 export interface WorkerDeps {
   config: Config;
   connection: NativeConnection;
+  /** A client for what activities tell Temporal themselves (webhook attempts reported to their delivery). */
+  client: Client;
   /** Custom agent kinds, registered beside the built-ins. */
   customKinds?: AgentKind[];
   /** A pre-built workflow bundle (tests build one and share it); otherwise bundled from source. */
@@ -31,7 +35,10 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ kinds }),
+    activities: createActivities({
+      kinds,
+      webhooks: { client: deps.client, secrets: SecretBox.fromConfig(config), allowPrivate: config.webhooks.allowPrivate },
+    }),
     maxConcurrentActivityTaskExecutions: config.worker.maxActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxWorkflowTasks,
     // Streaming readers see agent output through heartbeats, so they must reach the server often.
@@ -69,10 +76,12 @@ async function main(): Promise<void> {
   const added = await prepareNamespace(config);
   if (added.length) log.info({ added }, 'registered search attributes');
   const connection = await connectWorker(config);
-  const worker = await createWorker({ config, connection });
+  const { client, connection: clientConnection } = await connectClient(config);
+  const worker = await createWorker({ config, connection, client });
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker polling');
   // Worker.run resolves after SIGINT/SIGTERM: in-flight tasks finish or are handed back within the grace time.
   await worker.run();
+  await clientConnection.close();
   await connection.close();
   log.info('worker stopped');
 }

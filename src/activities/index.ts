@@ -1,9 +1,10 @@
 import type { AgentKinds } from './agents/registry.js';
 import { createRunAgent } from './run-agent.js';
+import { createDeliverWebhook, type DeliverDeps } from './webhooks/deliver.js';
 
 /** Every activity the worker registers, built from their dependencies. */
-export function createActivities(deps: { kinds: AgentKinds }) {
-  return { runAgent: createRunAgent(deps.kinds) };
+export function createActivities(deps: { kinds: AgentKinds; webhooks: DeliverDeps }) {
+  return { runAgent: createRunAgent(deps.kinds), deliverWebhook: createDeliverWebhook(deps.webhooks) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -14,11 +14,13 @@ import { demoRoutes } from './routes/demo.js';
 import { mountDocs } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
 import { runRoutes } from './routes/runs.js';
+import { streamRoutes } from './routes/stream.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { API_PREFIX, HEADER } from './wire.js';
 
 /** Every declared route, public and authenticated; the OpenAPI document is generated from this list. */
 export function allRoutes(deps: ApiDeps): RouteSpec[] {
-  return [...healthRoutes(deps), ...chainRoutes(deps), ...runRoutes(deps), ...demoRoutes()];
+  return [...healthRoutes(deps), ...chainRoutes(deps), ...runRoutes(deps), ...streamRoutes(deps), ...webhookRoutes(deps), ...demoRoutes()];
 }
 
 /**

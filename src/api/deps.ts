@@ -2,8 +2,10 @@ import type { Client } from '@temporalio/client';
 import type { ChainCatalog } from '../chains/catalog.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { RunReaders } from '../runs/stream/registry.js';
 import type { Caller } from './callers.js';
 import type { RateLimiters } from './middleware/rate-limit.js';
+import type { SecretBox } from '../webhooks/secret-box.js';
 
 /** Everything the API needs, handed to createApp; the app itself opens nothing. */
 export interface ApiDeps {
@@ -12,6 +14,12 @@ export interface ApiDeps {
   catalog: ChainCatalog;
   callers: readonly Caller[];
   limiters: RateLimiters;
+  /** Seals webhook secrets before they enter workflow input. */
+  secrets: SecretBox;
   log: Logger;
   version: string;
+  /** This instance's run readers for SSE (one per watched run); the stream routes make their own when absent. */
+  readers?: RunReaders;
+  /** Silence after which an SSE stream sends a keep-alive comment (default 15 s). */
+  sseKeepAliveMs?: number;
 }

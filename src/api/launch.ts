@@ -8,16 +8,23 @@ import { mayUseChain, type Caller } from './callers.js';
 import type { ApiDeps } from './deps.js';
 import { rateLimitHeaders } from './middleware/rate-limit.js';
 import { ApiError } from './problem.js';
+import type { WebhookRequest } from './schemas.js';
 import { HEADER } from './wire.js';
+import { refuseWebhookUrl } from '../webhooks/ssrf.js';
+import { generateSecret } from '../webhooks/sign.js';
+import type { RunWebhook } from '../workflows/types.js';
 
 export interface LaunchRequest {
   input: Record<string, unknown>;
   max_cost?: number;
+  webhook?: WebhookRequest;
 }
 
 export interface Launched {
   runId: string;
   chain: ChainVersion;
+  /** The webhook as accepted, with the secret only when the server generated it (shown once). */
+  webhook?: { url: string; events: WebhookRequest['events']; secret?: string };
 }
 
 const MAX_IDEMPOTENCY_KEY = 255;
@@ -41,7 +48,7 @@ export async function launchRun(deps: ApiDeps, ctx: Context, chainRef: string, r
   const chain = resolveChain(deps, caller, chainRef);
   const key = ctx.get(HEADER.idempotencyKey);
   if (key.length > MAX_IDEMPOTENCY_KEY) throw new ApiError('invalid_request', `Idempotency-Key must be at most ${MAX_IDEMPOTENCY_KEY} characters.`);
-  const requestHash = key ? requestFingerprint({ input: request.input, max_cost: request.max_cost }) : undefined;
+  const requestHash = key ? requestFingerprint({ input: request.input, webhook: request.webhook, max_cost: request.max_cost }) : undefined;
 
   const input = structuredClone(request.input);
   const problems = chain.validateInput(input);
@@ -51,17 +58,21 @@ export async function launchRun(deps: ApiDeps, ctx: Context, chainRef: string, r
     });
   }
 
-  if (!key) {
-    await enforceConcurrency(deps.client, caller);
-    const handle = await startRun(deps.client, deps.config, chain, { input, callerId: caller.id, maxCost: request.max_cost });
-    return { runId: handle.workflowId, chain };
+  const runId = key ? idempotentRunId(caller.id, key) : undefined;
+  if (runId) {
+    const existing = await existingRun(deps.client, runId);
+    if (existing) return attach(existing, runId, requestHash, deps, chainRef);
   }
-  const runId = idempotentRunId(caller.id, key);
-  const existing = await existingRun(deps.client, runId);
-  if (existing) return attach(existing, runId, requestHash, deps, chainRef);
+  const webhook = request.webhook && (await acceptWebhook(deps, request.webhook));
+  const options = { input, callerId: caller.id, maxCost: request.max_cost, webhook: webhook?.run };
+  if (!runId) {
+    await enforceConcurrency(deps.client, caller);
+    const handle = await startRun(deps.client, deps.config, chain, options);
+    return { runId: handle.workflowId, chain, webhook: webhook?.shown };
+  }
   await enforceConcurrency(deps.client, caller);
   try {
-    await startRun(deps.client, deps.config, chain, { input, callerId: caller.id, maxCost: request.max_cost, runId, requestHash });
+    await startRun(deps.client, deps.config, chain, { ...options, runId, requestHash });
   } catch (err) {
     // The key's run ended between our look and our start: answer from that run rather than start another.
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -69,7 +80,27 @@ export async function launchRun(deps: ApiDeps, ctx: Context, chainRef: string, r
   // Concurrent requests with one key race to start and all but one attach: check the body matches.
   const started = await existingRun(deps.client, runId);
   if (!started) throw new Error(`Run ${runId} was started but cannot be described`);
-  return attach(started, runId, requestHash, deps, chainRef);
+  return { ...attach(started, runId, requestHash, deps, chainRef), webhook: webhook?.shown };
+}
+
+/**
+ * Checks a webhook URL (form, and every address its host resolves to) and seals its secret —
+ * generating one when the caller gave none — for the workflow input.
+ */
+async function acceptWebhook(deps: ApiDeps, webhook: WebhookRequest): Promise<{ run: RunWebhook; shown: NonNullable<Launched['webhook']> }> {
+  const refused = await refuseWebhookUrl(webhook.url, deps.config.webhooks.allowPrivate);
+  if (refused) throw new ApiError('validation_failed', `The webhook URL ${refused}.`, { errors: [{ path: 'webhook.url', message: refused }] });
+  const secret = webhook.secret ?? generateSecret();
+  const { maxAttempts, initialIntervalMs, maxIntervalMs, timeoutMs } = deps.config.webhooks;
+  return {
+    run: {
+      url: webhook.url,
+      sealedSecret: deps.secrets.seal(secret),
+      events: webhook.events,
+      policy: { maxAttempts, initialIntervalMs, maxIntervalMs, timeoutMs, keepMs: deps.config.retentionMs },
+    },
+    shown: { url: webhook.url, events: webhook.events, ...(webhook.secret === undefined && { secret }) },
+  };
 }
 
 async function existingRun(client: Client, runId: string): Promise<RunMemo | undefined> {
@@ -94,7 +125,9 @@ function attach(memo: RunMemo, runId: string, requestHash: string | undefined, d
 }
 
 async function enforceConcurrency(client: Client, caller: Caller): Promise<void> {
-  const { count } = await client.workflow.count(`${CallerIdKey.name} = '${caller.id}' AND ExecutionStatus = 'Running'`);
+  const { count } = await client.workflow.count(
+    `WorkflowType = 'chainWorkflow' AND ${CallerIdKey.name} = '${caller.id}' AND ExecutionStatus = 'Running'`,
+  );
   if (count < caller.maxConcurrentRuns) return;
   throw new ApiError('rate_limited', `You already have ${count} runs in progress (limit ${caller.maxConcurrentRuns}). Wait for one to end.`, {
     headers: { ...rateLimitHeaders('concurrent-runs', caller.maxConcurrentRuns, 1, 0, 5), [HEADER.retryAfter]: '5' },

@@ -62,6 +62,11 @@ function parse(schema: z.ZodType | undefined, value: unknown, where: 'query' | '
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new ApiError('validation_failed', `The request ${where} is not valid.`, {
-    errors: result.error.issues.map((issue) => ({ path: [where, ...issue.path].join('.'), message: issue.message })),
+    // zod reports unknown fields as one issue on the parent object; name each field instead.
+    errors: result.error.issues.flatMap((issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => ({ path: [where, ...issue.path, key].join('.'), message: 'is not a known field' }))
+        : [{ path: [where, ...issue.path].join('.'), message: issue.message }],
+    ),
   });
 }

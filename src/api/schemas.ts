@@ -26,9 +26,28 @@ export const syncRunRequest = z
   .strict()
   .meta({ id: 'SyncRunRequest' });
 
+export const WEBHOOK_EVENT_FILTERS = ['completed', 'failed', 'timed_out', 'cancelled', 'agent.completed'] as const;
+export const DEFAULT_WEBHOOK_EVENTS = ['completed', 'failed', 'timed_out', 'cancelled'] as const;
+
+export const webhookRequest = z
+  .object({
+    url: z.string().min(1).max(2048).meta({ description: 'http(s) URL to POST events to; public addresses only unless the server allows private ones', example: 'https://partner.example/hooks/done' }),
+    secret: z.string().min(16).max(256).optional().meta({ description: 'Signing secret (whsec_ + base64 recommended). Omit it and the server generates one, returned once in the 202 body.' }),
+    events: z
+      .array(z.enum(WEBHOOK_EVENT_FILTERS))
+      .min(1)
+      .default([...DEFAULT_WEBHOOK_EVENTS])
+      .meta({ description: 'Which events to deliver; agent.completed adds a delivery after each agent' }),
+  })
+  .strict()
+  .meta({ id: 'WebhookRequest' });
+
+export type WebhookRequest = z.infer<typeof webhookRequest>;
+
 export const asyncRunRequest = z
   .object({
     ...runRequestFields,
+    webhook: webhookRequest.optional(),
     timeout_s: z.number().int().min(1).max(300).optional().meta({ description: 'Accepted for symmetry with the sync route; ignored' }),
   })
   .strict()
@@ -94,6 +113,9 @@ export const runAcceptedSchema = z
     poll_url: z.string(),
     stream_url: z.string(),
     estimated_duration_s: z.number().nullable(),
+    webhook: z
+      .object({ url: z.string(), events: z.array(z.enum(WEBHOOK_EVENT_FILTERS)), secret: z.string().optional().meta({ description: 'Only when the server generated it: shown this once' }) })
+      .optional(),
   })
   .meta({ id: 'RunAccepted' });
 
@@ -130,3 +152,47 @@ export const chainSchema = z
 export const chainListSchema = z.object({ data: z.array(chainSchema), next_cursor: z.null() }).meta({ id: 'ChainList' });
 
 export const healthSchema = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()).optional() });
+
+const deliveryAttemptSchema = z.object({
+  attempt: z.number().int(),
+  at: z.string(),
+  status_code: z.number().int().nullable(),
+  error: z.string().nullable(),
+  duration_ms: z.number().int(),
+});
+
+export const deliverySchema = z
+  .object({
+    delivery_id: z.string().meta({ description: 'Also the webhook-id header of every attempt' }),
+    run_id: z.string(),
+    event: z.enum(['chain.completed', 'chain.failed', 'chain.timed_out', 'chain.cancelled', 'agent.completed']),
+    url: z.string(),
+    status: z.enum(['pending', 'delivered', 'failed']),
+    attempts: z.array(deliveryAttemptSchema),
+    created_at: z.string(),
+  })
+  .meta({ id: 'Delivery' });
+
+export const deliveryListSchema = z.object({ data: z.array(deliverySchema), next_cursor: z.string().nullable() }).meta({ id: 'DeliveryList' });
+
+export const deliveryParams = runIdParam.extend({ delivery_id: z.string().max(120) });
+
+export const pageQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20), cursor: z.string().max(4096).optional() }).strict();
+
+export const streamRunRequest = asyncRunRequest
+  .extend({
+    on_disconnect: z
+      .enum(['continue', 'cancel'])
+      .default('continue')
+      .meta({ description: 'When the client goes away before the run ends: `continue` (the run is durable and goes on) or `cancel` it' }),
+  })
+  .meta({ id: 'StreamRunRequest' });
+
+export const streamEventsQuery = z
+  .object({ last_event_id: z.string().max(64).optional().meta({ description: 'Resume after this event id, for clients that cannot send the Last-Event-ID header' }) })
+  .strict();
+
+export const sseStreamSchema = z.string().meta({
+  description:
+    'Server-Sent Events: `id:`, `event:` (run.started, agent.started, agent.output, agent.retrying, agent.completed, run.completed, run.failed, run.timed_out, run.cancelled) and one-line JSON `data:`; `: keep-alive` comments after 15 s of silence',
+});

@@ -11,12 +11,16 @@ import { VERSION } from '../version.js';
 import { createApp } from './app.js';
 import { devCaller, loadCallers, type Caller } from './callers.js';
 import { RateLimiters } from './middleware/rate-limit.js';
+import { RunReaders } from '../runs/stream/registry.js';
+import { SecretBox } from '../webhooks/secret-box.js';
 
 export interface RunningApi {
   server: Server;
   url: string;
   /** The development key, when no caller is configured and the dev caller is in use. */
   devKey: string | undefined;
+  /** This instance's SSE run readers; `readers.stats()` is the stream gauge (open streams, active readers). */
+  readers: RunReaders;
   close(graceMs?: number): Promise<void>;
 }
 
@@ -35,11 +39,20 @@ async function redisClient(url: string | undefined): Promise<unknown> {
 }
 
 /** Builds the app and listens on config.api.host:port (port 0 picks a free one). The only place that listens. */
-export async function startApi(opts: { config: Config; client: Client; catalog: ChainCatalog; log: Logger; port?: number }): Promise<RunningApi> {
+export async function startApi(opts: {
+  config: Config;
+  client: Client;
+  catalog: ChainCatalog;
+  log: Logger;
+  port?: number;
+  /** SSE timings; tests shorten them. */
+  stream?: { keepAliveMs?: number; heartbeatPollMs?: number };
+}): Promise<RunningApi> {
   const { config, client, catalog, log } = opts;
   const { callers, devKey } = resolveCallers(config);
   const redis = await redisClient(config.api.redisUrl);
-  const app = createApp({ config, client, catalog, callers, limiters: new RateLimiters(redis), log, version: VERSION });
+  const readers = new RunReaders(client, { log, heartbeatPollMs: opts.stream?.heartbeatPollMs });
+  const app = createApp({ config, client, catalog, callers, limiters: new RateLimiters(redis), secrets: SecretBox.fromConfig(config), log, version: VERSION, readers, sseKeepAliveMs: opts.stream?.keepAliveMs });
   const server = app.listen(opts.port ?? config.api.port, config.api.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -54,7 +67,10 @@ export async function startApi(opts: { config: Config; client: Client; catalog: 
     server,
     url: `http://${config.api.host}:${port}`,
     devKey,
+    readers,
     async close(graceMs = config.worker.shutdownGraceMs) {
+      // Event streams would otherwise hold the server open until the cutoff; clients resume with Last-Event-ID.
+      readers.closeAll();
       // Stop accepting, let in-flight requests finish within the grace period, then cut what is left.
       const cutoff = setTimeout(() => server.closeAllConnections(), graceMs);
       await new Promise<void>((resolve) => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import { CallerIdKey, ChainNameKey, ChainVersionKey, RunStatusKey } from '../temporal/search-attributes.js';
@@ -23,12 +24,41 @@ export interface RunSummary {
   completed_at?: string;
 }
 
+/** A cursor this listing did not issue, or issued for another caller or filter. */
+export class InvalidCursorError extends Error {
+  override name = 'InvalidCursorError';
+}
+
+/**
+ * Cursors are Temporal's page token plus a check tag over (caller, filter, token). A cursor that was
+ * not issued for this listing is refused here: sent on, Temporal answers a retryable error for it and
+ * the request would spend the client's whole retry budget (~20 s) before failing as a 500.
+ */
+function cursorTag(callerId: string, filter: ListFilter, token: Buffer): string {
+  return createHash('sha256').update(`${callerId}\u0000${filter.chain ?? ''}\u0000${filter.status ?? ''}\u0000`).update(token).digest('base64url').slice(0, 16);
+}
+
+function encodeCursor(callerId: string, filter: ListFilter, token: Uint8Array): string {
+  const bytes = Buffer.from(token);
+  return `${bytes.toString('base64url')}.${cursorTag(callerId, filter, bytes)}`;
+}
+
+function decodeCursor(callerId: string, filter: ListFilter, cursor: string): Buffer {
+  const dot = cursor.lastIndexOf('.');
+  const token = Buffer.from(cursor.slice(0, dot), 'base64url');
+  if (dot < 1 || token.length === 0 || cursor.slice(dot + 1) !== cursorTag(callerId, filter, token)) {
+    throw new InvalidCursorError('This cursor was not issued for this listing: repeat the first request without a cursor.');
+  }
+  return token;
+}
+
 /**
  * One page of a caller's runs, newest first, from Temporal visibility (search attributes), so it
  * works across API instances and restarts. The cursor is Temporal's page token, opaque to callers.
  */
 export async function listRuns(client: Client, namespace: string, callerId: string, filter: ListFilter): Promise<{ data: RunSummary[]; next_cursor: string | null }> {
-  const clauses = [`${CallerIdKey.name} = '${callerId}'`];
+  // Webhook deliveries carry CallerId too; runs are the chain workflows.
+  const clauses = [`WorkflowType = 'chainWorkflow'`, `${CallerIdKey.name} = '${callerId}'`];
   if (filter.chain) {
     const [name, version] = filter.chain.split('@');
     clauses.push(`${ChainNameKey.name} = '${name}'`);
@@ -41,7 +71,7 @@ export async function listRuns(client: Client, namespace: string, callerId: stri
     // SQL visibility (the dev server's) refuses ORDER BY; its default order is newest first.
     query: clauses.join(' AND '),
     pageSize: filter.limit,
-    nextPageToken: filter.cursor ? Buffer.from(filter.cursor, 'base64url') : undefined,
+    nextPageToken: filter.cursor ? decodeCursor(callerId, filter, filter.cursor) : undefined,
   });
   const now = Date.now();
   const data = await Promise.all(
@@ -63,5 +93,5 @@ export async function listRuns(client: Client, namespace: string, callerId: stri
     }),
   );
   const token = response.nextPageToken;
-  return { data, next_cursor: token && token.length > 0 ? Buffer.from(token).toString('base64url') : null };
+  return { data, next_cursor: token && token.length > 0 ? encodeCursor(callerId, filter, token) : null };
 }

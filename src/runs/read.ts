@@ -76,6 +76,7 @@ function stateFromHistory(description: WorkflowExecutionDescription, memo: RunMe
     started_at: started.toISOString(),
     ended_at: ended?.toISOString() ?? null,
     duration_ms: ended ? ended.getTime() - started.getTime() : null,
+    deliveries: [],
     error:
       status === 'running'
         ? null
@@ -98,4 +99,15 @@ function isDeadline(err: unknown): boolean {
     if ((e as { code?: number }).code === 4 || /deadline/i.test(e.message)) return true;
   }
   return false;
+}
+
+/** Whether a run exists and belongs to the caller (one describe; no query, no replay). */
+export async function runOwnedBy(client: Client, runId: string, callerId: string): Promise<boolean> {
+  try {
+    const { memo } = await client.workflow.getHandle(runId).describe();
+    return (memo as Partial<RunMemo> | undefined)?.caller_id === callerId;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }

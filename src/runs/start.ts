@@ -5,7 +5,7 @@ import type { ChainVersion } from '../chains/catalog.js';
 import type { Config } from '../config.js';
 import { CallerIdKey, ChainNameKey, ChainVersionKey } from '../temporal/search-attributes.js';
 import type { chainWorkflow } from '../workflows/chain.js';
-import type { ChainRunRequest } from '../workflows/types.js';
+import type { ChainRunRequest, RunWebhook } from '../workflows/types.js';
 
 export interface StartRunOptions {
   input: unknown;
@@ -13,6 +13,7 @@ export interface StartRunOptions {
   maxCost?: number;
   /** Defaults to a fresh random id; idempotent starts pass one derived from (caller, key). */
   runId?: string;
+  webhook?: RunWebhook;
   /** Fingerprint of the defining request, kept in the memo to detect a reused Idempotency-Key. */
   requestHash?: string;
 }
@@ -49,6 +50,7 @@ export async function startRun(
     plan: chain.plan,
     input: options.input,
     ...(options.maxCost !== undefined && { maxCost: options.maxCost }),
+    ...(options.webhook && { webhook: options.webhook }),
   };
   return client.workflow.start<typeof chainWorkflow>('chainWorkflow', {
     workflowId: runId,

@@ -1,8 +1,8 @@
-import { CallerIdKey, ChainNameKey, ChainVersionKey, RunStatusKey } from '../workflows/search-attribute-keys.js';
+import { CallerIdKey, ChainNameKey, ChainVersionKey, DeliveryStatusKey, RunStatusKey } from '../workflows/search-attribute-keys.js';
 import proto from '@temporalio/proto';
 import type { Connection } from '@temporalio/client';
 
-export { CallerIdKey, ChainNameKey, ChainVersionKey, RunStatusKey };
+export { CallerIdKey, ChainNameKey, ChainVersionKey, DeliveryStatusKey, RunStatusKey };
 
 const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
 
@@ -11,6 +11,7 @@ export const SEARCH_ATTRIBUTES = {
   [ChainVersionKey.name]: { cli: 'Int', indexed: IndexedValueType.INDEXED_VALUE_TYPE_INT },
   [CallerIdKey.name]: { cli: 'Keyword', indexed: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
   [RunStatusKey.name]: { cli: 'Keyword', indexed: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+  [DeliveryStatusKey.name]: { cli: 'Keyword', indexed: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
 } as const;
 
 /** `--search-attribute` flags for `temporal server start-dev`. */

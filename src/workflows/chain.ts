@@ -1,5 +1,6 @@
 import {
   ActivityCancellationType,
+  ParentClosePolicy,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -9,11 +10,12 @@ import {
   proxyActivities,
   setHandler,
   sleep,
+  startChild,
   upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { RunStatusKey } from './search-attribute-keys.js';
+import { CallerIdKey, DeliveryStatusKey, RunStatusKey } from './search-attribute-keys.js';
 import { render, type TemplateScope } from './template.js';
 import type {
   AgentFailureDetails,
@@ -21,9 +23,14 @@ import type {
   AgentResult,
   AgentState,
   ChainRunRequest,
+  DeliveryRecord,
   RunError,
   RunState,
+  WebhookEvent,
+  WebhookEventFilter,
+  WebhookPayload,
 } from './types.js';
+import { DELIVERY_MEMO_KEY, webhookDeliveryWorkflow } from './webhook-delivery.js';
 
 /** Live run state; the API answers polls with it while the run is open. */
 export const progressQuery = defineQuery<RunState>('progress');
@@ -73,6 +80,7 @@ export async function chainWorkflow(request: ChainRunRequest): Promise<RunState>
         }
         const result = await runAgent(state, index, agent, request.runId, scope);
         scope.agents[agent.name] = { output: result.output };
+        await notify(request, state, 'agent.completed', { agent: agent.name, agent_output: result.output });
       }
     });
     state.output = plan.output === undefined ? scope.agents[plan.agents.at(-1)!.name]?.output : render(plan.output, scope);
@@ -85,11 +93,62 @@ export async function chainWorkflow(request: ChainRunRequest): Promise<RunState>
   }
 
   finish(state);
+  await notify(request, state, `chain.${state.status}` as WebhookEvent);
   upsertMemo({ [RESULT_MEMO_KEY]: state });
   upsertSearchAttributes([{ key: RunStatusKey, value: state.status }]);
   if (state.status === 'completed') return state;
   if (state.status === 'cancelled' && isCancellation(failure)) throw failure;
   throw ApplicationFailure.create({ type: state.error!.code, message: state.error!.message, nonRetryable: true });
+}
+
+const FILTER_OF: Record<WebhookEvent, WebhookEventFilter> = {
+  'chain.completed': 'completed',
+  'chain.failed': 'failed',
+  'chain.timed_out': 'timed_out',
+  'chain.cancelled': 'cancelled',
+  'agent.completed': 'agent.completed',
+};
+
+/**
+ * Starts a webhook delivery for an event the run's webhook subscribed to. The delivery is its own
+ * workflow, abandoned on close, so its retries never hold up this run; starting it is not
+ * cancellable, so a cancelled run still reports that it was cancelled.
+ */
+async function notify(request: ChainRunRequest, state: RunState, event: WebhookEvent, agent?: Pick<WebhookPayload, 'agent' | 'agent_output'>): Promise<void> {
+  const webhook = request.webhook;
+  if (!webhook || !webhook.events.includes(FILTER_OF[event])) return;
+  const deliveryId = `${request.runId}-wh${state.deliveries.length + 1}`;
+  state.deliveries.push(deliveryId);
+  const payload: WebhookPayload = {
+    event,
+    run_id: state.run_id,
+    chain: state.chain,
+    chain_version: state.chain_version,
+    status: state.status,
+    output: state.status === 'completed' ? (state.output ?? null) : null,
+    error: state.error,
+    cost: state.cost,
+    duration_ms: state.duration_ms ?? Date.now() - Date.parse(state.started_at),
+    timestamp: new Date().toISOString(),
+    delivery_id: deliveryId,
+    ...agent,
+  };
+  await CancellationScope.nonCancellable(() =>
+    startChild(webhookDeliveryWorkflow, {
+      workflowId: deliveryId,
+      args: [{ deliveryId, callerId: request.callerId, url: webhook.url, sealedSecret: webhook.sealedSecret, policy: webhook.policy, payload }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      // Readable before the delivery's first workflow task runs.
+      memo: {
+        [DELIVERY_MEMO_KEY]: { delivery_id: deliveryId, run_id: state.run_id, event, url: webhook.url, status: 'pending', attempts: [], created_at: payload.timestamp } satisfies DeliveryRecord,
+      },
+      typedSearchAttributes: [
+        { key: CallerIdKey, value: request.callerId },
+        { key: DeliveryStatusKey, value: 'pending' },
+      ],
+      staticSummary: `${event} for ${request.runId}`,
+    }),
+  );
 }
 
 async function runAgent(state: RunState, index: number, agent: AgentPlan, runId: string, scope: TemplateScope): Promise<AgentResult> {
@@ -182,6 +241,7 @@ function initialState(request: ChainRunRequest): RunState {
     ended_at: null,
     duration_ms: null,
     error: null,
+    deliveries: [],
   };
 }
 

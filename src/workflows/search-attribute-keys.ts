@@ -7,3 +7,5 @@ export const ChainVersionKey = defineSearchAttributeKey('ChainVersion', SearchAt
 export const CallerIdKey = defineSearchAttributeKey('CallerId', SearchAttributeType.KEYWORD);
 /** The run's own outcome, set when it ends: Temporal's status cannot tell timed_out or budget stops from failures. */
 export const RunStatusKey = defineSearchAttributeKey('RunStatus', SearchAttributeType.KEYWORD);
+/** A webhook delivery's status (pending, delivered, failed): the failed-deliveries list filters on it. */
+export const DeliveryStatusKey = defineSearchAttributeKey('DeliveryStatus', SearchAttributeType.KEYWORD);

@@ -47,6 +47,7 @@ export interface ChainRunRequest {
   input: unknown;
   /** Per-run budget from the start request; the lower of it and the chain's own applies. */
   maxCost?: number;
+  webhook?: RunWebhook;
 }
 
 export interface AgentState {
@@ -76,6 +77,8 @@ export interface RunState {
   duration_ms: number | null;
   output?: unknown;
   error: RunError | null;
+  /** Ids of the webhook deliveries this run started, oldest first. */
+  deliveries: string[];
 }
 
 /** What one agent activity hands back. */
@@ -108,4 +111,87 @@ export interface AgentRequest {
   agent: string;
   kind: string;
   with: Record<string, unknown>;
+}
+
+/** Events a webhook may subscribe to, as named in the request's `events`. */
+export type WebhookEventFilter = 'completed' | 'failed' | 'timed_out' | 'cancelled' | 'agent.completed';
+/** The `event` field of a delivered payload. */
+export type WebhookEvent = 'chain.completed' | 'chain.failed' | 'chain.timed_out' | 'chain.cancelled' | 'agent.completed';
+
+export interface WebhookPolicy {
+  maxAttempts: number;
+  initialIntervalMs: number;
+  maxIntervalMs: number;
+  timeoutMs: number;
+  /** How long a delivery record stays open for redelivery after its last round. */
+  keepMs: number;
+}
+
+/** A run's webhook as it travels in workflow input: the secret is sealed, never in clear. */
+export interface RunWebhook {
+  url: string;
+  sealedSecret: string;
+  events: WebhookEventFilter[];
+  policy: WebhookPolicy;
+}
+
+/** The payload of one delivery, minus the per-attempt fields (`attempt`). */
+export interface WebhookPayload {
+  event: WebhookEvent;
+  run_id: string;
+  chain: string;
+  chain_version: number;
+  status: RunStatus;
+  output: unknown;
+  error: RunError | null;
+  cost: number;
+  duration_ms: number;
+  /** When the event happened; the same on every attempt, so receivers can order by it. */
+  timestamp: string;
+  delivery_id: string;
+  agent?: string;
+  agent_output?: unknown;
+}
+
+export interface DeliveryRequest {
+  deliveryId: string;
+  callerId: string;
+  url: string;
+  sealedSecret: string;
+  policy: WebhookPolicy;
+  payload: WebhookPayload;
+}
+
+export interface DeliveryAttempt {
+  attempt: number;
+  at: string;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** A delivery's record, answered by GET /runs/{id}/deliveries; kept in the delivery workflow's memo. */
+export interface DeliveryRecord {
+  delivery_id: string;
+  run_id: string;
+  event: WebhookEvent;
+  url: string;
+  status: DeliveryStatus;
+  attempts: DeliveryAttempt[];
+  created_at: string;
+}
+
+/** What the delivery activity gets for one round of attempts. */
+export interface DeliverInput {
+  deliveryId: string;
+  url: string;
+  sealedSecret: string;
+  payload: WebhookPayload;
+  /** Attempts made in earlier rounds: numbering continues across redeliveries. */
+  priorAttempts: number;
+  timeoutMs: number;
+  initialIntervalMs: number;
+  maxIntervalMs: number;
 }

@@ -17,9 +17,12 @@ export interface TestApi extends RunningApi {
  * The real API (createApp + startApi) on 127.0.0.1, port 0, in front of a test engine. Callers come
  * from CHAINPORT_API_KEYS unless the engine's env sets callers itself.
  */
-export async function startTestApi(engine: TestEngine): Promise<TestApi> {
+export async function startTestApi(
+  engine: Pick<TestEngine, 'config' | 'client' | 'catalog'>,
+  options: { stream?: { keepAliveMs?: number; heartbeatPollMs?: number } } = {},
+): Promise<TestApi> {
   const config = { ...engine.config, api: { ...engine.config.api, host: '127.0.0.1', apiKeys: engine.config.api.apiKeys ?? Object.entries(CALLERS).map(([id, key]) => `${id}:${key}`).join(',') } };
-  const api = await startApi({ config, client: engine.client, catalog: engine.catalog, log: createLogger({ logLevel: 'silent' }, 'api'), port: 0 });
+  const api = await startApi({ config, client: engine.client, catalog: engine.catalog, log: createLogger({ logLevel: 'silent' }, 'api'), port: 0, ...options });
   return {
     ...api,
     request(path, init = {}) {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type NativeConnection, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -13,6 +13,8 @@ import { installTemporalRuntime } from '../../src/temporal/runtime.js';
 import { WORKFLOWS_PATH, createWorker } from '../../src/worker.js';
 
 export const FIXTURE_CHAINS = path.resolve(import.meta.dirname, '../fixtures/chains');
+
+export const TEST_SECRET_KEY = randomBytes(32).toString('base64');
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 
@@ -31,6 +33,8 @@ export function testConfig(address: string, env: Record<string, string> = {}): C
     TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
     CHAINPORT_CHAINS_DIR: FIXTURE_CHAINS,
     LOG_LEVEL: 'warn',
+    // One key per test process, so webhook secrets sealed by the API open in its workers.
+    CHAINPORT_SECRET_KEY: TEST_SECRET_KEY,
     ...env,
   });
 }
@@ -59,7 +63,7 @@ export async function startEngine(address: string, env: Record<string, string> =
     connection,
     async startWorker(customKinds) {
       const nativeConnection = await connectWorker(config);
-      const worker = await createWorker({ config, connection: nativeConnection, customKinds, workflowBundle: await workflowBundle() });
+      const worker = await createWorker({ config, connection: nativeConnection, client, customKinds, workflowBundle: await workflowBundle() });
       workers.push({ worker, connection: nativeConnection, running: worker.run() });
       return worker;
     },

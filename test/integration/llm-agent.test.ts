@@ -235,7 +235,7 @@ describe('llm agent against an OpenAI-compatible server', () => {
     const connection = await connectWorker(config);
     const running: Array<Promise<void>> = [];
     const launch = async () => {
-      const worker = await createWorker({ config, connection, workflowBundle: await workflowBundle() });
+      const worker = await createWorker({ config, connection, client: engine.client, workflowBundle: await workflowBundle() });
       running.push(worker.run());
       return worker;
     };

@@ -17,6 +17,8 @@ export const simulatedAgent = defineAgentKind({
       cost: z.number().nonnegative().default(0),
       fail_attempts: z.number().int().nonnegative().default(0),
       fail: z.string().optional(),
+      /** Benchmarks: each word of `text` is streamed as `word@<epoch ms when emitted>`, so receivers can measure latency. */
+      embed_timestamps: z.boolean().default(false),
     })
     .strict(),
   async run({ with: opts, attempt, signal, emit, addUsage }) {
@@ -26,13 +28,17 @@ export const simulatedAgent = defineAgentKind({
     }
     const isJson = opts.output !== undefined;
     const text = isJson ? JSON.stringify(opts.output) : (opts.text ?? '');
+    const stamp = opts.embed_timestamps && !isJson;
+    let emitted = '';
     for (const word of words(text)) {
       if (opts.token_delay > 0) await abortableSleep(opts.token_delay, signal);
       else if (signal.aborted) throw signal.reason;
-      emit(word);
+      const chunk = stamp ? word.replace(/^\S+/, (w) => `${w}@${Date.now()}`) : word;
+      emitted += chunk;
+      emit(chunk);
     }
     addUsage({ cost: opts.cost });
-    return { output: isJson ? opts.output : text };
+    return { output: isJson ? opts.output : emitted };
   },
 });
 

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { readRun, type RunSnapshot } from '../../runs/read.js';
-import { listRuns } from '../../runs/list.js';
+import { InvalidCursorError, listRuns } from '../../runs/list.js';
 import type { ApiDeps } from '../deps.js';
 import { launchRun } from '../launch.js';
 import { ApiError } from '../problem.js';
@@ -87,7 +87,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
         422: { description: 'validation_failed or idempotency_conflict' },
       },
       async handler(ctx, { params, body }) {
-        const { runId, chain } = await launchRun(deps, ctx, params.chain, body);
+        const { runId, chain, webhook } = await launchRun(deps, ctx, params.chain, body);
         const estimate = chain.estimatedDurationMs === undefined ? null : chain.estimatedDurationMs / 1000;
         ctx.status = 202;
         ctx.set(HEADER.location, runUrl(runId));
@@ -102,6 +102,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
           poll_url: runUrl(runId),
           stream_url: runEventsUrl(runId),
           estimated_duration_s: estimate,
+          ...(webhook && { webhook }),
         };
       },
     }),
@@ -112,9 +113,14 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       summary: "List the caller's runs, newest first",
       tag: 'runs',
       query: listRunsQuery,
-      responses: { 200: { description: 'A page of runs', schema: runListSchema } },
+      responses: { 200: { description: 'A page of runs', schema: runListSchema }, 422: { description: 'validation_failed: a bad filter, limit or cursor' } },
       async handler(ctx, { query }) {
-        ctx.body = await listRuns(deps.client, deps.config.temporal.namespace, ctx.state.caller.id, query);
+        try {
+          ctx.body = await listRuns(deps.client, deps.config.temporal.namespace, ctx.state.caller.id, query);
+        } catch (err) {
+          if (!(err instanceof InvalidCursorError)) throw err;
+          throw new ApiError('validation_failed', 'The request query is not valid.', { errors: [{ path: 'query.cursor', message: err.message }] });
+        }
       },
     }),
     defineRoute({

@@ -1,0 +1,113 @@
+// The SSE figures of `npm run bench`: token latency, time to the first event, and fan-out of many
+// clients over many running runs in one API process. Agents of the stream-* bench chains stamp each
+// word with the time they produced it (`w@<epoch ms>`), so lag is measured end to end.
+import { CALLERS, type TestApi } from '../test/helpers/api.js';
+import { openStream, type ReceivedEvent, type SseSession } from '../test/helpers/sse-client.js';
+import { percentile, round } from './stats.js';
+
+const AUTH = { authorization: `Bearer ${CALLERS.alice}` };
+const MB = 1024 * 1024;
+
+/** Embedded production times of the words in a chunk. */
+function stamps(chunk: string): number[] {
+  return [...chunk.matchAll(/@(\d{13})/g)].map((m) => Number(m[1]));
+}
+
+/** For each word in the output events received after `since`: receive time minus production time. */
+function wordLags(events: readonly ReceivedEvent[], since = 0): number[] {
+  return events
+    .filter((e) => e.event === 'agent.output')
+    .flatMap((e) => stamps(e.data.chunk as string).filter((at) => at >= since).map((at) => e.at - at));
+}
+
+const postStream = (api: TestApi, chain: string) => openStream(`${api.url}/api/v1/chains/${chain}/stream`, { body: {}, headers: AUTH });
+
+/** Word latency over `runs` sequential runs of stream-tokens (40 words, 50 ms apart), one client each. */
+export async function tokenLatency(api: TestApi, runs: number): Promise<number[]> {
+  const lags: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const stream = await postStream(api, 'stream-tokens');
+    await stream.done;
+    lags.push(...wordLags(stream.events));
+  }
+  return lags;
+}
+
+/** Milliseconds from sending POST /chains/chain-3/stream to receiving its run.started event. */
+export async function timeToFirstEvent(api: TestApi, times: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const sent = Date.now();
+    const stream = await postStream(api, 'chain-3');
+    const first = await stream.waitFor((e) => e.event === 'run.started');
+    out.push(first.at - sent);
+    await stream.done;
+  }
+  return out;
+}
+
+export interface FanOut {
+  runs: number;
+  clients: number;
+  /** Resident memory of the bench process (API, in-process worker and the clients) before and at its peak. */
+  rss_before_mb: number;
+  rss_peak_mb: number;
+  readers_peak: number;
+  streams_peak: number;
+  /** Receive time minus production time of every word each client got live (replayed words excluded). */
+  lag_p50_ms: number;
+  lag_p95_ms: number;
+  lag_max_ms: number;
+  words_received: number;
+}
+
+/** `clients` SSE clients spread over `runs` running stream-fanout runs (about 12 s each), all in this process. */
+export async function fanOut(api: TestApi, runs: number, clients: number): Promise<FanOut> {
+  global.gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  let readersPeak = 0;
+  let streamsPeak = 0;
+  const sample = setInterval(() => {
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    const { activeReaders, openStreams } = api.readers.stats();
+    readersPeak = Math.max(readersPeak, activeReaders);
+    streamsPeak = Math.max(streamsPeak, openStreams);
+  }, 100);
+  try {
+    const runIds = await Promise.all(
+      Array.from({ length: runs }, async () => {
+        const res = await api.request('/api/v1/chains/stream-fanout/runs', { body: {} });
+        if (res.status !== 202) throw new Error(`fan-out start answered ${res.status}: ${await res.text()}`);
+        return ((await res.json()) as { run_id: string }).run_id;
+      }),
+    );
+    const sessions = await Promise.all(
+      Array.from({ length: clients }, async (_, i): Promise<{ session: SseSession; since: number }> => {
+        const session = await openStream(`${api.url}/api/v1/runs/${runIds[i % runs]}/events`, { headers: AUTH });
+        return { session, since: Date.now() };
+      }),
+    );
+    await Promise.all(sessions.map(({ session }) => session.done));
+    const lags = sessions.flatMap(({ session, since }) => wordLags(session.events, since));
+    return {
+      runs,
+      clients,
+      rss_before_mb: round(rssBefore / MB, 1),
+      rss_peak_mb: round(rssPeak / MB, 1),
+      readers_peak: readersPeak,
+      streams_peak: streamsPeak,
+      lag_p50_ms: percentile(lags, 50),
+      lag_p95_ms: percentile(lags, 95),
+      lag_max_ms: percentile(lags, 100),
+      words_received: lags.length,
+    };
+  } finally {
+    clearInterval(sample);
+  }
+}
+
+/** A figure with the target it is held to. */
+export function under(value: number, target: number) {
+  return { value: round(value), target_under: target, met: value < target };
+}

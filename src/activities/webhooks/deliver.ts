@@ -1,0 +1,51 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { VERSION } from '../../version.js';
+import { postOnce } from '../../webhooks/post.js';
+import type { SecretBox } from '../../webhooks/secret-box.js';
+import { signatureHeaders } from '../../webhooks/sign.js';
+import { attemptSignal } from '../../workflows/webhook-delivery.js';
+import type { DeliverInput, DeliveryAttempt } from '../../workflows/types.js';
+
+export interface DeliverDeps {
+  client: Client;
+  secrets: SecretBox;
+  allowPrivate: boolean;
+}
+
+/**
+ * One attempt of one webhook delivery (Temporal retries it by the delivery's policy). The exact bytes
+ * signed are the bytes sent. Each attempt is reported to the delivery workflow as it happens. 2xx is
+ * success; 410 Gone stops retrying; a Retry-After on 429/503 sets the next delay within the policy's bounds.
+ */
+export function createDeliverWebhook(deps: DeliverDeps) {
+  return async function deliverWebhook(input: DeliverInput): Promise<DeliveryAttempt> {
+    const context = Context.current();
+    const attempt = input.priorAttempts + context.info.attempt;
+    const body = JSON.stringify({ ...input.payload, attempt });
+    const now = new Date();
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': `chainport-webhooks/${VERSION}`,
+      ...signatureHeaders(deps.secrets.open(input.sealedSecret), input.deliveryId, Math.floor(now.getTime() / 1000), body),
+    };
+    const result = await postOnce(input.url, headers, body, { timeoutMs: input.timeoutMs, signal: context.cancellationSignal, allowPrivate: deps.allowPrivate });
+    const record: DeliveryAttempt = { attempt, at: now.toISOString(), status_code: result.statusCode, error: result.error, duration_ms: result.durationMs };
+    await deps.client.workflow
+      .getHandle(input.deliveryId)
+      .signal(attemptSignal, record)
+      .catch((err: unknown) => context.log.warn('could not record a webhook attempt', { deliveryId: input.deliveryId, error: String(err) }));
+    if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+    if (result.error === null) return record;
+    if (result.statusCode === 410) {
+      throw ApplicationFailure.create({ type: 'webhook_gone', message: 'Receiver answered 410 Gone: not retrying', nonRetryable: true, details: [record] });
+    }
+    const honoursRetryAfter = (result.statusCode === 429 || result.statusCode === 503) && result.retryAfterMs !== undefined;
+    throw ApplicationFailure.create({
+      type: 'webhook_failed',
+      message: result.error,
+      details: [record],
+      nextRetryDelay: honoursRetryAfter ? Math.min(input.maxIntervalMs, Math.max(input.initialIntervalMs, result.retryAfterMs!)) : undefined,
+    });
+  };
+}

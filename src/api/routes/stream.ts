@@ -1,0 +1,118 @@
+import type { Context } from 'koa';
+import { runOwnedBy } from '../../runs/read.js';
+import type { RunEvent } from '../../runs/stream/events.js';
+import { formatId, parseId, type Position } from '../../runs/stream/ids.js';
+import { RunReaders } from '../../runs/stream/registry.js';
+import type { ApiDeps } from '../deps.js';
+import { launchRun } from '../launch.js';
+import { ApiError } from '../problem.js';
+import { defineRoute, type RouteSpec } from '../route.js';
+import { chainRefParam, runIdParam, sseStreamSchema, streamEventsQuery, streamRunRequest } from '../schemas.js';
+import { openSse } from '../sse.js';
+import { HEADER } from '../wire.js';
+
+const lastEventIdHeaderSpec = {
+  name: 'Last-Event-ID',
+  description: 'Resume after this event id (EventSource sends it when it reconnects); the stream then continues with the next event.',
+};
+
+const streamResponses = {
+  200: { description: 'text/event-stream of the run\'s events until it ends; see the README "Streaming (SSE)" section', schema: sseStreamSchema, contentType: 'text/event-stream' },
+  400: { description: 'invalid_request: a Last-Event-ID this service did not send' },
+} as const;
+
+/**
+ * Server-Sent Events routes: start a run and stream it, or attach to a run. Errors are problem+json
+ * until the stream starts; after that only events follow.
+ */
+export function streamRoutes(deps: ApiDeps): RouteSpec[] {
+  const readers = deps.readers ?? new RunReaders(deps.client, { log: deps.log });
+
+  /** Streams a run's events after `after` until it ends or the client goes; on_disconnect=cancel cancels a run left early. */
+  async function streamRun(ctx: Context, runId: string, after: Position | undefined, cancelOnDisconnect: boolean): Promise<void> {
+    const sse = openSse(ctx, { keepAliveMs: deps.sseKeepAliveMs });
+    const subscription = readers.subscribe(runId, after, {
+      event: (event) => sse.send({ id: formatId(event.position), event: event.event, data: dataJson(event) }),
+      end: () => sse.close(),
+    });
+    const endedBy = await sse.done;
+    subscription.unsubscribe();
+    if (endedBy === 'client' && cancelOnDisconnect && !subscription.runEnded) {
+      await deps.client.workflow
+        .getHandle(runId)
+        .cancel()
+        .catch((err: unknown) => deps.log.warn({ err, run_id: runId }, 'could not cancel a run whose stream was left (on_disconnect: cancel)'));
+    }
+  }
+
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/chains/:chain/stream',
+      operationId: 'streamRun',
+      summary: 'Start a run and stream its events (SSE)',
+      description:
+        'Starts a run like POST /chains/{chain}/runs (same body, Idempotency-Key and limits) and streams its events as Server-Sent Events until it ends. `on_disconnect: "cancel"` cancels the run if the client goes away first; by default the run goes on and can be re-attached at GET /runs/{run_id}/events.',
+      tag: 'streaming',
+      params: chainRefParam,
+      paramsNotFound: 'chain_not_found',
+      body: streamRunRequest,
+      headers: [{ name: 'Idempotency-Key', description: 'Repeat the request safely: the same key streams the same run.' }, lastEventIdHeaderSpec],
+      responses: {
+        ...streamResponses,
+        403: { description: 'forbidden' },
+        404: { description: 'chain_not_found' },
+        422: { description: 'validation_failed or idempotency_conflict' },
+      },
+      async handler(ctx, { params, body }) {
+        const after = resumePoint(ctx);
+        if (body.webhook && body.webhook.secret === undefined) {
+          // A generated secret is shown once, in a response body this route does not have.
+          throw new ApiError('validation_failed', 'Give webhook.secret when starting a run on the stream route.', {
+            errors: [{ path: 'body.webhook.secret', message: 'is required on the stream route' }],
+          });
+        }
+        const { runId } = await launchRun(deps, ctx, params.chain, body);
+        await streamRun(ctx, runId, after, body.on_disconnect === 'cancel');
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/runs/:run_id/events',
+      operationId: 'streamRunEvents',
+      summary: "Stream a run's events (SSE)",
+      description:
+        'Attaches to a running or ended run and streams its events from the start, or from after `Last-Event-ID` (header, or `last_event_id` in the query for clients that cannot set headers). Ended runs are replayed, then the stream closes.',
+      tag: 'streaming',
+      params: runIdParam,
+      query: streamEventsQuery,
+      headers: [lastEventIdHeaderSpec],
+      responses: { ...streamResponses, 404: { description: 'not_found' } },
+      async handler(ctx, { params, query }) {
+        const after = resumePoint(ctx, query.last_event_id);
+        if (!(await runOwnedBy(deps.client, params.run_id, ctx.state.caller.id))) throw new ApiError('not_found', `No run ${params.run_id}.`);
+        await streamRun(ctx, params.run_id, after, false);
+      },
+    }),
+  ];
+}
+
+/** The position after which to resume: the Last-Event-ID header, else the query fallback. */
+function resumePoint(ctx: Context, fromQuery?: string): Position | undefined {
+  const id = ctx.get(HEADER.lastEventId) || fromQuery;
+  if (!id) return undefined;
+  const position = parseId(id);
+  if (!position) throw new ApiError('invalid_request', `Last-Event-ID "${id.slice(0, 64)}" is not an event id of this stream. Resume with the id of the last event you received.`);
+  return position;
+}
+
+/** Each event's data is serialised once, however many clients receive it. */
+const serialised = new WeakMap<RunEvent, string>();
+function dataJson(event: RunEvent): string {
+  let json = serialised.get(event);
+  if (json === undefined) {
+    json = JSON.stringify(event.data);
+    serialised.set(event, json);
+  }
+  return json;
+}

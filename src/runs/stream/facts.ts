@@ -1,0 +1,130 @@
+import type { LoadedDataConverter } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex, decodeMapFromPayloads, decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import { tsToMs } from '@temporalio/common/lib/time.js';
+import type { temporal } from '@temporalio/proto';
+import { z } from 'zod';
+import type { Activities } from '../../activities/index.js';
+import { RESULT_MEMO_KEY } from '../../workflows/chain.js';
+import type { AgentHeartbeat, AgentRequest, AgentResult, ChainRunRequest } from '../../workflows/types.js';
+import type { FinalState, HistoryFact, PendingFact } from './timeline.js';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+type PendingActivity = temporal.api.workflow.v1.IPendingActivityInfo;
+type Payload = temporal.api.common.v1.IPayload;
+
+// Temporal payloads are parsed, not cast: only the fields the stream reads, each checked.
+const runRequest = z.object({
+  runId: z.string(),
+  plan: z.object({ chain: z.string(), version: z.number().int(), agents: z.array(z.unknown()) }),
+}) satisfies z.ZodType<{ runId: ChainRunRequest['runId']; plan: Pick<ChainRunRequest['plan'], 'chain' | 'version'> }>;
+const agentRequest = z.object({ index: z.number().int().nonnegative(), agent: z.string() }) satisfies z.ZodType<Pick<AgentRequest, 'index' | 'agent'>>;
+const agentResult = z.object({ text: z.string(), cost: z.number(), attempt: z.number().int().positive() }) satisfies z.ZodType<Pick<AgentResult, 'text' | 'cost' | 'attempt'>>;
+const heartbeat = z.object({ text: z.string(), attempt: z.number().int().positive() }) satisfies z.ZodType<Pick<AgentHeartbeat, 'text' | 'attempt'>>;
+const finalState = z.object({
+  status: z.enum(['completed', 'failed', 'cancelled', 'timed_out']),
+  output: z.unknown().optional(),
+  cost: z.number(),
+  duration_ms: z.number().nullable(),
+  error: z.object({ code: z.enum(['agent_failed', 'chain_timeout', 'budget_exceeded', 'cancelled', 'orphaned']), message: z.string(), agent: z.string().optional() }).nullable(),
+}) satisfies z.ZodType<FinalState>;
+
+/** The one activity type that runs agents; other activities (if any) are not part of the stream. */
+const AGENT_ACTIVITY: keyof Activities = 'runAgent';
+
+/**
+ * What the stream needs from a batch of history events, decoded with the client's data converter
+ * (so payload codecs apply). Events that say nothing to the stream are skipped.
+ */
+export async function historyFacts(converter: LoadedDataConverter, events: readonly HistoryEvent[]): Promise<HistoryFact[]> {
+  const facts: HistoryFact[] = [];
+  for (const event of events) {
+    const fact = await historyFact(converter, event);
+    if (fact) facts.push(fact);
+  }
+  return facts;
+}
+
+async function historyFact(converter: LoadedDataConverter, event: HistoryEvent): Promise<HistoryFact | undefined> {
+  const eventId = toNumber(event.eventId);
+  const time = tsToMs(event.eventTime);
+  const decodeFirst = async <T>(schema: z.ZodType<T>, payloads: Payload[] | null | undefined) => schema.parse(await decodeFromPayloadsAtIndex(converter, 0, payloads));
+
+  if (event.workflowExecutionStartedEventAttributes) {
+    const request = await decodeFirst(runRequest, event.workflowExecutionStartedEventAttributes.input?.payloads);
+    return { type: 'run-started', eventId, time, runId: request.runId, chain: request.plan.chain, chainVersion: request.plan.version, agentsTotal: request.plan.agents.length };
+  }
+  const scheduled = event.activityTaskScheduledEventAttributes;
+  if (scheduled) {
+    if (scheduled.activityType?.name !== AGENT_ACTIVITY) return undefined;
+    const request = await decodeFirst(agentRequest, scheduled.input?.payloads);
+    return { type: 'agent-scheduled', eventId, time, activityId: scheduled.activityId ?? '', index: request.index, agent: request.agent };
+  }
+  const started = event.activityTaskStartedEventAttributes;
+  if (started) {
+    return { type: 'agent-attempt', scheduledEventId: toNumber(started.scheduledEventId), attempt: started.attempt ?? 1, lastFailure: await failureMessage(converter, started.lastFailure) };
+  }
+  const completed = event.activityTaskCompletedEventAttributes;
+  if (completed) {
+    const result = await decodeFirst(agentResult, completed.result?.payloads).catch(() => undefined);
+    // Not an agent's result: an activity the stream does not follow.
+    if (!result) return { type: 'agent-closed', scheduledEventId: toNumber(completed.scheduledEventId) };
+    return { type: 'agent-completed', eventId, time, scheduledEventId: toNumber(completed.scheduledEventId), ...result };
+  }
+  const closed = event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes ?? event.activityTaskCanceledEventAttributes;
+  if (closed) return { type: 'agent-closed', scheduledEventId: toNumber(closed.scheduledEventId) };
+
+  const memo = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields;
+  if (memo?.[RESULT_MEMO_KEY]) {
+    const fields = await decodeMapFromPayloads(converter, memo);
+    return { type: 'run-settled', eventId, time, state: finalState.parse(fields?.[RESULT_MEMO_KEY]) };
+  }
+  return runClosedFact(converter, event, eventId, time);
+}
+
+async function runClosedFact(converter: LoadedDataConverter, event: HistoryEvent, eventId: number, time: number): Promise<HistoryFact | undefined> {
+  if (event.workflowExecutionCompletedEventAttributes) {
+    const decoded = await decodeFromPayloadsAtIndex(converter, 0, event.workflowExecutionCompletedEventAttributes.result?.payloads);
+    const state = finalState.safeParse(decoded);
+    return { type: 'run-closed', eventId, time, status: 'completed', reason: 'The run completed.', ...(state.success && { state: state.data }) };
+  }
+  if (event.workflowExecutionFailedEventAttributes) {
+    const reason = (await failureMessage(converter, event.workflowExecutionFailedEventAttributes.failure)) ?? 'The run failed.';
+    return { type: 'run-closed', eventId, time, status: 'failed', reason };
+  }
+  if (event.workflowExecutionCanceledEventAttributes) return { type: 'run-closed', eventId, time, status: 'cancelled', reason: 'The run was cancelled.' };
+  if (event.workflowExecutionTimedOutEventAttributes) return { type: 'run-closed', eventId, time, status: 'timed_out', reason: 'The run timed out in Temporal.' };
+  if (event.workflowExecutionTerminatedEventAttributes) {
+    const why = event.workflowExecutionTerminatedEventAttributes.reason;
+    return { type: 'run-closed', eventId, time, status: 'cancelled', reason: `The run was terminated in Temporal${why ? `: ${why}` : '.'}` };
+  }
+  if (event.workflowExecutionContinuedAsNewEventAttributes) return { type: 'run-closed', eventId, time, status: 'failed', reason: 'The run continued as a new execution.' };
+  return undefined;
+}
+
+/** The running agents' attempts, last failures and latest heartbeats. */
+export async function pendingFacts(converter: LoadedDataConverter, pending: readonly PendingActivity[]): Promise<PendingFact[]> {
+  const facts: PendingFact[] = [];
+  for (const activity of pending) {
+    if (activity.activityType?.name !== AGENT_ACTIVITY || !activity.activityId) continue;
+    const payloads = activity.heartbeatDetails?.payloads;
+    const beat = payloads?.length ? heartbeat.safeParse(await decodeFromPayloadsAtIndex(converter, 0, payloads)) : undefined;
+    facts.push({
+      activityId: activity.activityId,
+      attempt: activity.attempt ?? 1,
+      lastFailure: await failureMessage(converter, activity.lastFailure),
+      heartbeat: beat?.success ? beat.data : undefined,
+    });
+  }
+  return facts;
+}
+
+async function failureMessage(converter: LoadedDataConverter, failure: temporal.api.failure.v1.IFailure | null | undefined): Promise<string | undefined> {
+  if (!failure) return undefined;
+  const error = await decodeOptionalFailureToOptionalError(converter, failure);
+  return error?.message || failure.message || undefined;
+}
+
+/** History ids are int64 (protobuf Long); run histories stay far below 2^53. */
+function toNumber(value: { toString(): string } | number | null | undefined): number {
+  return value === null || value === undefined ? 0 : Number(value.toString());
+}

@@ -1,0 +1,200 @@
+import type { RunError, RunStatus } from '../../workflows/types.js';
+import { RUN_EVENT, TERMINAL_EVENT, type RunEvent } from './events.js';
+
+type EndStatus = Exclude<RunStatus, 'running'>;
+
+/** The final state a run leaves in its memo (or returns), as far as the stream needs it. */
+export interface FinalState {
+  status: EndStatus;
+  output?: unknown;
+  cost: number;
+  duration_ms: number | null;
+  error: RunError | null;
+}
+
+/** What the stream learns from one history event, decoded. Times are epoch ms. */
+export type HistoryFact =
+  | { type: 'run-started'; eventId: number; time: number; runId: string; chain: string; chainVersion: number; agentsTotal: number }
+  | { type: 'agent-scheduled'; eventId: number; time: number; activityId: string; index: number; agent: string }
+  /** ActivityTaskStarted: Temporal writes it when the agent's last attempt ends, with that attempt's number. */
+  | { type: 'agent-attempt'; scheduledEventId: number; attempt: number; lastFailure: string | undefined }
+  | { type: 'agent-completed'; eventId: number; time: number; scheduledEventId: number; text: string; cost: number; attempt: number }
+  /** The agent failed for good, timed out or was cancelled: no agent.completed follows. */
+  | { type: 'agent-closed'; scheduledEventId: number }
+  /** The workflow stored its final state (memo `result`): the run has ended as far as callers can tell. */
+  | { type: 'run-settled'; eventId: number; time: number; state: FinalState }
+  /** The workflow closed; `state` when the close event carries it (a completed run's result). */
+  | { type: 'run-closed'; eventId: number; time: number; status: EndStatus; reason: string; state?: FinalState };
+
+/** A running agent as describeWorkflowExecution's pendingActivities shows it. */
+export interface PendingFact {
+  activityId: string;
+  /** The attempt running now, or the next one while the agent waits out a retry backoff. */
+  attempt: number;
+  /** The previous attempt's failure, once there was one. */
+  lastFailure: string | undefined;
+  /** The latest heartbeat: cumulative output of attempt `heartbeat.attempt` (details survive into the next attempt). */
+  heartbeat: { text: string; attempt: number } | undefined;
+}
+
+interface AgentTrack {
+  scheduledEventId: number;
+  scheduledAt: number;
+  index: number;
+  name: string;
+  /** The highest attempt announced (1, then one agent.retrying per later attempt). */
+  attempt: number;
+  /** Characters of that attempt's output already sent. */
+  sent: number;
+  closed: boolean;
+}
+
+/**
+ * Turns a run's history and its running agents' heartbeats into the stream's events, in order. Fed
+ * the same history it yields the same lifecycle events with the same positions; output chunk
+ * boundaries depend on when heartbeats were seen, but every chunk's position names the same place in
+ * the output, so resuming from any id is exact.
+ */
+export class RunTimeline {
+  private readonly bySchedule = new Map<number, AgentTrack>();
+  private readonly byActivity = new Map<string, AgentTrack>();
+  private runId = '';
+  private startedAt = 0;
+  private completedCost = 0;
+  private settled = false;
+
+  /** True once the terminal run.* event was produced. */
+  get ended(): boolean {
+    return this.settled;
+  }
+
+  /** True while some agent runs, i.e. while heartbeats can bring output. */
+  get agentRunning(): boolean {
+    for (const agent of this.byActivity.values()) if (!agent.closed) return true;
+    return false;
+  }
+
+  applyHistory(fact: HistoryFact): RunEvent[] {
+    if (this.settled) return [];
+    switch (fact.type) {
+      case 'run-started':
+        this.runId = fact.runId;
+        this.startedAt = fact.time;
+        return [
+          {
+            position: at(fact.eventId),
+            event: RUN_EVENT.runStarted,
+            data: { run_id: fact.runId, chain: fact.chain, chain_version: fact.chainVersion, agents_total: fact.agentsTotal },
+          },
+        ];
+      case 'agent-scheduled': {
+        const agent: AgentTrack = { scheduledEventId: fact.eventId, scheduledAt: fact.time, index: fact.index, name: fact.agent, attempt: 1, sent: 0, closed: false };
+        this.bySchedule.set(fact.eventId, agent);
+        this.byActivity.set(fact.activityId, agent);
+        return [{ position: at(fact.eventId), event: RUN_EVENT.agentStarted, data: { agent: agent.name, index: agent.index } }];
+      }
+      case 'agent-attempt': {
+        const agent = this.open(this.bySchedule.get(fact.scheduledEventId));
+        return agent ? this.advance(agent, fact.attempt, fact.lastFailure) : [];
+      }
+      case 'agent-completed': {
+        const agent = this.open(this.bySchedule.get(fact.scheduledEventId));
+        if (!agent) return [];
+        const events = [...this.advance(agent, fact.attempt, undefined), ...this.output(agent, fact.text)];
+        agent.closed = true;
+        this.completedCost += fact.cost;
+        events.push({
+          position: at(fact.eventId),
+          event: RUN_EVENT.agentCompleted,
+          data: { agent: agent.name, index: agent.index, duration_ms: Math.max(0, fact.time - agent.scheduledAt), cost: fact.cost, attempts: fact.attempt },
+        });
+        return events;
+      }
+      case 'agent-closed': {
+        const agent = this.bySchedule.get(fact.scheduledEventId);
+        if (agent) agent.closed = true;
+        return [];
+      }
+      case 'run-settled':
+        return [this.end(fact.eventId, fact.time, fact.state)];
+      case 'run-closed':
+        return [this.end(fact.eventId, fact.time, fact.state ?? this.fallbackState(fact))];
+    }
+  }
+
+  /** New output and retries seen in the running agents' heartbeats; stale or unknown activities are ignored. */
+  applyPending(pending: readonly PendingFact[]): RunEvent[] {
+    if (this.settled) return [];
+    const events: RunEvent[] = [];
+    for (const activity of pending) {
+      const agent = this.open(this.byActivity.get(activity.activityId));
+      if (!agent) continue;
+      events.push(...this.advance(agent, Math.max(activity.attempt, activity.heartbeat?.attempt ?? 0), activity.lastFailure));
+      if (activity.heartbeat?.attempt === agent.attempt) events.push(...this.output(agent, activity.heartbeat.text));
+    }
+    return events;
+  }
+
+  private open(agent: AgentTrack | undefined): AgentTrack | undefined {
+    return agent && !agent.closed ? agent : undefined;
+  }
+
+  /**
+   * One agent.retrying per attempt after the last announced one. Only the newest attempt's cause is
+   * known (Temporal keeps just the last failure), so skipped-over attempts say so.
+   */
+  private advance(agent: AgentTrack, attempt: number, lastFailure: string | undefined): RunEvent[] {
+    const events: RunEvent[] = [];
+    while (agent.attempt < attempt) {
+      agent.attempt += 1;
+      agent.sent = 0;
+      const error = agent.attempt === attempt && lastFailure ? lastFailure : `Attempt ${agent.attempt - 1} failed; its error was not recorded.`;
+      events.push({
+        position: { event: agent.scheduledEventId, attempt: agent.attempt, offset: 0 },
+        event: RUN_EVENT.agentRetrying,
+        data: { agent: agent.name, index: agent.index, attempt: agent.attempt, error },
+      });
+    }
+    return events;
+  }
+
+  /** The part of the current attempt's cumulative `text` not sent yet, as one chunk. */
+  private output(agent: AgentTrack, text: string): RunEvent[] {
+    if (text.length <= agent.sent) return [];
+    const offset = agent.sent;
+    agent.sent = text.length;
+    return [
+      {
+        position: { event: agent.scheduledEventId, attempt: agent.attempt, offset: text.length },
+        event: RUN_EVENT.agentOutput,
+        data: { agent: agent.name, index: agent.index, chunk: text.slice(offset), offset },
+      },
+    ];
+  }
+
+  private end(eventId: number, time: number, state: FinalState): RunEvent {
+    this.settled = true;
+    const ended = { run_id: this.runId, cost: state.cost, duration_ms: state.duration_ms ?? Math.max(0, time - this.startedAt) };
+    const position = at(eventId);
+    if (state.status === 'completed') return { position, event: RUN_EVENT.runCompleted, data: { ...ended, output: state.output ?? null } };
+    const error = state.error ?? { code: ERROR_CODE[state.status], message: `The run ended ${state.status}.` };
+    return { position, event: TERMINAL_EVENT[state.status], data: { ...ended, error } };
+  }
+
+  /** For a run closed without its final state (terminated by an operator, for one). */
+  private fallbackState(fact: Extract<HistoryFact, { type: 'run-closed' }>): FinalState {
+    return {
+      status: fact.status,
+      cost: Math.round(this.completedCost * 1e6) / 1e6,
+      duration_ms: null,
+      error: fact.status === 'completed' ? null : { code: ERROR_CODE[fact.status], message: fact.reason },
+    };
+  }
+}
+
+/** The error code of a run that ended without its own (it closed without storing its final state). */
+const ERROR_CODE = { failed: 'agent_failed', timed_out: 'chain_timeout', cancelled: 'cancelled' } as const satisfies Record<Exclude<EndStatus, 'completed'>, RunError['code']>;
+
+function at(eventId: number) {
+  return { event: eventId, attempt: 0, offset: 0 };
+}

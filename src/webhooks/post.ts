@@ -1,0 +1,65 @@
+import http from 'node:http';
+import https from 'node:https';
+import ipaddr from 'ipaddr.js';
+import { guardedLookup, isPublicAddress } from './ssrf.js';
+
+/** Receivers' bodies are read only this far: enough for an error message, never echoed in full. */
+const MAX_RESPONSE_BYTES = 4096;
+
+export interface PostResult {
+  statusCode: number | null;
+  /** Retry-After in ms, when the receiver sent one. */
+  retryAfterMs: number | undefined;
+  error: string | null;
+  durationMs: number;
+}
+
+/**
+ * POSTs `body` once: no redirects followed, the connection refused for non-public addresses unless
+ * allowed (checked on the resolved address), the exchange cut at `timeoutMs` or when `signal` aborts.
+ */
+export function postOnce(url: string, headers: Record<string, string>, body: string, opts: { timeoutMs: number; signal: AbortSignal; allowPrivate: boolean }): Promise<PostResult> {
+  const started = Date.now();
+  const done = (statusCode: number | null, error: string | null, retryAfterMs?: number): PostResult => ({ statusCode, error, retryAfterMs, durationMs: Date.now() - started });
+  const target = new URL(url);
+  const host = target.hostname.replace(/^\[|\]$/g, '');
+  if (!opts.allowPrivate && ipaddr.isValid(host) && !isPublicAddress(host)) {
+    return Promise.resolve(done(null, `refused to connect to non-public address ${host}`));
+  }
+  return new Promise((resolve) => {
+    const client = target.protocol === 'https:' ? https : http;
+    const request = client.request(target, {
+      method: 'POST',
+      headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+      lookup: guardedLookup(opts.allowPrivate),
+      signal: AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]),
+    });
+    request.once('response', (response) => {
+      let read = 0;
+      response.on('data', (chunk: Buffer) => {
+        read += chunk.length;
+        if (read > MAX_RESPONSE_BYTES) response.destroy();
+      });
+      const finish = () => {
+        const statusCode = response.statusCode ?? null;
+        const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
+        resolve(done(statusCode, ok ? null : `receiver answered ${statusCode}`, retryAfterMs(response.headers['retry-after'])));
+      };
+      response.once('end', finish);
+      response.once('close', finish);
+    });
+    request.once('error', (err) => {
+      const timedOut = err.name === 'AbortError' && !opts.signal.aborted;
+      resolve(done(null, timedOut ? `no answer within ${opts.timeoutMs} ms` : err.message));
+    });
+    request.end(body);
+  });
+}
+
+function retryAfterMs(header: string | undefined): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(header);
+  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : undefined;
+}

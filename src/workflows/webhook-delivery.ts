@@ -1,0 +1,99 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  defineQuery,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { DeliveryStatusKey } from './search-attribute-keys.js';
+import type { DeliveryAttempt, DeliveryRecord, DeliveryRequest } from './types.js';
+
+/** Each attempt's outcome, reported by the delivery activity as it happens. */
+export const attemptSignal = defineSignal<[DeliveryAttempt]>('attempt');
+/** Sends the delivery again (same webhook-id, fresh timestamp and signature), adding attempts to this record. */
+export const redeliverSignal = defineSignal('redeliver');
+export const deliveryQuery = defineQuery<DeliveryRecord>('delivery');
+
+/** Memo key under which a delivery keeps its record, so reads never need a worker. */
+export const DELIVERY_MEMO_KEY = 'delivery';
+
+/**
+ * One webhook delivery, started by a run (as an abandoned child, so a slow receiver never holds the
+ * run up). Rounds of the retried `deliverWebhook` activity; after each round the record stays open
+ * for redelivery until `policy.keepMs` passes without one.
+ */
+export async function webhookDeliveryWorkflow(request: DeliveryRequest): Promise<DeliveryRecord> {
+  const { policy } = request;
+  const record: DeliveryRecord = {
+    delivery_id: request.deliveryId,
+    run_id: request.payload.run_id,
+    event: request.payload.event,
+    url: request.url,
+    status: 'pending',
+    attempts: [],
+    created_at: new Date().toISOString(),
+  };
+  const publish = () => {
+    upsertMemo({ [DELIVERY_MEMO_KEY]: record });
+    upsertSearchAttributes([{ key: DeliveryStatusKey, value: record.status }]);
+  };
+  const addAttempt = (attempt: DeliveryAttempt) => {
+    // The last attempt arrives both as a signal and with the activity's outcome; keep one.
+    if (record.attempts.some((a) => a.attempt === attempt.attempt)) return;
+    record.attempts.push(attempt);
+    record.attempts.sort((a, b) => a.attempt - b.attempt);
+    upsertMemo({ [DELIVERY_MEMO_KEY]: record });
+  };
+  let redeliverRequested = false;
+  setHandler(attemptSignal, addAttempt);
+  setHandler(redeliverSignal, () => void (redeliverRequested = true));
+  setHandler(deliveryQuery, () => record);
+
+  const { deliverWebhook } = proxyActivities<Activities>({
+    // The activity cuts the HTTP exchange at policy.timeoutMs; the margin covers reporting the attempt.
+    startToCloseTimeout: policy.timeoutMs + 5_000,
+    retry: {
+      maximumAttempts: policy.maxAttempts,
+      initialInterval: policy.initialIntervalMs,
+      backoffCoefficient: 2,
+      maximumInterval: policy.maxIntervalMs,
+    },
+  });
+
+  for (;;) {
+    redeliverRequested = false;
+    record.status = 'pending';
+    publish();
+    try {
+      addAttempt(
+        await deliverWebhook({
+          deliveryId: request.deliveryId,
+          url: request.url,
+          sealedSecret: request.sealedSecret,
+          payload: request.payload,
+          priorAttempts: record.attempts.length,
+          timeoutMs: policy.timeoutMs,
+          initialIntervalMs: policy.initialIntervalMs,
+          maxIntervalMs: policy.maxIntervalMs,
+        }),
+      );
+      record.status = 'delivered';
+    } catch (err) {
+      const last = lastAttempt(err);
+      if (last) addAttempt(last);
+      record.status = 'failed';
+    }
+    publish();
+    if (!(await condition(() => redeliverRequested, policy.keepMs))) return record;
+  }
+}
+
+function lastAttempt(err: unknown): DeliveryAttempt | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  return cause instanceof ApplicationFailure && cause.details?.length ? (cause.details[0] as DeliveryAttempt) : undefined;
+}

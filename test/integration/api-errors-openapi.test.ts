@@ -1,0 +1,344 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { Client, Connection } from '@temporalio/client';
+import { allRoutes } from '../../src/api/app.js';
+import { RateLimiters } from '../../src/api/middleware/rate-limit.js';
+import { SecretBox } from '../../src/webhooks/secret-box.js';
+import { startApi, type RunningApi } from '../../src/api/server.js';
+import { createLogger } from '../../src/logger.js';
+import { VERSION } from '../../src/version.js';
+import { CALLERS, startTestApi, type TestApi } from '../helpers/api.js';
+import { Started, expectProblem, json, type Problem, type RunList } from '../helpers/api-suite.js';
+import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { freePort } from '../helpers/ports.js';
+import { eventually } from '../helpers/runs.js';
+import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
+
+// Error responses (problem+json), a Temporal that cannot be reached, the OpenAPI document, /docs
+// and CORS, through the real API in front of a real Temporal dev server.
+
+const MAX_BODY_BYTES = 2_048;
+const CORS_ORIGIN = 'https://app.example';
+
+/** The routes the issue pins, as OpenAPI paths (parameter names aside). */
+const PINNED_ROUTES = [
+  'get /api/v1/chains',
+  'get /api/v1/chains/{}',
+  'post /api/v1/chains/{}',
+  'post /api/v1/chains/{}/runs',
+  'get /api/v1/runs',
+  'get /api/v1/runs/{}',
+  'post /api/v1/runs/{}/cancel',
+];
+
+const anyParam = (path: string) => path.replace(/\{[^}]+\}/g, '{}');
+const silent = createLogger({ logLevel: 'silent' }, 'api');
+
+void describe('HTTP API: errors, OpenAPI, docs and CORS', () => {
+  const started = new Started();
+  let engine: TestEngine;
+  let api: TestApi;
+
+  before(() =>
+    started.setup(async () => {
+      const temporal = started.add('temporal', await startTestTemporal(), (t: TestTemporal) => t.stop());
+      engine = started.add(
+        'engine',
+        await startEngine(temporal.address, { CHAINPORT_MAX_BODY_BYTES: String(MAX_BODY_BYTES), CHAINPORT_CORS_ORIGINS: CORS_ORIGIN }),
+        (e) => e.stop(),
+      );
+      await engine.startWorker();
+      api = started.add('api', await startTestApi(engine), (a) => a.close(1_000));
+    }),
+  );
+  after(() => started.stopAll());
+
+  /** The API in front of another client; its callers are alice and bob. */
+  async function apiWithClient(client: Client): Promise<RunningApi> {
+    const config = { ...engine.config, api: { ...engine.config.api, apiKeys: `alice:${CALLERS.alice}` } };
+    return started.add('extra api', await startApi({ config, client, catalog: engine.catalog, log: silent, port: 0 }), (a) => a.close(1_000));
+  }
+  const asAlice = { authorization: `Bearer ${CALLERS.alice}` };
+
+  void describe('request errors', () => {
+    void it('answers 400 malformed_json for a body that is not JSON', async () => {
+      const problem = await expectProblem(
+        await api.request('/api/v1/chains/chain-3/runs', { rawBody: '{"input": {"topic": ', headers: { 'content-type': 'application/json' } }),
+        400,
+        'malformed_json',
+      );
+      assert.equal(problem.type, '/docs#error-malformed_json');
+      assert.equal(problem.title, 'Malformed JSON');
+    });
+
+    void it('answers 422 validation_failed with errors[{path,message}] for wrongly typed fields', async () => {
+      for (const [body, path] of [
+        [{ timeout_s: 'x' }, 'body.timeout_s'],
+        [{ timeout_s: 301 }, 'body.timeout_s'],
+        [{ timeout_s: 0 }, 'body.timeout_s'],
+        [{ timeout_s: 1.5 }, 'body.timeout_s'],
+        [{ input: 'otters' }, 'body.input'],
+        [{ input: { topic: 'x' }, max_cost: -1 }, 'body.max_cost'],
+      ] as const) {
+        const problem = await expectProblem(await api.request('/api/v1/chains/chain-3', { body }), 422, 'validation_failed');
+        assert.ok(problem.errors && problem.errors.length > 0, `errors for ${JSON.stringify(body)}`);
+        assert.equal(problem.errors[0]!.path, path, JSON.stringify(problem.errors));
+        assert.equal(typeof problem.errors[0]!.message, 'string');
+      }
+      const list = await expectProblem(await api.request('/api/v1/runs?limit=abc'), 422, 'validation_failed');
+      assert.equal(list.errors?.[0]?.path, 'query.limit');
+    });
+
+    void it('answers 422 validation_failed naming an unknown body field', async () => {
+      for (const route of ['/api/v1/chains/chain-3', '/api/v1/chains/chain-3/runs']) {
+        const problem = await expectProblem(await api.request(route, { body: { input: { topic: 'x' }, webhook_urll: 'x' } }), 422, 'validation_failed');
+        assert.deepEqual(problem.errors?.map((e) => e.path), ['body.webhook_urll']);
+      }
+    });
+
+    void it("answers 422 validation_failed with path input.topic when the input fails the chain's input_schema", async () => {
+      for (const route of ['/api/v1/chains/chain-3', '/api/v1/chains/chain-3/runs']) {
+        const wrongType = await expectProblem(await api.request(route, { body: { input: { topic: 5 } } }), 422, 'validation_failed');
+        assert.deepEqual(wrongType.errors?.map((e) => e.path), ['input.topic']);
+        const missing = await expectProblem(await api.request(route, { body: { input: {} } }), 422, 'validation_failed');
+        assert.equal(missing.errors?.length, 1);
+        assert.match(missing.errors![0]!.message, /topic/);
+      }
+    });
+
+    void it('answers 404 chain_not_found for an unknown chain or version', async () => {
+      await expectProblem(await api.request('/api/v1/chains/no-such-chain', { body: {} }), 404, 'chain_not_found');
+      await expectProblem(await api.request('/api/v1/chains/no-such-chain/runs', { body: {} }), 404, 'chain_not_found');
+      await expectProblem(await api.request('/api/v1/chains/chain-3@7/runs', { body: { input: { topic: 'x' } } }), 404, 'chain_not_found');
+    });
+
+    void it('answers 413 payload_too_large for a body over CHAINPORT_MAX_BODY_BYTES, declared or streamed', async () => {
+      const big = { input: { topic: 'x'.repeat(MAX_BODY_BYTES * 2) } };
+      await expectProblem(await api.request('/api/v1/chains/chain-3/runs', { body: big }), 413, 'payload_too_large');
+      const chunks = [JSON.stringify(big).slice(0, MAX_BODY_BYTES), JSON.stringify(big).slice(MAX_BODY_BYTES)];
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          const next = chunks.shift();
+          if (next === undefined) controller.close();
+          else controller.enqueue(new TextEncoder().encode(next));
+        },
+      });
+      const res = await fetch(`${api.url}/api/v1/chains/chain-3/runs`, {
+        method: 'POST',
+        headers: { ...asAlice, 'content-type': 'application/json' },
+        body: stream,
+        duplex: 'half',
+      } as RequestInit);
+      await expectProblem(res, 413, 'payload_too_large');
+    });
+
+    void it('answers 401 unauthorized for a missing or invalid key', async () => {
+      await expectProblem(await api.request('/api/v1/runs', { key: null }), 401, 'unauthorized');
+      await expectProblem(await api.request('/api/v1/runs', { key: 'wrong-key-0123456789abcdef' }), 401, 'unauthorized');
+    });
+
+    void it('answers 404 not_found for an unknown route, inside or outside /api/v1', async () => {
+      await expectProblem(await api.request('/api/v1/nothing-here'), 404, 'not_found');
+      await expectProblem(await api.request('/api/v1/runs/run-x/nothing'), 404, 'not_found');
+      await expectProblem(await api.request('/nothing-here', { key: null }), 404, 'not_found');
+      await expectProblem(await api.request('/docs/assets/secret.txt', { key: null }), 404, 'not_found');
+    });
+
+    void it('answers 405 method_not_allowed for a known route with the wrong method', async () => {
+      await expectProblem(await api.request('/api/v1/chains', { method: 'DELETE' }), 405, 'method_not_allowed');
+      await expectProblem(await api.request('/api/v1/runs/run-x', { method: 'PUT', body: {} }), 405, 'method_not_allowed');
+      await expectProblem(await api.request('/api/v1/runs', { method: 'POST', body: {} }), 405, 'method_not_allowed');
+      await expectProblem(await api.request('/healthz', { method: 'POST', key: null }), 405, 'method_not_allowed');
+    });
+
+    void it('echoes a sane X-Request-Id and replaces an unsafe one', async () => {
+      const mine = await api.request('/api/v1/runs/run-nope', { headers: { 'x-request-id': 'trace-123.abc' } });
+      assert.equal((await expectProblem(mine, 404, 'not_found')).request_id, 'trace-123.abc');
+      const unsafe = await api.request('/healthz', { key: null, headers: { 'x-request-id': 'a b<script>' } });
+      assert.match(unsafe.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    });
+
+    void it('answers 422 validation_failed at once for a list cursor not issued for that listing', async () => {
+      for (const topic of ['page-1', 'page-2']) await json(await api.request('/api/v1/chains/chain-3', { body: { input: { topic } } }), 200);
+      const cursor = await eventually(async () => {
+        const page = await json<RunList>(await api.request('/api/v1/runs?limit=1&chain=chain-3'), 200);
+        return page.next_cursor ?? undefined;
+      }, 10_000);
+      const next = await json<RunList>(await api.request(`/api/v1/runs?limit=1&chain=chain-3&cursor=${encodeURIComponent(cursor)}`), 200);
+      assert.equal(next.data.length, 1, 'the issued cursor works');
+      for (const [query, key] of [
+        ['cursor=bm90LWEtY3Vyc29y', CALLERS.alice],
+        [`cursor=${encodeURIComponent(`${cursor}x`)}`, CALLERS.alice],
+        [`limit=1&chain=chain-3&cursor=${encodeURIComponent(cursor)}`, CALLERS.bob],
+        [`limit=1&status=failed&cursor=${encodeURIComponent(cursor)}`, CALLERS.alice],
+      ] as const) {
+        const t0 = Date.now();
+        const problem = await expectProblem(await api.request(`/api/v1/runs?${query}`, { key }), 422, 'validation_failed');
+        assert.deepEqual(problem.errors?.map((e) => e.path), ['query.cursor']);
+        assert.ok(Date.now() - t0 < 1_000, `answered in ${Date.now() - t0} ms`);
+      }
+    });
+  });
+
+  void describe('server errors', () => {
+    void it('answers 500 internal without a stack or internals when the engine call fails unexpectedly', async () => {
+      const broken = await apiWithClient(new Client({ connection: engine.connection, namespace: 'no-such-namespace' }));
+      for (const [method, path] of [
+        ['GET', '/api/v1/runs/run-whatever'],
+        ['POST', '/api/v1/chains/chain-3/runs'],
+      ] as const) {
+        const res = await fetch(`${broken.url}${path}`, {
+          method,
+          headers: { ...asAlice, 'content-type': 'application/json' },
+          ...(method === 'POST' && { body: JSON.stringify({ input: { topic: 'x' } }) }),
+        });
+        const text = await res.clone().text();
+        const problem = await expectProblem(res, 500, 'internal');
+        assert.equal(problem.title, 'Internal error');
+        assert.doesNotMatch(text, /namespace|grpc|stack|NotFound|\w+Error\b/i, 'nothing about internals');
+        assert.deepEqual(Object.keys(problem).sort(), ['code', 'detail', 'request_id', 'status', 'title', 'type']);
+      }
+    });
+
+    void it('answers 503 unavailable with Retry-After when Temporal cannot be reached', async () => {
+      const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
+      started.add('dead connection', connection, (c) => c.close());
+      const unreachable = await apiWithClient(new Client({ connection }));
+      const requests = [
+        ['GET', '/api/v1/runs/run-whatever', undefined],
+        ['GET', '/api/v1/runs', undefined],
+        ['POST', '/api/v1/chains/chain-3/runs', { input: { topic: 'x' } }],
+        ['POST', '/api/v1/chains/chain-3', { input: { topic: 'x' } }],
+        ['POST', '/api/v1/runs/run-whatever/cancel', undefined],
+      ] as const;
+      // The client's gRPC retries ride out a short outage first (about 20 s), so the requests go in parallel.
+      await Promise.all(
+        requests.map(async ([method, path, body]) => {
+          const res = await fetch(`${unreachable.url}${path}`, {
+            method,
+            headers: { ...asAlice, 'content-type': 'application/json' },
+            ...(body && { body: JSON.stringify(body) }),
+          });
+          assert.ok(Number(res.headers.get('retry-after')) >= 1, `Retry-After on ${method} ${path}`);
+          await expectProblem(res, 503, 'unavailable');
+        }),
+      );
+      const t0 = Date.now();
+      const body = await json<{ status: string; checks: Record<string, string> }>(await fetch(`${unreachable.url}/readyz`), 503);
+      assert.equal(body.status, 'unavailable');
+      assert.match(body.checks.temporal ?? '', /^unreachable/);
+      assert.ok(Date.now() - t0 < 8_000, `/readyz answered in ${Date.now() - t0} ms`);
+    });
+  });
+
+  void describe('OpenAPI and docs', () => {
+    let document: { openapi: string; paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown> }>> };
+
+    before(async () => {
+      const res = await api.request('/openapi.json', { key: null });
+      document = await json(res, 200);
+    });
+
+    void it('serves /openapi.json as a valid OpenAPI 3.1 document', async () => {
+      assert.match(document.openapi, /^3\.1\./);
+      const validator = new Validator();
+      const result = await validator.validate(document as unknown as Record<string, unknown>);
+      assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
+      assert.equal(validator.version, '3.1');
+      const schemas = (document as unknown as { components: { schemas: Record<string, unknown> } }).components.schemas;
+      const refs = [...JSON.stringify(document).matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]!);
+      assert.ok(refs.length > 0);
+      for (const ref of refs) {
+        assert.match(ref, /^#\/components\/schemas\//, `${ref} points into components.schemas`);
+        assert.ok(ref.split('/').at(-1)! in schemas, `${ref} resolves`);
+      }
+      for (const name of ['Run', 'RunAccepted', 'RunList', 'Chain', 'ChainList', 'Problem', 'SyncRunRequest', 'AsyncRunRequest']) assert.ok(name in schemas, name);
+    });
+
+    void it('lists every /api/v1 route the app serves, and every pinned route, with its method', () => {
+      const documented = new Set(
+        Object.entries(document.paths)
+          .filter(([path]) => path.startsWith('/api/v1'))
+          .flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method} ${anyParam(path)}`)),
+      );
+      const deps = { config: engine.config, client: engine.client, catalog: engine.catalog, callers: [], limiters: new RateLimiters(), secrets: SecretBox.fromConfig(engine.config), log: silent, version: VERSION };
+      const served = allRoutes(deps)
+        .filter((r) => r.path.startsWith('/api/v1'))
+        .map((r) => `${r.method} ${anyParam(r.path.replace(/:([a-z_]+)/g, '{$1}'))}`);
+      for (const route of served) assert.ok(documented.has(route), `${route} is served but not in openapi.json`);
+      for (const route of PINNED_ROUTES) assert.ok(documented.has(route), `pinned ${route} is not in openapi.json`);
+      assert.deepEqual([...documented].sort(), [...new Set(served)].sort(), 'openapi.json documents no route the app does not serve');
+    });
+
+    void it('documents only routes the API really answers', async () => {
+      for (const [path, ops] of Object.entries(document.paths).filter(([p]) => p.startsWith('/api/v1'))) {
+        for (const method of Object.keys(ops)) {
+          const concrete = path.replace('{chain}', 'chain-3').replace(/\{[^}]+\}/g, 'run-nope');
+          const res = await api.request(concrete, { method: method.toUpperCase(), ...(method === 'post' && { body: { input: { topic: 'x' } } }) });
+          const text = await res.text();
+          assert.notEqual(res.status, 405, `${method} ${path}: ${text}`);
+          assert.doesNotMatch(text, /No route for/, `${method} ${path}`);
+        }
+      }
+    });
+
+    void it('serves /docs as HTML that loads only local assets', async () => {
+      const res = await api.request('/docs', { key: null });
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+      assert.ok(res.headers.get('x-request-id'));
+      const html = await res.text();
+      const scripts = [...html.matchAll(/<script[^>]*\ssrc="([^"]+)"/g)].map((m) => m[1]!);
+      const links = [...html.matchAll(/<link[^>]*\shref="([^"]+)"/g)].map((m) => m[1]!);
+      assert.ok(scripts.length > 0, 'the page loads Swagger UI');
+      for (const url of [...scripts, ...links]) {
+        assert.doesNotMatch(url, /^(https?:)?\/\//i, `${url} is not local`);
+        const asset = await api.request(url, { key: null });
+        assert.equal(asset.status, 200, `${url} is served`);
+        await asset.arrayBuffer();
+      }
+      assert.doesNotMatch(html, /<script[^>]+src="(https?:)?\/\//i);
+      // Problem `type` links point at anchors the page has.
+      const problem: Problem = await expectProblem(await api.request('/api/v1/nope'), 404, 'not_found');
+      assert.ok(html.includes(`id="${problem.type.split('#')[1]}"`), `${problem.type} has an anchor in /docs`);
+    });
+  });
+
+  void describe('CORS', () => {
+    const EXPOSED = ['location', 'retry-after', 'ratelimit', 'ratelimit-policy', 'x-request-id'];
+
+    void it('allows a configured origin and exposes Location, Retry-After, RateLimit, RateLimit-Policy and X-Request-Id', async () => {
+      for (const res of [
+        await api.request('/api/v1/chains', { headers: { origin: CORS_ORIGIN } }),
+        await api.request('/api/v1/runs/run-nope', { headers: { origin: CORS_ORIGIN } }),
+        await api.request('/api/v1/chains', { key: null, headers: { origin: CORS_ORIGIN } }),
+      ]) {
+        assert.equal(res.headers.get('access-control-allow-origin'), CORS_ORIGIN, `on ${res.status}`);
+        const exposed = (res.headers.get('access-control-expose-headers') ?? '').toLowerCase().split(/\s*,\s*/);
+        for (const header of EXPOSED) assert.ok(exposed.includes(header), `${header} exposed on ${res.status}: ${exposed.join(',')}`);
+        await res.arrayBuffer();
+      }
+    });
+
+    void it('answers a preflight from the configured origin allowing the Idempotency-Key header', async () => {
+      const res = await api.request('/api/v1/chains/chain-3/runs', {
+        method: 'OPTIONS',
+        key: null,
+        headers: { origin: CORS_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, idempotency-key' },
+      });
+      assert.ok(res.status === 204 || res.status === 200, `preflight status ${res.status}`);
+      assert.equal(res.headers.get('access-control-allow-origin'), CORS_ORIGIN);
+      assert.match(res.headers.get('access-control-allow-headers') ?? '', /idempotency-key/i);
+      assert.match(res.headers.get('access-control-allow-methods') ?? '', /POST/);
+    });
+
+    void it('gives another origin no CORS headers', async () => {
+      const res = await api.request('/api/v1/chains', { headers: { origin: 'https://evil.example' } });
+      await json(res, 200);
+      for (const [name] of res.headers) assert.ok(!name.startsWith('access-control-'), `${name} sent to another origin`);
+      const preflight = await api.request('/api/v1/chains', { method: 'OPTIONS', key: null, headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+      for (const [name] of preflight.headers) assert.ok(!name.startsWith('access-control-'), `${name} sent on preflight to another origin`);
+    });
+  });
+});
