@@ -6,7 +6,6 @@ import { openStream, type ReceivedEvent, type SseSession } from '../test/helpers
 import { percentile, round } from './stats.js';
 
 const AUTH = { authorization: `Bearer ${CALLERS.alice}` };
-const MB = 1024 * 1024;
 
 /** Embedded production times of the words in a chunk. */
 function stamps(chunk: string): number[] {
@@ -49,11 +48,9 @@ export async function timeToFirstEvent(api: TestApi, times: number): Promise<num
 export interface FanOut {
   runs: number;
   clients: number;
-  /** Resident memory of the bench process (API, in-process worker and the clients) before and at its peak. */
-  rss_before_mb: number;
-  rss_peak_mb: number;
-  readers_peak: number;
-  streams_peak: number;
+  /** Resident memory of the API process (its own process: no worker, no clients) before the clients and at its peak. */
+  api_rss_before_mb: number;
+  api_rss_peak_mb: number;
   /** Receive time minus production time of every word each client got live (replayed words excluded). */
   lag_p50_ms: number;
   lag_p95_ms: number;
@@ -61,23 +58,15 @@ export interface FanOut {
   words_received: number;
 }
 
-/** `clients` SSE clients spread over `runs` running stream-fanout runs (about 12 s each), all in this process. */
-export async function fanOut(api: TestApi, runs: number, clients: number): Promise<FanOut> {
-  global.gc?.();
-  const rssBefore = process.memoryUsage().rss;
+/** `clients` SSE clients spread over `runs` running stream-fanout runs (about 12 s each), all served by one API process. */
+export async function fanOut(api: { url: string; rssMb(): number }, runs: number, clients: number): Promise<FanOut> {
+  const rssBefore = api.rssMb();
   let rssPeak = rssBefore;
-  let readersPeak = 0;
-  let streamsPeak = 0;
-  const sample = setInterval(() => {
-    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
-    const { activeReaders, openStreams } = api.readers.stats();
-    readersPeak = Math.max(readersPeak, activeReaders);
-    streamsPeak = Math.max(streamsPeak, openStreams);
-  }, 100);
+  const sample = setInterval(() => (rssPeak = Math.max(rssPeak, api.rssMb())), 100);
   try {
     const runIds = await Promise.all(
       Array.from({ length: runs }, async () => {
-        const res = await api.request('/api/v1/chains/stream-fanout/runs', { body: {} });
+        const res = await fetch(`${api.url}/api/v1/chains/stream-fanout/runs`, { method: 'POST', headers: { ...AUTH, 'content-type': 'application/json' }, body: '{}' });
         if (res.status !== 202) throw new Error(`fan-out start answered ${res.status}: ${await res.text()}`);
         return ((await res.json()) as { run_id: string }).run_id;
       }),
@@ -93,10 +82,8 @@ export async function fanOut(api: TestApi, runs: number, clients: number): Promi
     return {
       runs,
       clients,
-      rss_before_mb: round(rssBefore / MB, 1),
-      rss_peak_mb: round(rssPeak / MB, 1),
-      readers_peak: readersPeak,
-      streams_peak: streamsPeak,
+      api_rss_before_mb: round(rssBefore, 1),
+      api_rss_peak_mb: round(rssPeak, 1),
       lag_p50_ms: percentile(lags, 50),
       lag_p95_ms: percentile(lags, 95),
       lag_max_ms: percentile(lags, 100),

@@ -48,7 +48,8 @@ export async function launchRun(deps: ApiDeps, ctx: Context, chainRef: string, r
   const chain = resolveChain(deps, caller, chainRef);
   const key = ctx.get(HEADER.idempotencyKey);
   if (key.length > MAX_IDEMPOTENCY_KEY) throw new ApiError('invalid_request', `Idempotency-Key must be at most ${MAX_IDEMPOTENCY_KEY} characters.`);
-  const requestHash = key ? requestFingerprint({ input: request.input, webhook: request.webhook, max_cost: request.max_cost }) : undefined;
+  // The chain is part of what a key names: the same key and body sent to another chain is a conflict.
+  const requestHash = key ? requestFingerprint({ chain: chainRef, input: request.input, webhook: request.webhook, max_cost: request.max_cost }) : undefined;
 
   const input = structuredClone(request.input);
   const problems = chain.validateInput(input);

@@ -1,12 +1,12 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { parse as parseYaml } from 'yaml';
 import type { AgentKinds } from '../activities/agents/registry.js';
 import type { Config } from '../config.js';
 import { templatePaths } from '../workflows/template.js';
 import type { RunPlan } from '../workflows/types.js';
-import { ChainCatalog, type ChainVersion } from './catalog.js';
+import { ChainCatalog, type ChainVersion, type InputProblem } from './catalog.js';
 import { chainFileSchema, type ChainFile } from './schema.js';
 
 export class ChainFileError extends Error {
@@ -128,8 +128,15 @@ function toChainVersion(chain: ChainFile, file: string, ajv: Ajv2020, kinds: Age
     file,
     estimatedDurationMs: chain.estimated_duration,
     inputSchema: chain.input_schema,
-    validateInput: (input) => (validate(input) ? [] : (validate.errors ?? []).map((e) => ({ path: e.instancePath || '/', message: e.message ?? 'is invalid' }))),
+    validateInput: (input) => (validate(input) ? [] : (validate.errors ?? []).map(toInputProblem)),
     plan,
     unavailable,
   };
+}
+
+/** An ajv error as a path into the input; a missing required property is reported at its own path. */
+function toInputProblem(error: ErrorObject): InputProblem {
+  const missing = error.keyword === 'required' ? (error.params as { missingProperty?: string }).missingProperty : undefined;
+  const path = missing === undefined ? error.instancePath : `${error.instancePath}/${missing}`;
+  return { path: path || '/', message: missing === undefined ? (error.message ?? 'is invalid') : 'is required' };
 }

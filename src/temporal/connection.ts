@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import { temporalAddress, type Config } from '../config.js';
 
@@ -23,8 +23,20 @@ export function connectionOptions(config: Config): Pick<ConnectionOptions, 'addr
   return { address: temporalAddress(config), tls: tlsOption(config), apiKey: config.temporal.apiKey };
 }
 
+/**
+ * Client connection options. Transient gRPC failures are retried a few times only (about a second in
+ * all, not the SDK's default ten), so an API request meets an unreachable Temporal with a prompt 503.
+ */
+export function clientConnectionOptions(config: Config): ConnectionOptions {
+  return {
+    ...connectionOptions(config),
+    connectTimeout: '10s',
+    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 4 }))],
+  };
+}
+
 export async function connectClient(config: Config): Promise<{ connection: Connection; client: Client }> {
-  const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '10s' });
+  const connection = await Connection.connect(clientConnectionOptions(config));
   return { connection, client: new Client({ connection, namespace: config.temporal.namespace }) };
 }
 

@@ -161,6 +161,11 @@ void describe('HTTP API: auth, limits and idempotency', () => {
         422,
         'idempotency_conflict',
       );
+      await expectProblem(
+        await api.request('/api/v1/chains/flaky/runs', { body: { input: { topic: 'a' } }, headers: { 'idempotency-key': key } }),
+        422,
+        'idempotency_conflict',
+      );
     });
 
     void it('returns the same run when the key is repeated with only a different timeout_s, or with keys in another order', async () => {

@@ -4,6 +4,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Client, Connection } from '@temporalio/client';
 import { allRoutes } from '../../src/api/app.js';
 import { RateLimiters } from '../../src/api/middleware/rate-limit.js';
+import { clientConnectionOptions } from '../../src/temporal/connection.js';
 import { SecretBox } from '../../src/webhooks/secret-box.js';
 import { startApi, type RunningApi } from '../../src/api/server.js';
 import { createLogger } from '../../src/logger.js';
@@ -102,8 +103,7 @@ void describe('HTTP API: errors, OpenAPI, docs and CORS', () => {
         const wrongType = await expectProblem(await api.request(route, { body: { input: { topic: 5 } } }), 422, 'validation_failed');
         assert.deepEqual(wrongType.errors?.map((e) => e.path), ['input.topic']);
         const missing = await expectProblem(await api.request(route, { body: { input: {} } }), 422, 'validation_failed');
-        assert.equal(missing.errors?.length, 1);
-        assert.match(missing.errors![0]!.message, /topic/);
+        assert.deepEqual(missing.errors, [{ path: 'input.topic', message: 'is required' }]);
       }
     });
 
@@ -202,7 +202,8 @@ void describe('HTTP API: errors, OpenAPI, docs and CORS', () => {
     });
 
     void it('answers 503 unavailable with Retry-After when Temporal cannot be reached', async () => {
-      const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
+      const dead = { ...engine.config, temporal: { ...engine.config.temporal, address: `127.0.0.1:${await freePort()}` } };
+      const connection = Connection.lazy(clientConnectionOptions(dead));
       started.add('dead connection', connection, (c) => c.close());
       const unreachable = await apiWithClient(new Client({ connection }));
       const requests = [
@@ -212,7 +213,7 @@ void describe('HTTP API: errors, OpenAPI, docs and CORS', () => {
         ['POST', '/api/v1/chains/chain-3', { input: { topic: 'x' } }],
         ['POST', '/api/v1/runs/run-whatever/cancel', undefined],
       ] as const;
-      // The client's gRPC retries ride out a short outage first (about 20 s), so the requests go in parallel.
+      const started503 = Date.now();
       await Promise.all(
         requests.map(async ([method, path, body]) => {
           const res = await fetch(`${unreachable.url}${path}`, {
@@ -224,6 +225,7 @@ void describe('HTTP API: errors, OpenAPI, docs and CORS', () => {
           await expectProblem(res, 503, 'unavailable');
         }),
       );
+      assert.ok(Date.now() - started503 < 5_000, `503s answered within ${Date.now() - started503} ms`);
       const t0 = Date.now();
       const body = await json<{ status: string; checks: Record<string, string> }>(await fetch(`${unreachable.url}/readyz`), 503);
       assert.equal(body.status, 'unavailable');

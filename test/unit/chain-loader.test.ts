@@ -262,8 +262,8 @@ describe('ChainVersion.validateInput', () => {
     assert.ok(problems.some((p) => p.path === '/' && /additional properties/.test(p.message)));
   });
 
-  it('points at the input itself when a required field is missing or the input is not an object', () => {
-    assert.deepEqual(version.validateInput({}), [{ path: '/', message: "must have required property 'topic'" }]);
+  it('points at a missing required field itself, and at the input when it is not an object', () => {
+    assert.deepEqual(version.validateInput({}), [{ path: '/topic', message: 'is required' }]);
     assert.deepEqual(version.validateInput('otters'), [{ path: '/', message: 'must be object' }]);
   });
 });
