@@ -65,6 +65,8 @@ const envSchema = z.object({
   CHAINPORT_WEBHOOK_TIMEOUT: durationMs.prefault('5s'),
   CHAINPORT_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   CHAINPORT_SECRET_KEY: optionalText,
+  CHAINPORT_ORPHAN_TIMEOUT: durationMs.prefault('5m'),
+  CHAINPORT_MAX_RUN_LIFETIME: durationMs.prefault('1h'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -107,6 +109,12 @@ export interface Config {
     timeoutMs: number;
     /** Lets webhooks reach loopback and private addresses: local development and tests only. */
     allowPrivate: boolean;
+  };
+  runs: {
+    /** Async and stream runs without a webhook that nobody polls or watches for this long are cancelled. */
+    orphanTimeoutMs: number;
+    /** Upper bound on every run's lifetime, whatever its chain's timeout says. */
+    maxLifetimeMs: number;
   };
   /** Base64 of 32 bytes that encrypts webhook secrets in workflow history; unset: a key kept in the data folder. */
   secretKey: string | undefined;
@@ -177,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowPrivate: e.CHAINPORT_WEBHOOK_ALLOW_PRIVATE,
     },
     secretKey: e.CHAINPORT_SECRET_KEY,
+    runs: { orphanTimeoutMs: e.CHAINPORT_ORPHAN_TIMEOUT, maxLifetimeMs: e.CHAINPORT_MAX_RUN_LIFETIME },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -6,6 +6,8 @@ import type { RunReaders } from '../runs/stream/registry.js';
 import type { Caller } from './callers.js';
 import type { RateLimiters } from './middleware/rate-limit.js';
 import type { SecretBox } from '../webhooks/secret-box.js';
+import type { DurationEstimates } from '../runs/estimates.js';
+import type { RunToucher } from './touch.js';
 
 /** Everything the API needs, handed to createApp; the app itself opens nothing. */
 export interface ApiDeps {
@@ -14,6 +16,10 @@ export interface ApiDeps {
   catalog: ChainCatalog;
   callers: readonly Caller[];
   limiters: RateLimiters;
+  /** Keeps polled and watched runs from being cancelled as orphaned. */
+  toucher: RunToucher;
+  /** Median recent durations, for estimated_duration_s. */
+  estimates: DurationEstimates;
   /** Seals webhook secrets before they enter workflow input. */
   secrets: SecretBox;
   log: Logger;

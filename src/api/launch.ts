@@ -43,7 +43,7 @@ export function resolveChain(deps: ApiDeps, caller: Caller, ref: string): ChainV
  * ended, for the retention period). A key reused with a different input, webhook or max_cost is 422.
  * New runs count against the caller's concurrent-run limit.
  */
-export async function launchRun(deps: ApiDeps, ctx: Context, chainRef: string, request: LaunchRequest): Promise<Launched> {
+export async function launchRun(deps: ApiDeps, ctx: Context, chainRef: string, request: LaunchRequest, opts: { orphanable?: boolean } = {}): Promise<Launched> {
   const caller = ctx.state.caller;
   const chain = resolveChain(deps, caller, chainRef);
   const key = ctx.get(HEADER.idempotencyKey);
@@ -65,7 +65,9 @@ export async function launchRun(deps: ApiDeps, ctx: Context, chainRef: string, r
     if (existing) return attach(existing, runId, requestHash, deps, chainRef);
   }
   const webhook = request.webhook && (await acceptWebhook(deps, request.webhook));
-  const options = { input, callerId: caller.id, maxCost: request.max_cost, webhook: webhook?.run };
+  // Async and stream runs nobody polls or watches are cancelled as orphaned; a webhook counts as watching.
+  const orphanTimeoutMs = opts.orphanable && !webhook ? deps.config.runs.orphanTimeoutMs : undefined;
+  const options = { input, callerId: caller.id, maxCost: request.max_cost, webhook: webhook?.run, orphanTimeoutMs };
   if (!runId) {
     await enforceConcurrency(deps.client, caller);
     const handle = await startRun(deps.client, deps.config, chain, options);

@@ -13,6 +13,8 @@ import { devCaller, loadCallers, type Caller } from './callers.js';
 import { RateLimiters } from './middleware/rate-limit.js';
 import { RunReaders } from '../runs/stream/registry.js';
 import { SecretBox } from '../webhooks/secret-box.js';
+import { DurationEstimates } from '../runs/estimates.js';
+import { RunToucher } from './touch.js';
 
 export interface RunningApi {
   server: Server;
@@ -52,7 +54,7 @@ export async function startApi(opts: {
   const { callers, devKey } = resolveCallers(config);
   const redis = await redisClient(config.api.redisUrl);
   const readers = new RunReaders(client, { log, heartbeatPollMs: opts.stream?.heartbeatPollMs });
-  const app = createApp({ config, client, catalog, callers, limiters: new RateLimiters(redis), secrets: SecretBox.fromConfig(config), log, version: VERSION, readers, sseKeepAliveMs: opts.stream?.keepAliveMs });
+  const app = createApp({ config, client, catalog, callers, limiters: new RateLimiters(redis), secrets: SecretBox.fromConfig(config), toucher: new RunToucher(client, config.runs.orphanTimeoutMs), estimates: new DurationEstimates(client, config.temporal.namespace), log, version: VERSION, readers, sseKeepAliveMs: opts.stream?.keepAliveMs });
   const server = app.listen(opts.port ?? config.api.port, config.api.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

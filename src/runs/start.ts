@@ -14,6 +14,8 @@ export interface StartRunOptions {
   /** Defaults to a fresh random id; idempotent starts pass one derived from (caller, key). */
   runId?: string;
   webhook?: RunWebhook;
+  /** Set for runs a caller must keep polling or watching (async and stream runs without a webhook). */
+  orphanTimeoutMs?: number;
   /** Fingerprint of the defining request, kept in the memo to detect a reused Idempotency-Key. */
   requestHash?: string;
 }
@@ -47,10 +49,12 @@ export async function startRun(
   const request: ChainRunRequest = {
     runId,
     callerId: options.callerId,
-    plan: chain.plan,
+    // Every run is bounded by its chain's timeout and the service's maximum lifetime, whichever is lower.
+    plan: { ...chain.plan, timeoutMs: Math.min(chain.plan.timeoutMs, config.runs.maxLifetimeMs) },
     input: options.input,
     ...(options.maxCost !== undefined && { maxCost: options.maxCost }),
     ...(options.webhook && { webhook: options.webhook }),
+    ...(options.orphanTimeoutMs !== undefined && { orphanTimeoutMs: options.orphanTimeoutMs }),
   };
   return client.workflow.start<typeof chainWorkflow>('chainWorkflow', {
     workflowId: runId,

@@ -38,6 +38,12 @@ export const progressQuery = defineQuery<RunState>('progress');
 /** Cancels the run from inside Temporal (ops tooling, or the service's own rules such as orphan detection). */
 export const cancelSignal = defineSignal<[{ code?: 'cancelled' | 'orphaned'; reason?: string }]>('cancel');
 
+/**
+ * "Someone is still interested": polls, stream attaches and sync waits send it (throttled by the API),
+ * and a run with an orphan timeout cancels itself when none arrives for that long.
+ */
+export const touchSignal = defineSignal('touch');
+
 /** Memo key under which a closed run keeps its final state, so polls never replay the workflow. */
 export const RESULT_MEMO_KEY = 'result';
 
@@ -70,6 +76,23 @@ export async function chainWorkflow(request: ChainRunRequest): Promise<RunState>
       },
       () => undefined, // the timer is cancelled when the run ends first
     );
+  if (request.orphanTimeoutMs !== undefined) {
+    const orphanTimeoutMs = request.orphanTimeoutMs;
+    let touchedAt = Date.now();
+    setHandler(touchSignal, () => void (touchedAt = Date.now()));
+    // The workflow's own timer decides, so the rule holds across API restarts and instances.
+    timerScope
+      .run(async () => {
+        for (let idle = 0; idle < orphanTimeoutMs; idle = Date.now() - touchedAt) await sleep(orphanTimeoutMs - idle);
+      })
+      .then(
+        () => {
+          cancelledBy ??= { code: 'orphaned', message: `Nobody polled or watched the run for ${orphanTimeoutMs} ms, so it was cancelled.` };
+          agentsScope.cancel();
+        },
+        () => undefined,
+      );
+  }
 
   let failure: unknown;
   try {

@@ -48,6 +48,8 @@ export interface ChainRunRequest {
   /** Per-run budget from the start request; the lower of it and the chain's own applies. */
   maxCost?: number;
   webhook?: RunWebhook;
+  /** Cancel the run as `orphaned` when no touch arrives for this long; unset for sync runs and runs with a webhook. */
+  orphanTimeoutMs?: number;
 }
 
 export interface AgentState {

@@ -2,12 +2,17 @@ import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { ChainCatalog } from '../../src/chains/catalog.js';
 import type { Config } from '../../src/config.js';
-import { startRun } from '../../src/runs/start.js';
+import { startRun, type StartRunOptions } from '../../src/runs/start.js';
 import { RESULT_MEMO_KEY, progressQuery } from '../../src/workflows/chain.js';
 import type { RunState } from '../../src/workflows/types.js';
 
 /** Starts a fixture chain through the same code path the API uses. */
-export async function start(engine: { client: Client; config: Config; catalog: ChainCatalog }, ref: string, input: unknown = {}, extra: { maxCost?: number; runId?: string } = {}) {
+export async function start(
+  engine: { client: Client; config: Config; catalog: ChainCatalog },
+  ref: string,
+  input: unknown = {},
+  extra: Omit<StartRunOptions, 'input' | 'callerId'> = {},
+) {
   const chain = engine.catalog.resolve(ref);
   if (!chain) throw new Error(`no fixture chain ${ref}`);
   return startRun(engine.client, engine.config, chain, { input, callerId: 'tester', ...extra });

@@ -41,7 +41,7 @@ void describe('SSE when the worker dies in the middle of an agent', () => {
     const retry = plodder.findIndex((e) => e.event === 'agent.retrying');
     assert.ok(retry > 0, `plodder's events: ${plodder.map((e) => e.event).join(', ')}`);
     assert.equal(plodder[retry]!.data.attempt, 2);
-    assert.match(plodder[retry]!.data.error as string, /heartbeat/i, 'the error says the attempt was lost');
+    assert.match(plodder[retry]!.data.error as string, /^activity Heartbeat timeout$/, 'the error says the attempt was lost');
     assert.ok(plodder.slice(0, retry).some((e) => e.event === 'agent.output'), 'attempt 1 had streamed output before it was lost');
     const after = plodder.slice(retry + 1);
     assert.equal(after[0]?.event, 'agent.output');

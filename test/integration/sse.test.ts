@@ -237,6 +237,27 @@ void describe('Server-Sent Events', () => {
       assert.deepEqual(failed.error, { code: 'agent_failed', agent: 'stubborn', message: 'Agent "stubborn" failed: Simulated transient failure on attempt 2 of 6' });
     });
 
+    void it('ends a cancelled run with run.cancelled and one over its time limit with run.timed_out', async () => {
+      const cancelled = await post('slow');
+      await cancelled.waitFor((e) => e.event === 'agent.started' && e.data.index === 1);
+      await api.request(`/api/v1/runs/${cancelled.events[0]!.data.run_id as string}/cancel`, { method: 'POST' });
+      await cancelled.done;
+      const timedOut = await post('short-timeout');
+      await timedOut.done;
+      for (const [stream, event, code] of [
+        [cancelled, 'run.cancelled', 'cancelled'],
+        [timedOut, 'run.timed_out', 'chain_timeout'],
+      ] as const) {
+        assertWellFormed(stream.events);
+        assertIdsIncrease(stream.events);
+        const end = stream.events.at(-1)!;
+        assert.equal(end.event, event);
+        assert.equal(end.data.run_id, stream.events[0]!.data.run_id);
+        assert.equal((end.data.error as { code: string }).code, code);
+        assert.equal(stream.events.filter((e) => e.event?.startsWith('run.')).length, 2, 'run.started and one terminal event');
+      }
+    });
+
     void it('with on_disconnect "cancel", cancels the run when the client goes away first', async () => {
       const stream = await post('slow', { on_disconnect: 'cancel' });
       await stream.waitFor((e) => e.event === 'agent.started' && e.data.index === 1);

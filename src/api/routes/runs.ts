@@ -56,6 +56,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       },
       async handler(ctx, { params, body }) {
         const { runId } = await launchRun(deps, ctx, params.chain, body);
+        deps.toucher.touch(runId);
         const closed = await waitForClose(deps, ctx, runId, body.timeout_s * 1000);
         if (!closed) {
           throw new ApiError('wait_timeout', `The run did not finish within ${body.timeout_s} s; it goes on. Poll it, or repeat this request with the same Idempotency-Key.`, {
@@ -87,8 +88,9 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
         422: { description: 'validation_failed or idempotency_conflict' },
       },
       async handler(ctx, { params, body }) {
-        const { runId, chain, webhook } = await launchRun(deps, ctx, params.chain, body);
-        const estimate = chain.estimatedDurationMs === undefined ? null : chain.estimatedDurationMs / 1000;
+        const { runId, chain, webhook } = await launchRun(deps, ctx, params.chain, body, { orphanable: true });
+        const estimateMs = await deps.estimates.estimateMs(chain);
+        const estimate = estimateMs === undefined ? null : Math.round(estimateMs / 100) / 10;
         ctx.status = 202;
         ctx.set(HEADER.location, runUrl(runId));
         ctx.set(HEADER.retryAfter, String(Math.max(1, Math.min(5, Math.round(estimate ?? 2)))));
@@ -134,7 +136,10 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       responses: { 200: { description: 'The run', schema: runSchema, headers: ['Retry-After'] }, 404: { description: 'not_found' } },
       async handler(ctx, { params }) {
         const snapshot = await snapshotOr404(deps, ctx, params.run_id);
-        if (snapshot.state.status === 'running') ctx.set(HEADER.retryAfter, String(pollDelaySeconds(snapshot.state)));
+        if (snapshot.state.status === 'running') {
+          deps.toucher.touch(params.run_id);
+          ctx.set(HEADER.retryAfter, String(pollDelaySeconds(snapshot.state)));
+        }
         ctx.body = toRunResource(snapshot, ctx.state.requestId);
       },
     }),

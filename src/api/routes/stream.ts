@@ -35,7 +35,11 @@ export function streamRoutes(deps: ApiDeps): RouteSpec[] {
       event: (event) => sse.send({ id: formatId(event.position), event: event.event, data: dataJson(event) }),
       end: () => sse.close(),
     });
+    // A watched run is no orphan: touch it now and while the stream is open (the toucher throttles per run).
+    deps.toucher.touch(runId);
+    const touching = setInterval(() => deps.toucher.touch(runId), Math.min(30_000, deps.config.runs.orphanTimeoutMs / 3));
     const endedBy = await sse.done;
+    clearInterval(touching);
     subscription.unsubscribe();
     if (endedBy === 'client' && cancelOnDisconnect && !subscription.runEnded) {
       await deps.client.workflow
@@ -72,7 +76,7 @@ export function streamRoutes(deps: ApiDeps): RouteSpec[] {
             errors: [{ path: 'body.webhook.secret', message: 'is required on the stream route' }],
           });
         }
-        const { runId } = await launchRun(deps, ctx, params.chain, body);
+        const { runId } = await launchRun(deps, ctx, params.chain, body, { orphanable: true });
         await streamRun(ctx, runId, after, body.on_disconnect === 'cancel');
       },
     }),
