@@ -65,6 +65,10 @@ const envSchema = z.object({
   CHAINPORT_WEBHOOK_TIMEOUT: durationMs.prefault('5s'),
   CHAINPORT_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   CHAINPORT_SECRET_KEY: optionalText,
+  CHAINPORT_METRICS_TOKEN: optionalText,
+  CHAINPORT_WORKER_METRICS_PORT: port.optional(),
+  TEMPORAL_SDK_METRICS_ADDRESS: optionalText,
+  TEMPORAL_UI_URL: optionalText,
   CHAINPORT_ORPHAN_TIMEOUT: durationMs.prefault('5m'),
   CHAINPORT_MAX_RUN_LIFETIME: durationMs.prefault('1h'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -110,6 +114,14 @@ export interface Config {
     /** Lets webhooks reach loopback and private addresses: local development and tests only. */
     allowPrivate: boolean;
   };
+  /** Bearer token GET /metrics requires when set. */
+  metricsToken: string | undefined;
+  /** Port a standalone worker serves its /metrics on; unset: none. */
+  workerMetricsPort: number | undefined;
+  /** host:port where the Temporal SDK's own Prometheus metrics are served (worker processes); unset: off. */
+  sdkMetricsAddress: string | undefined;
+  /** Temporal Web UI base URL, for temporal_ui_url on runs; the embedded server's UI when unset there. */
+  temporalUiUrl: string | undefined;
   runs: {
     /** Async and stream runs without a webhook that nobody polls or watches for this long are cancelled. */
     orphanTimeoutMs: number;
@@ -185,6 +197,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowPrivate: e.CHAINPORT_WEBHOOK_ALLOW_PRIVATE,
     },
     secretKey: e.CHAINPORT_SECRET_KEY,
+    metricsToken: e.CHAINPORT_METRICS_TOKEN,
+    workerMetricsPort: e.CHAINPORT_WORKER_METRICS_PORT,
+    sdkMetricsAddress: e.TEMPORAL_SDK_METRICS_ADDRESS,
+    temporalUiUrl: e.TEMPORAL_UI_URL,
     runs: { orphanTimeoutMs: e.CHAINPORT_ORPHAN_TIMEOUT, maxLifetimeMs: e.CHAINPORT_MAX_RUN_LIFETIME },
     logLevel: e.LOG_LEVEL,
   };

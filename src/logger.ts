@@ -3,11 +3,15 @@ import type { Config } from './config.js';
 
 export type Logger = pino.Logger;
 
-/** Structured JSON logs. Redaction is a backstop: code never logs keys or secrets on purpose. */
+/**
+ * Structured JSON logs; human-readable (pino-pretty) when stdout is a terminal, so `npm start` reads
+ * well while production log shipping gets JSON. Redaction is a backstop: code never logs keys or secrets.
+ */
 export function createLogger(config: Pick<Config, 'logLevel'>, name: string): Logger {
   return pino({
     name,
     level: config.logLevel,
+    ...(process.stdout.isTTY && { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } }),
     redact: { paths: ['*.authorization', '*.apiKey', '*.api_key', '*.secret', '*.key'], censor: '[redacted]' },
   });
 }

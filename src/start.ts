@@ -12,9 +12,9 @@ import { installTemporalRuntime } from './temporal/runtime.js';
 import { applyDemoDefaults, createWorker, prepareNamespace } from './worker.js';
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  let config = loadConfig();
   const log = createLogger(config, 'chainport');
-  installTemporalRuntime(log);
+  installTemporalRuntime(log, config.sdkMetricsAddress);
   applyDemoDefaults(config);
   const catalog = loadChains(config, createAgentKinds(config));
 
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
       server = await startEmbeddedTemporal(config, (line) => log.info(line));
       cleanups.push(() => server!.stop());
       log.info({ address: server.address, ui: server.uiUrl }, 'Temporal dev server ready');
+      config = { ...config, temporalUiUrl: config.temporalUiUrl ?? server.uiUrl };
     }
     await prepareNamespace(config);
     const workerConnection = await connectWorker(config);

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import type { NativeConnection, WorkflowBundleOption } from '@temporalio/worker';
@@ -8,6 +9,7 @@ import { createAgentKinds } from './activities/agents/registry.js';
 import { loadChains } from './chains/load.js';
 import { loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
+import { registry } from './metrics.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
@@ -66,11 +68,25 @@ export async function prepareNamespace(config: Config): Promise<string[]> {
   }
 }
 
+/** A standalone worker's own /metrics (agent durations and costs, webhook attempts, runs ended). */
+async function serveMetrics(port: number, host: string): Promise<void> {
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/metrics') return void res.writeHead(404).end();
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  server.unref();
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config, 'worker');
-  installTemporalRuntime(log);
+  installTemporalRuntime(log, config.sdkMetricsAddress);
   applyDemoDefaults(config);
+  if (config.workerMetricsPort !== undefined) await serveMetrics(config.workerMetricsPort, config.api.host);
   // Fail fast on bad chain files: a worker that cannot run the catalog's agents should not poll.
   loadChains(config, createAgentKinds(config));
   const added = await prepareNamespace(config);

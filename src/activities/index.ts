@@ -1,10 +1,11 @@
 import type { AgentKinds } from './agents/registry.js';
 import { createRunAgent } from './run-agent.js';
 import { createDeliverWebhook, type DeliverDeps } from './webhooks/deliver.js';
+import { recordRunEnd } from './record-run-end.js';
 
 /** Every activity the worker registers, built from their dependencies. */
 export function createActivities(deps: { kinds: AgentKinds; webhooks: DeliverDeps }) {
-  return { runAgent: createRunAgent(deps.kinds), deliverWebhook: createDeliverWebhook(deps.webhooks) };
+  return { runAgent: createRunAgent(deps.kinds), deliverWebhook: createDeliverWebhook(deps.webhooks), recordRunEnd };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

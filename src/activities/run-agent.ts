@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { AgentError, ensureError } from '../errors.js';
+import { agentCost, agentDuration } from '../metrics.js';
 import type { AgentFailureDetails, AgentHeartbeat, AgentRequest, AgentResult } from '../workflows/types.js';
 import type { AgentKinds } from './agents/registry.js';
 
@@ -18,6 +19,8 @@ export function createRunAgent(kinds: AgentKinds) {
     const progress: AgentHeartbeat = { text: '', tokens: 0, cost: 0, attempt };
     let tokensReported = false;
     const beat = () => context.heartbeat({ ...progress });
+    const started = performance.now();
+    let outcome = 'failed';
     beat();
     const keepalive = setInterval(beat, KEEPALIVE_MS);
     try {
@@ -49,11 +52,15 @@ export function createRunAgent(kinds: AgentKinds) {
           beat();
         },
       });
+      outcome = 'completed';
       return { output, text: progress.text, cost: progress.cost, tokens: progress.tokens, attempt };
     } catch (thrown) {
       throw toFailure(thrown, { attempt, cost: progress.cost }, context.cancellationSignal);
     } finally {
       clearInterval(keepalive);
+      if (context.cancellationSignal.aborted) outcome = 'cancelled';
+      agentDuration.observe({ kind: request.kind, outcome }, (performance.now() - started) / 1000);
+      if (progress.cost > 0) agentCost.inc({ kind: request.kind }, progress.cost);
     }
   };
 }

@@ -3,16 +3,19 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { auth } from './middleware/auth.js';
 import { jsonBody } from './middleware/body.js';
+import { observe } from './middleware/observe.js';
 import { problems } from './middleware/problem.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requestId } from './middleware/request-id.js';
 import type { ApiDeps } from './deps.js';
+import { rateLimitRejections } from '../metrics.js';
 import { ApiError } from './problem.js';
 import { mount, type RouteSpec } from './route.js';
 import { chainRoutes } from './routes/chains.js';
 import { demoRoutes } from './routes/demo.js';
 import { mountDocs } from './routes/docs.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { runRoutes } from './routes/runs.js';
 import { streamRoutes } from './routes/stream.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -20,7 +23,7 @@ import { API_PREFIX, HEADER } from './wire.js';
 
 /** Every declared route, public and authenticated; the OpenAPI document is generated from this list. */
 export function allRoutes(deps: ApiDeps): RouteSpec[] {
-  return [...healthRoutes(deps), ...chainRoutes(deps), ...runRoutes(deps), ...streamRoutes(deps), ...webhookRoutes(deps), ...demoRoutes()];
+  return [...healthRoutes(deps), ...metricsRoutes(deps), ...chainRoutes(deps), ...runRoutes(deps), ...streamRoutes(deps), ...webhookRoutes(deps), ...demoRoutes()];
 }
 
 /**
@@ -51,12 +54,13 @@ export function createApp(deps: ApiDeps): Koa {
     }),
   );
   app.use(requestId());
+  app.use(observe(deps.log));
   app.use(problems(deps.log));
   app.use(publicRouter.routes());
   app.use(publicRouter.allowedMethods({ throw: true, methodNotAllowed: methodNotAllowed, notImplemented: methodNotAllowed }));
   app.use(async (ctx, next) => (ctx.path.startsWith(`${API_PREFIX}/`) || ctx.path === API_PREFIX ? next() : undefined));
   app.use(auth(deps.callers));
-  app.use(rateLimit(deps.limiters));
+  app.use(rateLimit(deps.limiters, () => rateLimitRejections.inc({ limit: 'requests' })));
   app.use(jsonBody({ limit: deps.config.api.maxBodyBytes }));
   app.use(apiRouter.routes());
   app.use(apiRouter.allowedMethods({ throw: true, methodNotAllowed: methodNotAllowed, notImplemented: methodNotAllowed }));

@@ -8,6 +8,7 @@ import { mayUseChain, type Caller } from './callers.js';
 import type { ApiDeps } from './deps.js';
 import { rateLimitHeaders } from './middleware/rate-limit.js';
 import { ApiError } from './problem.js';
+import { rateLimitRejections, runsStarted } from '../metrics.js';
 import type { WebhookRequest } from './schemas.js';
 import { HEADER } from './wire.js';
 import { refuseWebhookUrl } from '../webhooks/ssrf.js';
@@ -71,11 +72,13 @@ export async function launchRun(deps: ApiDeps, ctx: Context, chainRef: string, r
   if (!runId) {
     await enforceConcurrency(deps.client, caller);
     const handle = await startRun(deps.client, deps.config, chain, options);
+    runsStarted.inc({ chain: chain.name });
     return { runId: handle.workflowId, chain, webhook: webhook?.shown };
   }
   await enforceConcurrency(deps.client, caller);
   try {
     await startRun(deps.client, deps.config, chain, { ...options, runId, requestHash });
+    runsStarted.inc({ chain: chain.name });
   } catch (err) {
     // The key's run ended between our look and our start: answer from that run rather than start another.
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -132,6 +135,7 @@ async function enforceConcurrency(client: Client, caller: Caller): Promise<void>
     `WorkflowType = 'chainWorkflow' AND ${CallerIdKey.name} = '${caller.id}' AND ExecutionStatus = 'Running'`,
   );
   if (count < caller.maxConcurrentRuns) return;
+  rateLimitRejections.inc({ limit: 'concurrent-runs' });
   throw new ApiError('rate_limited', `You already have ${count} runs in progress (limit ${caller.maxConcurrentRuns}). Wait for one to end.`, {
     headers: { ...rateLimitHeaders('concurrent-runs', caller.maxConcurrentRuns, 1, 0, 5), [HEADER.retryAfter]: '5' },
   });

@@ -99,6 +99,7 @@ export const runSchema = z
     agents: z.array(agentSchema),
     output: z.unknown().optional(),
     error: problemSchema.optional(),
+    temporal_ui_url: z.string().optional().meta({ description: 'Where ops can open this run in the Temporal Web UI (when the UI address is configured)' }),
   })
   .meta({ id: 'Run' });
 

@@ -8,6 +8,7 @@ import {
   defineSignal,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   startChild,
@@ -31,6 +32,8 @@ import type {
   WebhookPayload,
 } from './types.js';
 import { DELIVERY_MEMO_KEY, webhookDeliveryWorkflow } from './webhook-delivery.js';
+
+const { recordRunEnd } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 1 } });
 
 /** Live run state; the API answers polls with it while the run is open. */
 export const progressQuery = defineQuery<RunState>('progress');
@@ -119,6 +122,7 @@ export async function chainWorkflow(request: ChainRunRequest): Promise<RunState>
   await notify(request, state, `chain.${state.status}` as WebhookEvent);
   upsertMemo({ [RESULT_MEMO_KEY]: state });
   upsertSearchAttributes([{ key: RunStatusKey, value: state.status }]);
+  await CancellationScope.nonCancellable(() => recordRunEnd({ chain: state.chain, status: state.status }).catch(() => undefined));
   if (state.status === 'completed') return state;
   if (state.status === 'cancelled' && isCancellation(failure)) throw failure;
   throw ApplicationFailure.create({ type: state.error!.code, message: state.error!.message, nonRetryable: true });

@@ -1,4 +1,4 @@
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { startApi, type RunningApi } from '../../src/api/server.js';
 import type { TestEngine } from './engine.js';
 
@@ -19,10 +19,10 @@ export interface TestApi extends RunningApi {
  */
 export async function startTestApi(
   engine: Pick<TestEngine, 'config' | 'client' | 'catalog'>,
-  options: { stream?: { keepAliveMs?: number; heartbeatPollMs?: number } } = {},
+  options: { stream?: { keepAliveMs?: number; heartbeatPollMs?: number }; log?: Logger } = {},
 ): Promise<TestApi> {
   const config = { ...engine.config, api: { ...engine.config.api, host: '127.0.0.1', apiKeys: engine.config.api.apiKeys ?? Object.entries(CALLERS).map(([id, key]) => `${id}:${key}`).join(',') } };
-  const api = await startApi({ config, client: engine.client, catalog: engine.catalog, log: createLogger({ logLevel: 'silent' }, 'api'), port: 0, ...options });
+  const api = await startApi({ config, client: engine.client, catalog: engine.catalog, port: 0, ...options, log: options.log ?? createLogger({ logLevel: 'silent' }, 'api') });
   return {
     ...api,
     request(path, init = {}) {

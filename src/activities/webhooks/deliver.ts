@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import { webhookAttempts } from '../../metrics.js';
 import { VERSION } from '../../version.js';
 import { postOnce } from '../../webhooks/post.js';
 import type { SecretBox } from '../../webhooks/secret-box.js';
@@ -36,6 +37,7 @@ export function createDeliverWebhook(deps: DeliverDeps) {
       .signal(attemptSignal, record)
       .catch((err: unknown) => context.log.warn('could not record a webhook attempt', { deliveryId: input.deliveryId, error: String(err) }));
     if (context.cancellationSignal.aborted) throw context.cancellationSignal.reason;
+    webhookAttempts.inc({ outcome: result.error === null ? 'delivered' : result.statusCode === 410 ? 'gone' : 'failed' });
     if (result.error === null) return record;
     if (result.statusCode === 410) {
       throw ApplicationFailure.create({ type: 'webhook_gone', message: 'Receiver answered 410 Gone: not retrying', nonRetryable: true, details: [record] });

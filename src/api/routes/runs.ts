@@ -140,7 +140,11 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
           deps.toucher.touch(params.run_id);
           ctx.set(HEADER.retryAfter, String(pollDelaySeconds(snapshot.state)));
         }
-        ctx.body = toRunResource(snapshot, ctx.state.requestId);
+        const ui = deps.config.temporalUiUrl;
+        ctx.body = {
+          ...toRunResource(snapshot, ctx.state.requestId),
+          ...(ui && { temporal_ui_url: `${ui.replace(/\/$/, '')}/namespaces/${encodeURIComponent(deps.config.temporal.namespace)}/workflows/${params.run_id}` }),
+        };
       },
     }),
     defineRoute({

@@ -1,0 +1,41 @@
+import type { Middleware } from 'koa';
+import type { Logger } from '../../logger.js';
+import { httpDuration, httpRequests } from '../../metrics.js';
+
+/**
+ * Counts and times every request by route pattern (never by raw path, so ids do not explode the
+ * label set) and writes one access-log line with request_id, caller_id and run_id. Keys, secrets and
+ * bodies are never logged.
+ */
+export function observe(log: Logger): Middleware {
+  return async function observe(ctx, next) {
+    const started = process.hrtime.bigint();
+    try {
+      await next();
+    } finally {
+      const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      httpRequests.inc({ route, method: ctx.method, status: String(ctx.status) });
+      httpDuration.observe({ route, method: ctx.method }, seconds);
+      const runId = ctx.params?.run_id ?? (ctx.body as { run_id?: unknown } | undefined)?.run_id;
+      log[ctx.status >= 500 ? 'error' : 'info'](
+        {
+          request_id: ctx.state.requestId,
+          caller_id: ctx.state.caller?.id,
+          run_id: typeof runId === 'string' ? runId : undefined,
+          method: ctx.method,
+          route,
+          status: ctx.status,
+          duration_ms: Math.round(seconds * 1000),
+        },
+        'request',
+      );
+    }
+  };
+}
+
+declare module 'koa' {
+  interface ExtendableContext {
+    params?: Record<string, string | undefined>;
+  }
+}

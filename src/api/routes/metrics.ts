@@ -1,0 +1,34 @@
+import { timingSafeEqual } from 'node:crypto';
+import { registry } from '../../metrics.js';
+import { sha256 } from '../callers.js';
+import type { ApiDeps } from '../deps.js';
+import { ApiError } from '../problem.js';
+import { defineRoute, type RouteSpec } from '../route.js';
+
+/** GET /metrics: Prometheus text. With CHAINPORT_METRICS_TOKEN set it needs that bearer token; API keys never open it. */
+export function metricsRoutes(deps: ApiDeps): RouteSpec[] {
+  const token = deps.config.metricsToken;
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/metrics',
+      operationId: 'metrics',
+      summary: 'Prometheus metrics of this API instance',
+      tag: 'operations',
+      public: true,
+      responses: { 200: { description: 'Prometheus text exposition format' }, 401: { description: 'unauthorized: CHAINPORT_METRICS_TOKEN is set and was not sent' } },
+      async handler(ctx) {
+        if (token !== undefined) {
+          const presented = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization'))?.[1] ?? '';
+          if (!timingSafeEqual(sha256(presented), sha256(token))) {
+            throw new ApiError('unauthorized', 'Send the metrics token as Authorization: Bearer <CHAINPORT_METRICS_TOKEN>.', {
+              headers: { 'www-authenticate': 'Bearer realm="metrics"' },
+            });
+          }
+        }
+        ctx.type = registry.contentType;
+        ctx.body = await registry.metrics();
+      },
+    }),
+  ];
+}

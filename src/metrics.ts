@@ -1,0 +1,79 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The service's Prometheus metrics, in one registry per process. The API serves it at GET /metrics;
+ * a standalone worker serves it on CHAINPORT_WORKER_METRICS_PORT. Label values are bounded (route
+ * patterns, chain names, statuses), never ids.
+ */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'chainport_process_' });
+
+export const httpRequests = new Counter({
+  name: 'chainport_http_requests_total',
+  help: 'HTTP requests by route pattern, method and status',
+  labelNames: ['route', 'method', 'status'] as const,
+  registers: [registry],
+});
+
+export const httpDuration = new Histogram({
+  name: 'chainport_http_request_duration_seconds',
+  help: 'HTTP request duration by route pattern and method (streams: until the stream ends)',
+  labelNames: ['route', 'method'] as const,
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+  registers: [registry],
+});
+
+export const runsStarted = new Counter({
+  name: 'chainport_runs_started_total',
+  help: 'Runs started through the API, by chain',
+  labelNames: ['chain'] as const,
+  registers: [registry],
+});
+
+export const runsEnded = new Counter({
+  name: 'chainport_runs_ended_total',
+  help: 'Runs ended, by chain and status (counted by the worker that ran the end)',
+  labelNames: ['chain', 'status'] as const,
+  registers: [registry],
+});
+
+export const agentDuration = new Histogram({
+  name: 'chainport_agent_duration_seconds',
+  help: 'Duration of agent attempts, by kind and outcome',
+  labelNames: ['kind', 'outcome'] as const,
+  buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300],
+  registers: [registry],
+});
+
+export const agentCost = new Counter({
+  name: 'chainport_agent_cost_usd_total',
+  help: 'USD spent by agent attempts, by kind',
+  labelNames: ['kind'] as const,
+  registers: [registry],
+});
+
+export const webhookAttempts = new Counter({
+  name: 'chainport_webhook_attempts_total',
+  help: 'Webhook delivery attempts by outcome (delivered, failed, gone)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
+export const openStreams = new Gauge({
+  name: 'chainport_sse_open_streams',
+  help: 'Open Server-Sent Events streams on this API instance',
+  registers: [registry],
+});
+
+export const activeReaders = new Gauge({
+  name: 'chainport_sse_active_readers',
+  help: 'Runs being read for streaming on this API instance (one reader per run, shared by its streams)',
+  registers: [registry],
+});
+
+export const rateLimitRejections = new Counter({
+  name: 'chainport_rate_limit_rejections_total',
+  help: 'Requests refused with 429, by limit (requests, concurrent-runs)',
+  labelNames: ['limit'] as const,
+  registers: [registry],
+});
