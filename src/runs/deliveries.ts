@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import { CallerIdKey, DeliveryStatusKey } from '../temporal/search-attributes.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { DELIVERY_MEMO_KEY, redeliverSignal } from '../workflows/webhook-delivery.js';
 import type { DeliveryRecord } from '../workflows/types.js';
 
@@ -32,7 +33,7 @@ export async function listFailedDeliveries(
     namespace,
     query: `WorkflowType = 'webhookDeliveryWorkflow' AND ${CallerIdKey.name} = '${callerId}' AND ${DeliveryStatusKey.name} = 'failed'`,
     pageSize: page.limit,
-    nextPageToken: page.cursor ? Buffer.from(page.cursor, 'base64url') : undefined,
+    nextPageToken: decodeCursor(`failed-deliveries\u0000${callerId}`, page.cursor),
   });
   const data = await Promise.all(
     response.executions.map(async (raw) => {
@@ -40,6 +41,5 @@ export async function listFailedDeliveries(
       return info.memo?.[DELIVERY_MEMO_KEY] as DeliveryRecord;
     }),
   );
-  const token = response.nextPageToken;
-  return { data: data.filter(Boolean), next_cursor: token && token.length > 0 ? Buffer.from(token).toString('base64url') : null };
+  return { data: data.filter(Boolean), next_cursor: encodeCursor(`failed-deliveries\u0000${callerId}`, response.nextPageToken) };
 }

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import { CallerIdKey, ChainNameKey, ChainVersionKey, RunStatusKey } from '../temporal/search-attributes.js';
 import { RESULT_MEMO_KEY } from '../workflows/chain.js';
 import type { RunState, RunStatus } from '../workflows/types.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import type { RunMemo } from './start.js';
 
 export interface ListFilter {
@@ -24,32 +24,9 @@ export interface RunSummary {
   completed_at?: string;
 }
 
-/** A cursor this listing did not issue, or issued for another caller or filter. */
-export class InvalidCursorError extends Error {
-  override name = 'InvalidCursorError';
-}
-
-/**
- * Cursors are Temporal's page token plus a check tag over (caller, filter, token). A cursor that was
- * not issued for this listing is refused here: sent on, Temporal answers a retryable error for it and
- * the request would spend the client's whole retry budget (~20 s) before failing as a 500.
- */
-function cursorTag(callerId: string, filter: ListFilter, token: Buffer): string {
-  return createHash('sha256').update(`${callerId}\u0000${filter.chain ?? ''}\u0000${filter.status ?? ''}\u0000`).update(token).digest('base64url').slice(0, 16);
-}
-
-function encodeCursor(callerId: string, filter: ListFilter, token: Uint8Array): string {
-  const bytes = Buffer.from(token);
-  return `${bytes.toString('base64url')}.${cursorTag(callerId, filter, bytes)}`;
-}
-
-function decodeCursor(callerId: string, filter: ListFilter, cursor: string): Buffer {
-  const dot = cursor.lastIndexOf('.');
-  const token = Buffer.from(cursor.slice(0, dot), 'base64url');
-  if (dot < 1 || token.length === 0 || cursor.slice(dot + 1) !== cursorTag(callerId, filter, token)) {
-    throw new InvalidCursorError('This cursor was not issued for this listing: repeat the first request without a cursor.');
-  }
-  return token;
+/** Names the listing a cursor belongs to: runs, for one caller and one filter. */
+function cursorScope(callerId: string, filter: ListFilter): string {
+  return `runs\u0000${callerId}\u0000${filter.chain ?? ''}\u0000${filter.status ?? ''}`;
 }
 
 /**
@@ -71,7 +48,7 @@ export async function listRuns(client: Client, namespace: string, callerId: stri
     // SQL visibility (the dev server's) refuses ORDER BY; its default order is newest first.
     query: clauses.join(' AND '),
     pageSize: filter.limit,
-    nextPageToken: filter.cursor ? decodeCursor(callerId, filter, filter.cursor) : undefined,
+    nextPageToken: decodeCursor(cursorScope(callerId, filter), filter.cursor),
   });
   const now = Date.now();
   const data = await Promise.all(
@@ -93,5 +70,5 @@ export async function listRuns(client: Client, namespace: string, callerId: stri
     }),
   );
   const token = response.nextPageToken;
-  return { data, next_cursor: token && token.length > 0 ? encodeCursor(callerId, filter, token) : null };
+  return { data, next_cursor: encodeCursor(cursorScope(callerId, filter), token) };
 }

@@ -55,6 +55,8 @@ function assertWellFormed(events: readonly ReceivedEvent[]): void {
 }
 
 const names = (events: readonly ReceivedEvent[]) => events.map((e) => e.event);
+/** Event names with each run of agent.output shown once (how many chunks depends on heartbeat timing). */
+const shape = (events: readonly ReceivedEvent[]) => names(events).filter((name, i, all) => name !== 'agent.output' || all[i - 1] !== name);
 const lifecycle = (events: readonly ReceivedEvent[]) => events.filter((e) => e.event !== 'agent.output').map(({ id, event, data }) => ({ id, event, data }));
 
 /** Output events of one agent: offsets contiguous, chunks non-empty. */
@@ -209,13 +211,13 @@ void describe('Server-Sent Events', () => {
       await stream.done;
       assertWellFormed(stream.events);
       assertIdsIncrease(stream.events);
-      assert.deepEqual(names(stream.events), ['run.started', 'agent.started', 'agent.retrying', 'agent.retrying', 'agent.output', 'agent.completed', 'run.completed']);
+      assert.deepEqual(shape(stream.events), ['run.started', 'agent.started', 'agent.retrying', 'agent.retrying', 'agent.output', 'agent.completed', 'run.completed']);
       assert.deepEqual(stream.events.filter((e) => e.event === 'agent.retrying').map((e) => [e.data.agent, e.data.index, e.data.attempt]), [
         ['wobbly', 0, 2],
         ['wobbly', 0, 3],
       ]);
       assert.match(stream.events[3]!.data.error as string, /attempt 2/);
-      assert.equal(stream.events[5]!.data.attempts, 3);
+      assert.equal(stream.events.find((e) => e.event === 'agent.completed')!.data.attempts, 3);
       assert.equal(agentTexts(stream.events).get(0), 'made it');
     });
 

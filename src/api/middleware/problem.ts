@@ -1,6 +1,7 @@
 import { isGrpcServiceError } from '@temporalio/client';
 import type { Middleware } from 'koa';
 import { ensureError } from '../../errors.js';
+import { InvalidCursorError } from '../../runs/cursor.js';
 import type { Logger } from '../../logger.js';
 import { ApiError, problemBody } from '../problem.js';
 
@@ -30,6 +31,9 @@ export function problems(log: Logger): Middleware {
 
 function toApiError(thrown: unknown): ApiError {
   if (thrown instanceof ApiError) return thrown;
+  if (thrown instanceof InvalidCursorError) {
+    return new ApiError('validation_failed', 'The request query is not valid.', { errors: [{ path: 'query.cursor', message: thrown.message }] });
+  }
   if (isTemporalUnreachable(thrown)) {
     return new ApiError('unavailable', 'The workflow engine is not reachable right now. Retry shortly.', { headers: { 'retry-after': '5' } });
   }

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { readRun, type RunSnapshot } from '../../runs/read.js';
-import { InvalidCursorError, listRuns } from '../../runs/list.js';
+import { listRuns } from '../../runs/list.js';
 import type { ApiDeps } from '../deps.js';
 import { launchRun } from '../launch.js';
 import { ApiError } from '../problem.js';
@@ -117,12 +117,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       query: listRunsQuery,
       responses: { 200: { description: 'A page of runs', schema: runListSchema }, 422: { description: 'validation_failed: a bad filter, limit or cursor' } },
       async handler(ctx, { query }) {
-        try {
-          ctx.body = await listRuns(deps.client, deps.config.temporal.namespace, ctx.state.caller.id, query);
-        } catch (err) {
-          if (!(err instanceof InvalidCursorError)) throw err;
-          throw new ApiError('validation_failed', 'The request query is not valid.', { errors: [{ path: 'query.cursor', message: err.message }] });
-        }
+        ctx.body = await listRuns(deps.client, deps.config.temporal.namespace, ctx.state.caller.id, query);
       },
     }),
     defineRoute({

@@ -78,7 +78,7 @@ export function webhookRoutes(deps: ApiDeps): RouteSpec[] {
       description: 'A delivery leaves this list once a redelivery succeeds.',
       tag: 'webhooks',
       query: pageQuery,
-      responses: { 200: { description: 'Failed deliveries, newest first', schema: deliveryListSchema } },
+      responses: { 200: { description: 'Failed deliveries, newest first', schema: deliveryListSchema }, 422: { description: 'validation_failed: a bad limit or cursor' } },
       async handler(ctx, { query }) {
         ctx.body = await listFailedDeliveries(deps.client, deps.config.temporal.namespace, ctx.state.caller.id, query);
       },

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { PROBLEMS } from '../../src/api/problem.js';
+import { CALLERS, startTestApi, type TestApi } from '../helpers/api.js';
+import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
+
+const PATHS = [
+  '/api/v1/chains/{chain}',
+  '/api/v1/chains/{chain}/runs',
+  '/api/v1/chains/{chain}/stream',
+  '/api/v1/runs',
+  '/api/v1/runs/{run}',
+  '/api/v1/runs/{run}/cancel',
+  '/api/v1/runs/{run}/events',
+  '/api/v1/runs/{run}/deliveries',
+  '/api/v1/runs/{run}/deliveries/{run}/redeliver',
+  '/api/v1/runs/{run}/webhook/resend',
+  '/api/v1/webhooks/failed',
+  '/api/v1/chains',
+  '/healthz',
+  '/openapi.json',
+  '/nope/{run}',
+];
+
+/** Every status the API documents (success and problem codes); anything else is a bug. */
+const DOCUMENTED = new Set([200, 202, ...Object.values(PROBLEMS).map((p) => p.status)]);
+const jsonValue = fc.jsonValue({ maxDepth: 3 });
+const segment = fc.oneof(fc.constantFrom('chain-3', 'chain-3@1', 'chain-3@99', 'run-x', '', '..', '%00', '%E0%A4%A'), fc.string({ maxLength: 40 }).map(encodeURIComponent));
+const body = fc.oneof(
+  jsonValue.map((v) => JSON.stringify(v)),
+  fc.record({ input: jsonValue, timeout_s: fc.oneof(fc.integer(), fc.string(), fc.double()), max_cost: fc.oneof(fc.double(), fc.string()) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+  fc.record({ input: fc.constant({ topic: 'fuzz' }), webhook: fc.record({ url: fc.oneof(fc.webUrl(), fc.string()), secret: fc.string(), events: fc.array(fc.string()) }, { requiredKeys: [] }) }).map((v) => JSON.stringify(v)),
+  fc.string({ maxLength: 200 }),
+  fc.constant(''),
+);
+const request = fc.record({
+  method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
+  path: fc.tuple(fc.constantFrom(...PATHS), segment, segment).map(([p, a, b]) => p.replace('{chain}', a).replace('{run}', b)),
+  query: fc.dictionary(fc.constantFrom('limit', 'cursor', 'status', 'chain', 'last_event_id', 'x'), fc.string({ maxLength: 30 }), { maxKeys: 3 }),
+  body,
+  contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', ''),
+  key: fc.constantFrom(CALLERS.alice, CALLERS.bob, 'wrong-key', ''),
+  idempotencyKey: fc.option(fc.string({ maxLength: 300 }), { nil: undefined }),
+  lastEventId: fc.option(fc.string({ maxLength: 60 }), { nil: undefined }),
+});
+
+describe('fuzzing every route with malformed input', () => {
+  let temporal: TestTemporal;
+  let engine: TestEngine;
+  let api: TestApi;
+
+  before(async () => {
+    temporal = await startTestTemporal();
+    try {
+      engine = await startEngine(temporal.address, { CHAINPORT_RATE_LIMIT_PER_MIN: '100000' });
+      await engine.startWorker();
+      api = await startTestApi(engine);
+    } catch (err) {
+      await engine?.stop();
+      await temporal.stop();
+      throw err;
+    }
+  });
+  after(async () => {
+    await api?.close();
+    await engine?.stop();
+    await temporal?.stop();
+  });
+
+  it('answers every request with a documented status, problem+json for errors, never a 500 or a stack', async () => {
+    await fc.assert(
+      fc.asyncProperty(request, async (r) => {
+        const headers: Record<string, string> = {};
+        if (r.key) headers.authorization = `Bearer ${r.key}`;
+        if (r.contentType) headers['content-type'] = r.contentType;
+        // Header values must be Latin-1 for fetch; anything else is the client's problem, not the API's.
+        if (r.idempotencyKey !== undefined && /^[\x20-\x7e]*$/.test(r.idempotencyKey)) headers['idempotency-key'] = r.idempotencyKey;
+        if (r.lastEventId !== undefined && /^[\x20-\x7e]*$/.test(r.lastEventId)) headers['last-event-id'] = r.lastEventId;
+        const query = new URLSearchParams(r.query).toString();
+        const controller = new AbortController();
+        const res = await fetch(`${api.url}${r.path}${query ? `?${query}` : ''}`, {
+          method: r.method,
+          headers,
+          body: r.method === 'GET' ? undefined : r.body,
+          signal: controller.signal,
+        });
+        const type = res.headers.get('content-type') ?? '';
+        // A valid stream request opens a stream: that is a success, not something to read to the end.
+        if (type.startsWith('text/event-stream')) {
+          controller.abort();
+          assert.equal(res.status, 200);
+          return;
+        }
+        const text = await res.text();
+        assert.ok(DOCUMENTED.has(res.status), `${r.method} ${r.path} answered undocumented ${res.status}: ${text.slice(0, 200)}`);
+        assert.notEqual(res.status, 500, `${r.method} ${r.path} answered 500: ${text.slice(0, 300)}`);
+        assert.ok(res.headers.get('x-request-id'), 'every response carries X-Request-Id');
+        if (res.status >= 400) {
+          assert.equal(type, 'application/problem+json', `${r.method} ${r.path} ${res.status} is problem+json`);
+          const problem = JSON.parse(text) as { code: string; status: number };
+          assert.ok(problem.code in PROBLEMS, `documented code ${problem.code}`);
+          assert.equal(problem.status, res.status);
+          assert.doesNotMatch(text, /\bat [\w.<>]+ \(|node_modules|\.ts:\d+/, 'no stack trace');
+        }
+      }),
+      { numRuns: 400, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31) },
+    );
+    const health = await fetch(`${api.url}/healthz`);
+    assert.equal(health.status, 200, 'the process is still up');
+  });
+});
