@@ -1,7 +1,6 @@
-// The production stack (docker-compose.yml, Dockerfile, deploy/): structural checks that need no Docker,
-// plus `docker compose config -q` when a Compose v2 CLI is on PATH (no daemon needed).
+// The production stack (docker-compose.yml, Dockerfile, deploy/): structural checks that need no Docker.
+// `deploy/validate-compose.sh` runs `docker compose config` where a Compose v2 CLI is installed.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -53,18 +52,6 @@ function buildContext(s: Service): string | undefined {
 function dependsOn(name: string): Record<string, { condition?: string; required?: boolean }> {
   const d = service(name).depends_on ?? {};
   return Array.isArray(d) ? Object.fromEntries(d.map((n) => [n, {}])) : d;
-}
-
-/** A Compose v2 CLI, if one is on PATH: `docker compose`, else a standalone v2 `docker-compose`. */
-function findCompose(): string[] | undefined {
-  const ok = (cmd: string, args: string[]) => {
-    const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 20_000 });
-    return r.status === 0 ? r.stdout.trim() : undefined;
-  };
-  if (ok('docker', ['compose', 'version'])) return ['docker', 'compose'];
-  const standalone = ok('docker-compose', ['version', '--short']);
-  if (standalone && /^v?[2-9]/.test(standalone)) return ['docker-compose'];
-  return undefined;
 }
 
 describe('docker-compose.yml', () => {
@@ -148,27 +135,6 @@ describe('docker-compose.yml', () => {
     assert.ok(required.length > 0);
     for (const name of new Set(required)) assert.match(example, new RegExp(`^${name}=`, 'm'), `${name} in deploy/.env.example`);
   });
-
-  const composeCli = findCompose();
-  it(
-    composeCli
-      ? `validates with \`${composeCli.join(' ')} config -q\` (default and redis profiles)`
-      : 'validates with `docker compose config -q` — NOT RUN: no Compose v2 CLI on PATH; structural checks only',
-    { skip: composeCli ? false : 'no `docker compose` (or v2 `docker-compose`) on PATH; the structural tests above still ran' },
-    () => {
-      const [cmd, ...base] = composeCli!;
-      for (const profiles of [[], ['--profile', 'redis']]) {
-        const args = [...base, '-f', 'docker-compose.yml', ...profiles, 'config', '-q'];
-        const r = spawnSync(cmd!, args, {
-          cwd: root,
-          encoding: 'utf8',
-          timeout: 60_000,
-          env: { ...process.env, CHAINPORT_SECRET_KEY: 'placeholder-for-validation' },
-        });
-        assert.equal(r.status, 0, `${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-      }
-    },
-  );
 });
 
 describe('Dockerfile', () => {
