@@ -147,8 +147,9 @@ void describe('HTTP API: runs', () => {
       const run = await pollRun(api, runId, ended);
       assert.equal(run.status, 'completed');
 
-      const noEstimate = await startAsync(api, 'chain-3', { input: { topic: 'x' } });
-      assert.equal(noEstimate.estimated_duration_s, null, 'null when the chain declares no estimate');
+      // `budget` declares no estimate and never completes, so no history can give one either.
+      const noEstimate = await startAsync(api, 'budget', { input: {} });
+      assert.equal(noEstimate.estimated_duration_s, null, 'null when the chain declares no estimate and has no completed runs');
     });
 
     void it('answers a running run with progress and Retry-After: 2', async () => {

@@ -356,6 +356,9 @@ void describe('Server-Sent Events', () => {
         const viewers = await Promise.all(Array.from({ length: 5 }, () => attach(run_id)));
         await Promise.all(viewers.map((v) => v.waitFor((e) => e.event === 'run.started')));
         assert.deepEqual(api.readers.stats(), { openStreams: 5, activeReaders: 1 });
+        const metrics = await (await api.request('/metrics', { key: null })).text();
+        assert.match(metrics, /^chainport_sse_open_streams 5$/m);
+        assert.match(metrics, /^chainport_sse_active_readers 1$/m);
         for (const viewer of viewers) viewer.abort();
         await eventually(async () => (api.readers.stats().openStreams === 0 ? true : undefined), 5_000, 'streams to close');
         assert.deepEqual(api.readers.stats(), { openStreams: 0, activeReaders: 0 });

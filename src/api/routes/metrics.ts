@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { registry } from '../../metrics.js';
+import { activeReaders, openStreams, registry } from '../../metrics.js';
 import { sha256 } from '../callers.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../problem.js';
@@ -25,6 +25,12 @@ export function metricsRoutes(deps: ApiDeps): RouteSpec[] {
               headers: { 'www-authenticate': 'Bearer realm="metrics"' },
             });
           }
+        }
+        // The stream gauges are read from this instance's readers at scrape time.
+        const streams = deps.readers?.stats();
+        if (streams) {
+          openStreams.set(streams.openStreams);
+          activeReaders.set(streams.activeReaders);
         }
         ctx.type = registry.contentType;
         ctx.body = await registry.metrics();
