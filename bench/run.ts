@@ -14,6 +14,7 @@ import type { ChainCatalog } from '../src/chains/catalog.js';
 import type { Config } from '../src/config.js';
 import { startApiProcess } from './api-process.js';
 import { fanOut, timeToFirstEvent, tokenLatency, under } from './sse.js';
+import { benchWebhooks } from './webhooks.js';
 import { percentile, round, runPool, versus } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -75,7 +76,13 @@ async function timed(times: number, fn: () => Promise<unknown>): Promise<number[
 
 async function main(): Promise<void> {
   const temporal = await startTestTemporal();
-  const unlimited = { CHAINPORT_CHAINS_DIR: CHAINS_DIR, CHAINPORT_RATE_LIMIT_PER_MIN: '1000000', CHAINPORT_MAX_CONCURRENT_RUNS: '100000' };
+  const unlimited = {
+    CHAINPORT_CHAINS_DIR: CHAINS_DIR,
+    CHAINPORT_RATE_LIMIT_PER_MIN: '1000000',
+    CHAINPORT_MAX_CONCURRENT_RUNS: '100000',
+    // The bench's webhook receiver listens on 127.0.0.1.
+    CHAINPORT_WEBHOOK_ALLOW_PRIVATE: 'true',
+  };
   const engine = await startEngine(temporal.address, unlimited);
   try {
     await engine.startWorker();
@@ -101,6 +108,8 @@ async function main(): Promise<void> {
       const getRunning = await timed(50, () => api.request(`/api/v1/runs/${running}`).then((r) => r.arrayBuffer()));
       await api.request(`/api/v1/runs/${running}/cancel`, { method: 'POST' });
       const bareDescribe = await timed(SEQUENTIAL, () => engine.client.workflow.getHandle(finished).describe());
+
+      const webhooks = await benchWebhooks(api, { sequential: SEQUENTIAL, total: TOTAL, concurrency: CONCURRENCY });
 
       const tokenLags = await tokenLatency(api, SSE_TOKEN_RUNS);
       const firstEvent = await timeToFirstEvent(api, SEQUENTIAL);
@@ -128,6 +137,11 @@ async function main(): Promise<void> {
           get_run_finished_p50_ms: versus(percentile(getFinished, 50), percentile(bareDescribe, 50)),
           get_run_running_p50_ms: percentile(getRunning, 50),
         },
+        webhooks: {
+          completion_to_first_attempt_p50_ms: under(webhooks.completion_to_first_attempt_p50_ms, 250),
+          completion_to_first_attempt_p95_ms: webhooks.completion_to_first_attempt_p95_ms,
+          delivered_runs_per_s: versus(webhooks.delivered_runs_per_s, apiThroughput),
+        },
         sse: {
           token_latency_p50_ms: under(percentile(tokenLags, 50), 400),
           token_latency_p95_ms: under(percentile(tokenLags, 95), 800),
@@ -138,6 +152,7 @@ async function main(): Promise<void> {
         targets: {
           sync_p50_within_1_25x: percentile(apiSeq, 50) <= 1.25 * percentile(bareSeq, 50),
           get_finished_under_10ms: percentile(getFinished, 50) < 10,
+          webhook_first_attempt_p50_under_250ms: webhooks.completion_to_first_attempt_p50_ms < 250,
           sse_token_p50_under_400ms: percentile(tokenLags, 50) < 400,
           sse_token_p95_under_800ms: percentile(tokenLags, 95) < 800,
           sse_first_event_p50_under_100ms: percentile(firstEvent, 50) < 100,
