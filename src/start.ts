@@ -14,7 +14,8 @@ import { applyDemoDefaults, createWorker, prepareNamespace } from './worker.js';
 async function main(): Promise<void> {
   let config = loadConfig();
   const log = createLogger(config, 'chainport');
-  installTemporalRuntime(log, config.sdkMetricsAddress);
+  // This process orders its own shutdown (API, then worker, then server), so the SDK installs no signal handlers.
+  installTemporalRuntime(log, { sdkMetricsAddress: config.sdkMetricsAddress, shutdownSignals: [] });
   applyDemoDefaults(config);
   const catalog = loadChains(config, createAgentKinds(config));
 
@@ -39,11 +40,18 @@ async function main(): Promise<void> {
     const worker = await createWorker({ config, connection: workerConnection, client });
     const running = worker.run();
     const api = await startApi({ config, client, catalog, log });
-    cleanups.push(() => api.close());
     printWelcome(api.url, api.devKey, server?.uiUrl, temporalAddress(config));
-    // The SDK drains the worker on SIGINT/SIGTERM; Worker.run resolves once it has.
+    // Stop in order: the API stops accepting, tells streams to reconnect and drains in-flight requests;
+    // then the worker finishes or hands back its tasks; then Temporal stops.
+    const stop = async (signal: NodeJS.Signals) => {
+      log.info({ signal }, 'shutting down');
+      await api.close();
+      worker.shutdown();
+    };
+    process.once('SIGINT', (signal) => void stop(signal));
+    process.once('SIGTERM', (signal) => void stop(signal));
     await running;
-    log.info('worker drained, stopping the API and Temporal');
+    log.info('worker drained, stopping Temporal');
   } finally {
     await cleanUp();
     log.info('stopped');

@@ -84,7 +84,7 @@ async function serveMetrics(port: number, host: string): Promise<void> {
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config, 'worker');
-  installTemporalRuntime(log, config.sdkMetricsAddress);
+  installTemporalRuntime(log, { sdkMetricsAddress: config.sdkMetricsAddress });
   applyDemoDefaults(config);
   if (config.workerMetricsPort !== undefined) await serveMetrics(config.workerMetricsPort, config.api.host);
   // Fail fast on bad chain files: a worker that cannot run the catalog's agents should not poll.

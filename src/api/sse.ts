@@ -20,8 +20,8 @@ export type SseEnd = 'client' | 'server';
 export interface SseStream {
   /** Writes one event; ignored once the stream has ended. */
   send(message: SseMessage): void;
-  /** Ends the stream from the server side. */
-  close(): void;
+  /** Ends the stream from the server side, with a last comment line when one is given. */
+  close(comment?: string): void;
   /** Resolves once the stream has ended, saying who ended it. */
   readonly done: Promise<SseEnd>;
 }
@@ -73,8 +73,9 @@ export function openSse(ctx: Context, { keepAliveMs = 15_000, maxBufferedBytes =
     resolveDone(by);
   };
   const onClose = () => finish('client');
-  const close = () => {
+  const close = (comment?: string) => {
     if (ended) return;
+    if (comment !== undefined) res.write(`: ${comment.replace(/[\r\n]+/g, ' ')}\n\n`);
     finish('server');
     res.end();
   };

@@ -32,11 +32,24 @@ export interface OpenStreamOptions {
   headers?: Record<string, string>;
   /** Sent as the Last-Event-ID header. */
   lastEventId?: string;
+  /** Called with each event as it is parsed; `abort` drops the connection right there (as `SseSession.abort`). */
+  onEvent?: (event: ReceivedEvent, abort: () => void) => void;
+}
+
+/** The server answered something other than `200 text/event-stream`: `status` says what. */
+export class StreamRefusedError extends Error {
+  override name = 'StreamRefusedError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /**
  * Opens a Server-Sent Events stream with fetch and parses it with eventsource-parser, recording every
- * event and comment. Fails when the answer is not `200 text/event-stream`.
+ * event and comment. Fails with StreamRefusedError when the answer is not `200 text/event-stream`.
  */
 export async function openStream(url: string, options: OpenStreamOptions = {}): Promise<SseSession> {
   const controller = new AbortController();
@@ -49,7 +62,7 @@ export async function openStream(url: string, options: OpenStreamOptions = {}): 
   }
   const res = await fetch(url, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, signal: controller.signal });
   if (res.status !== 200 || !res.headers.get('content-type')?.startsWith('text/event-stream') || !res.body) {
-    throw new Error(`expected 200 text/event-stream, got ${res.status} ${res.headers.get('content-type')}: ${await res.text()}`);
+    throw new StreamRefusedError(res.status, `expected 200 text/event-stream, got ${res.status} ${res.headers.get('content-type')}: ${await res.text()}`);
   }
 
   const events: ReceivedEvent[] = [];
@@ -60,6 +73,7 @@ export async function openStream(url: string, options: OpenStreamOptions = {}): 
       const event: ReceivedEvent = { id: message.id, event: message.event, raw: message.data, data: JSON.parse(message.data) as Record<string, unknown>, at: Date.now() };
       events.push(event);
       for (const waiter of waiters) if (waiter.match(event)) waiter.resolve(event);
+      options.onEvent?.(event, () => controller.abort());
     },
     onComment(text) {
       comments.push({ text: text.trim(), at: Date.now() });

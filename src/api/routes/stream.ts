@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { runOwnedBy } from '../../runs/read.js';
-import type { RunEvent } from '../../runs/stream/events.js';
+import { isTerminal, type RunEvent } from '../../runs/stream/events.js';
 import { formatId, parseId, type Position } from '../../runs/stream/ids.js';
 import { RunReaders } from '../../runs/stream/registry.js';
 import type { ApiDeps } from '../deps.js';
@@ -10,6 +10,8 @@ import { defineRoute, type RouteSpec } from '../route.js';
 import { chainRefParam, runIdParam, sseStreamSchema, streamEventsQuery, streamRunRequest } from '../schemas.js';
 import { openSse } from '../sse.js';
 import { HEADER } from '../wire.js';
+
+const RECONNECT_COMMENT = 'stream closed by the server before the run ended: reconnect with Last-Event-ID to resume';
 
 const lastEventIdHeaderSpec = {
   name: 'Last-Event-ID',
@@ -31,9 +33,14 @@ export function streamRoutes(deps: ApiDeps): RouteSpec[] {
   /** Streams a run's events after `after` until it ends or the client goes; on_disconnect=cancel cancels a run left early. */
   async function streamRun(ctx: Context, runId: string, after: Position | undefined, cancelOnDisconnect: boolean): Promise<void> {
     const sse = openSse(ctx, { keepAliveMs: deps.sseKeepAliveMs });
+    let runEnded = false;
     const subscription = readers.subscribe(runId, after, {
-      event: (event) => sse.send({ id: formatId(event.position), event: event.event, data: dataJson(event) }),
-      end: () => sse.close(),
+      event: (event) => {
+        runEnded ||= isTerminal(event);
+        sse.send({ id: formatId(event.position), event: event.event, data: dataJson(event) });
+      },
+      // Ended before the run did (shutdown, a lost reader): say so, so the client reconnects and resumes.
+      end: () => sse.close(runEnded ? undefined : RECONNECT_COMMENT),
     });
     // A watched run is no orphan: touch it now and while the stream is open (the toucher throttles per run).
     deps.toucher.touch(runId);
