@@ -59,7 +59,7 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(publicRouter.routes());
   app.use(publicRouter.allowedMethods({ throw: true, methodNotAllowed: methodNotAllowed, notImplemented: methodNotAllowed }));
   app.use(async (ctx, next) => (ctx.path.startsWith(`${API_PREFIX}/`) || ctx.path === API_PREFIX ? next() : undefined));
-  app.use(auth(deps.callers));
+  app.use(auth(deps.callers, deps.streamTokens));
   app.use(rateLimit(deps.limiters, () => rateLimitRejections.inc({ limit: 'requests' })));
   app.use(jsonBody({ limit: deps.config.api.maxBodyBytes }));
   app.use(apiRouter.routes());

@@ -8,6 +8,7 @@ import type { RateLimiters } from './middleware/rate-limit.js';
 import type { SecretBox } from '../webhooks/secret-box.js';
 import type { DurationEstimates } from '../runs/estimates.js';
 import type { RunToucher } from './touch.js';
+import type { StreamTokens } from './stream-tokens.js';
 
 /** Everything the API needs, handed to createApp; the app itself opens nothing. */
 export interface ApiDeps {
@@ -16,6 +17,8 @@ export interface ApiDeps {
   catalog: ChainCatalog;
   callers: readonly Caller[];
   limiters: RateLimiters;
+  /** Signs and checks the short-lived tokens that let browsers' EventSource open a run's stream. */
+  streamTokens: StreamTokens;
   /** Keeps polled and watched runs from being cancelled as orphaned. */
   toucher: RunToucher;
   /** Median recent durations, for estimated_duration_s. */

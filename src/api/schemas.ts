@@ -190,8 +190,19 @@ export const streamRunRequest = asyncRunRequest
   .meta({ id: 'StreamRunRequest' });
 
 export const streamEventsQuery = z
-  .object({ last_event_id: z.string().max(64).optional().meta({ description: 'Resume after this event id, for clients that cannot send the Last-Event-ID header' }) })
+  .object({
+    last_event_id: z.string().max(64).optional().meta({ description: 'Resume after this event id, for clients that cannot send the Last-Event-ID header' }),
+    stream_token: z.string().max(512).optional().meta({ description: 'A token from POST /runs/{run_id}/stream-token, for EventSource clients that cannot send Authorization' }),
+  })
   .strict();
+
+export const streamTokenSchema = z
+  .object({
+    token: z.string(),
+    expires_at: z.string(),
+    events_url: z.string().meta({ description: 'The events URL with the token in it, ready for `new EventSource(url)`' }),
+  })
+  .meta({ id: 'StreamToken' });
 
 export const sseStreamSchema = z.string().meta({
   description:

@@ -11,6 +11,8 @@ import { VERSION } from '../version.js';
 import { createApp } from './app.js';
 import { devCaller, loadCallers, type Caller } from './callers.js';
 import { RateLimiters } from './middleware/rate-limit.js';
+import { StreamTokens } from './stream-tokens.js';
+import type { ApiDeps } from './deps.js';
 import { RunReaders } from '../runs/stream/registry.js';
 import { SecretBox } from '../webhooks/secret-box.js';
 import { DurationEstimates } from '../runs/estimates.js';
@@ -40,21 +42,45 @@ async function redisClient(url: string | undefined): Promise<unknown> {
   return new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
 }
 
-/** Builds the app and listens on config.api.host:port (port 0 picks a free one). The only place that listens. */
-export async function startApi(opts: {
+export interface ApiOptions {
   config: Config;
   client: Client;
   catalog: ChainCatalog;
   log: Logger;
-  port?: number;
   /** SSE timings; tests shorten them. */
   stream?: { keepAliveMs?: number; heartbeatPollMs?: number };
-}): Promise<RunningApi> {
+}
+
+/** Everything createApp needs, built from configuration: callers, limiters, secrets, stream readers. */
+export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps & { readers: RunReaders; devKey: string | undefined } {
   const { config, client, catalog, log } = opts;
   const { callers, devKey } = resolveCallers(config);
+  const secrets = SecretBox.fromConfig(config);
+  return {
+    config,
+    client,
+    catalog,
+    log,
+    callers,
+    devKey,
+    limiters: new RateLimiters(opts.redis),
+    secrets,
+    streamTokens: new StreamTokens(secrets.deriveKey('stream-token')),
+    toucher: new RunToucher(client, config.runs.orphanTimeoutMs),
+    estimates: new DurationEstimates(client, config.temporal.namespace),
+    version: VERSION,
+    readers: new RunReaders(client, { log, heartbeatPollMs: opts.stream?.heartbeatPollMs }),
+    sseKeepAliveMs: opts.stream?.keepAliveMs,
+  };
+}
+
+/** Builds the app and listens on config.api.host:port (port 0 picks a free one). The only place that listens. */
+export async function startApi(opts: ApiOptions & { port?: number }): Promise<RunningApi> {
+  const { config } = opts;
   const redis = await redisClient(config.api.redisUrl);
-  const readers = new RunReaders(client, { log, heartbeatPollMs: opts.stream?.heartbeatPollMs });
-  const app = createApp({ config, client, catalog, callers, limiters: new RateLimiters(redis), secrets: SecretBox.fromConfig(config), toucher: new RunToucher(client, config.runs.orphanTimeoutMs), estimates: new DurationEstimates(client, config.temporal.namespace), log, version: VERSION, readers, sseKeepAliveMs: opts.stream?.keepAliveMs });
+  const deps = buildApiDeps({ ...opts, redis });
+  const { readers, devKey } = deps;
+  const app = createApp(deps);
   const server = app.listen(opts.port ?? config.api.port, config.api.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

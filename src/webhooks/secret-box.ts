@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, type Config } from '../config.js';
@@ -24,6 +24,11 @@ export class SecretBox {
     }
     chmodSync(file, 0o600);
     return new SecretBox(Buffer.from(readFileSync(file, 'utf8').trim(), 'base64'));
+  }
+
+  /** A key for another purpose (e.g. signing stream tokens), derived so the sealing key itself is never reused. */
+  deriveKey(purpose: string): Buffer {
+    return createHmac('sha256', this.key).update(`chainport:${purpose}`).digest();
   }
 
   seal(plain: string): string {

@@ -3,14 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Client, Connection } from '@temporalio/client';
 import { allRoutes } from '../../src/api/app.js';
-import { RateLimiters } from '../../src/api/middleware/rate-limit.js';
 import { clientConnectionOptions } from '../../src/temporal/connection.js';
-import { SecretBox } from '../../src/webhooks/secret-box.js';
-import { RunToucher } from '../../src/api/touch.js';
-import { DurationEstimates } from '../../src/runs/estimates.js';
-import { startApi, type RunningApi } from '../../src/api/server.js';
+import { buildApiDeps, startApi, type RunningApi } from '../../src/api/server.js';
 import { createLogger } from '../../src/logger.js';
-import { VERSION } from '../../src/version.js';
 import { CALLERS, startTestApi, type TestApi } from '../helpers/api.js';
 import { Started, expectProblem, json, type Problem, type RunList } from '../helpers/api-suite.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
@@ -266,7 +261,7 @@ void describe('HTTP API: errors, OpenAPI, docs and CORS', () => {
           .filter(([path]) => path.startsWith('/api/v1'))
           .flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method} ${anyParam(path)}`)),
       );
-      const deps = { config: engine.config, client: engine.client, catalog: engine.catalog, callers: [], limiters: new RateLimiters(), secrets: SecretBox.fromConfig(engine.config), toucher: new RunToucher(engine.client), estimates: new DurationEstimates(engine.client, 'default'), log: silent, version: VERSION };
+      const deps = buildApiDeps({ config: engine.config, client: engine.client, catalog: engine.catalog, log: silent });
       const served = allRoutes(deps)
         .filter((r) => r.path.startsWith('/api/v1'))
         .map((r) => `${r.method} ${anyParam(r.path.replace(/:([a-z_]+)/g, '{$1}'))}`);

@@ -7,9 +7,9 @@ import type { ApiDeps } from '../deps.js';
 import { launchRun } from '../launch.js';
 import { ApiError } from '../problem.js';
 import { defineRoute, type RouteSpec } from '../route.js';
-import { chainRefParam, runIdParam, sseStreamSchema, streamEventsQuery, streamRunRequest } from '../schemas.js';
+import { chainRefParam, runIdParam, sseStreamSchema, streamEventsQuery, streamRunRequest, streamTokenSchema } from '../schemas.js';
 import { openSse } from '../sse.js';
-import { HEADER } from '../wire.js';
+import { HEADER, runEventsUrl } from '../wire.js';
 
 const RECONNECT_COMMENT = 'stream closed by the server before the run ended: reconnect with Last-Event-ID to resume';
 
@@ -103,6 +103,22 @@ export function streamRoutes(deps: ApiDeps): RouteSpec[] {
         const after = resumePoint(ctx, query.last_event_id);
         if (!(await runOwnedBy(deps.client, params.run_id, ctx.state.caller.id))) throw new ApiError('not_found', `No run ${params.run_id}.`);
         await streamRun(ctx, params.run_id, after, false);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/runs/:run_id/stream-token',
+      operationId: 'createStreamToken',
+      summary: 'A short-lived token to open this run’s event stream from a browser EventSource',
+      description:
+        'EventSource cannot send an Authorization header, and API keys never belong in URLs. This token opens only GET /runs/{run_id}/events of this run, for 5 minutes (reconnects included): `new EventSource(events_url)`.',
+      tag: 'streaming',
+      params: runIdParam,
+      responses: { 200: { description: 'The token', schema: streamTokenSchema }, 404: { description: 'not_found' } },
+      async handler(ctx, { params }) {
+        if (!(await runOwnedBy(deps.client, params.run_id, ctx.state.caller.id))) throw new ApiError('not_found', `No run ${params.run_id}.`);
+        const { token, expiresAt } = deps.streamTokens.issue(ctx.state.caller.id, params.run_id);
+        ctx.body = { token, expires_at: expiresAt.toISOString(), events_url: `${runEventsUrl(params.run_id)}?stream_token=${encodeURIComponent(token)}` };
       },
     }),
   ];

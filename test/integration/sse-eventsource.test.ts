@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { EventSource } from 'eventsource';
+import { CALLERS, startTestApi, type TestApi } from '../helpers/api.js';
+import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
+
+/** What a browser does: `new EventSource(url)` with no headers at all. */
+function collect(url: string, timeoutMs = 20_000): Promise<Array<{ type: string; id: string; data: Record<string, unknown> }>> {
+  return new Promise((resolve, reject) => {
+    const source = new EventSource(url);
+    const events: Array<{ type: string; id: string; data: Record<string, unknown> }> = [];
+    const timer = setTimeout(() => {
+      source.close();
+      reject(new Error(`no terminal event within ${timeoutMs} ms (got ${events.length} events)`));
+    }, timeoutMs);
+    for (const type of ['run.started', 'agent.started', 'agent.output', 'agent.completed', 'run.completed', 'run.failed']) {
+      source.addEventListener(type, (e) => {
+        events.push({ type, id: e.lastEventId, data: JSON.parse(e.data) as Record<string, unknown> });
+        if (type.startsWith('run.') && type !== 'run.started') {
+          clearTimeout(timer);
+          source.close();
+          resolve(events);
+        }
+      });
+    }
+    source.onerror = (e) => {
+      if (source.readyState === EventSource.CLOSED) {
+        clearTimeout(timer);
+        reject(new Error(`EventSource closed: ${(e as { message?: string }).message ?? 'error'}`));
+      }
+    };
+  });
+}
+
+describe('browser EventSource with a stream token', () => {
+  let temporal: TestTemporal;
+  let engine: TestEngine;
+  let api: TestApi;
+
+  before(async () => {
+    temporal = await startTestTemporal();
+    try {
+      engine = await startEngine(temporal.address);
+      await engine.startWorker();
+      api = await startTestApi(engine);
+    } catch (err) {
+      await engine?.stop();
+      await temporal.stop();
+      throw err;
+    }
+  });
+  after(async () => {
+    await api?.close();
+    await engine?.stop();
+    await temporal?.stop();
+  });
+
+  async function startRun(): Promise<string> {
+    const res = await api.request('/api/v1/chains/chain-3/runs', { body: { input: { topic: 'browser' } } });
+    return ((await res.json()) as { run_id: string }).run_id;
+  }
+
+  it("streams a run's agents and tokens to an EventSource that sends no headers", async () => {
+    const runId = await startRun();
+    const res = await api.request(`/api/v1/runs/${runId}/stream-token`, { method: 'POST' });
+    assert.equal(res.status, 200);
+    const { events_url: eventsUrl, expires_at: expiresAt } = (await res.json()) as { events_url: string; expires_at: string };
+    assert.ok(Date.parse(expiresAt) > Date.now());
+    assert.doesNotMatch(eventsUrl, new RegExp(CALLERS.alice), 'the API key never appears in the URL');
+    const events = await collect(`${api.url}${eventsUrl}`);
+    assert.equal(events[0]!.type, 'run.started');
+    assert.equal(events[0]!.data.run_id, runId);
+    assert.deepEqual(
+      [...new Set(events.filter((e) => e.type === 'agent.completed').map((e) => e.data.agent))],
+      ['first', 'second', 'third'],
+    );
+    const final = events.at(-1)!;
+    assert.equal(final.type, 'run.completed');
+    const lastAgentText = events.filter((e) => e.type === 'agent.output' && e.data.index === 2).map((e) => e.data.chunk).join('');
+    assert.equal(lastAgentText, final.data.output);
+  });
+
+  it('refuses a token for another run, a tampered token, and a token used on any other route', async () => {
+    const [mine, other] = [await startRun(), await startRun()];
+    const { token } = (await (await api.request(`/api/v1/runs/${mine}/stream-token`, { method: 'POST' })).json()) as { token: string };
+    assert.equal((await fetch(`${api.url}/api/v1/runs/${other}/events?stream_token=${encodeURIComponent(token)}`)).status, 401);
+    assert.equal((await fetch(`${api.url}/api/v1/runs/${mine}/events?stream_token=${encodeURIComponent(`${token}x`)}`)).status, 401);
+    assert.equal((await fetch(`${api.url}/api/v1/runs/${mine}?stream_token=${encodeURIComponent(token)}`)).status, 401);
+    const bobs = await api.request(`/api/v1/runs/${mine}/stream-token`, { method: 'POST', key: CALLERS.bob });
+    assert.equal(bobs.status, 404, "bob cannot get a token for alice's run");
+  });
+});

@@ -1,0 +1,181 @@
+// The four kinds of caller the load mixes, each as a real client would behave: one Idempotency-Key
+// per run, so every retry re-attaches to the run instead of starting a second one.
+import { z } from 'zod';
+import { CALLERS } from '../helpers/api.js';
+import { StreamRefusedError, agentTexts, openStream, type ReceivedEvent, type SseSession } from '../helpers/sse-client.js';
+import { GaveUp, RETRY_STATUSES, retryDelayMs, sleep, type LoadHttp, type Outcome, type Reply, type Route } from './http.js';
+import type { DedupReceiver } from './receiver.js';
+
+export const CALLER_KINDS = ['sync', 'async_poll', 'stream', 'webhook'] as const;
+export type CallerKind = (typeof CALLER_KINDS)[number];
+
+export const CHAIN = 'chain-3';
+const TERMINAL = new Set(['run.completed', 'run.failed', 'run.timed_out', 'run.cancelled']);
+/** A poll honours the server's Retry-After only up to this: the load measures the service, not the wait. */
+const POLL_CAP_MS = 200;
+
+const runSchema = z.object({ run_id: z.string(), status: z.string(), output: z.unknown().optional() });
+const acceptedSchema = z.object({ run_id: z.string() });
+
+export interface RunSpec {
+  index: number;
+  kind: CallerKind;
+  idempotencyKey: string;
+  input: Record<string, unknown>;
+  /** Epoch ms after which the caller gives up and the run counts as lost. */
+  deadline: number;
+  /** Stream callers: drop the connection once, after this many events (undefined: no deliberate drop). */
+  dropAfterEvents?: number;
+}
+
+export interface RunOutcome {
+  runId: string | undefined;
+  /** Why this run does not count as passed; empty when it does. */
+  problems: string[];
+  /** From the caller's first request until it saw the run end. */
+  latencyMs: number;
+  stream?: { harnessDrops: number; reconnects: Record<string, number> };
+  /** Set by the final check: whether GET /runs/{id} read the run back as completed. */
+  completed?: boolean;
+}
+
+export interface CallerDeps {
+  http: LoadHttp;
+  receiver: DedupReceiver;
+}
+
+type Caller = (deps: CallerDeps, run: RunSpec, outcome: RunOutcome) => Promise<void>;
+
+/** Runs one run as its kind of caller; never throws: whatever went wrong is in `problems`. */
+export async function runCaller(deps: CallerDeps, run: RunSpec): Promise<RunOutcome> {
+  const outcome: RunOutcome = { runId: undefined, problems: [], latencyMs: 0 };
+  const t0 = performance.now();
+  try {
+    await CALLER_BY_KIND[run.kind](deps, run, outcome);
+  } catch (err) {
+    outcome.problems.push(err instanceof GaveUp ? err.message : `caller failed: ${(err as Error).message}`);
+  }
+  outcome.latencyMs = performance.now() - t0;
+  return outcome;
+}
+
+const CALLER_BY_KIND: Record<CallerKind, Caller> = {
+  /** POST /chains/chain-3 and wait; 503, 504 wait_timeout and dropped connections repeat the same request. */
+  async sync({ http }, run, outcome) {
+    const reply = await http.retrying('POST /api/v1/chains/{chain}', `/api/v1/chains/${CHAIN}`, { body: { input: run.input, timeout_s: 60 }, headers: keyed(run) }, run.deadline);
+    const body = expect(reply, 200, 'sync run', runSchema);
+    outcome.runId = body.run_id;
+    if (body.status !== 'completed') outcome.problems.push(`sync run ended ${body.status}`);
+  },
+
+  /** POST …/runs, then poll GET /runs/{id} at the server's Retry-After, capped low. */
+  async async_poll({ http }, run, outcome) {
+    const runId = await startAsync(http, run, { input: run.input });
+    outcome.runId = runId;
+    await pollUntilEnded(http, runId, run.deadline);
+  },
+
+  /**
+   * POST …/stream; whenever the connection drops (the harness's own deliberate drops included) or the
+   * server closes the stream before the run ended, attach again with GET /runs/{id}/events and
+   * Last-Event-ID. The re-assembled output of the last agent must equal the run's final output.
+   */
+  async stream({ http }, run, outcome) {
+    const events: ReceivedEvent[] = [];
+    const stream = { harnessDrops: 0, reconnects: {} as Record<string, number> };
+    outcome.stream = stream;
+    let seen = 0;
+    for (;;) {
+      if (Date.now() > run.deadline) throw new GaveUp(`stream never reached the run's end (${events.length} events)`);
+      const runId = runIdOf(events);
+      const route: Route = runId ? 'GET /api/v1/runs/{run_id}/events' : 'POST /api/v1/chains/{chain}/stream';
+      const t0 = performance.now();
+      const dropsBefore = stream.harnessDrops;
+      let session: SseSession;
+      try {
+        session = await openStream(`${http.api.url}${runId ? `/api/v1/runs/${runId}/events` : `/api/v1/chains/${CHAIN}/stream`}`, {
+          method: runId ? 'GET' : 'POST',
+          ...(runId === undefined && { body: { input: run.input } }),
+          headers: { authorization: `Bearer ${CALLERS.alice}`, ...keyed(run) },
+          ...(events.length > 0 && { lastEventId: events.at(-1)!.id }),
+          onEvent(event, abort) {
+            seen++;
+            if (stream.harnessDrops === 0 && seen === run.dropAfterEvents && !TERMINAL.has(event.event ?? '')) {
+              stream.harnessDrops++;
+              abort();
+            }
+          },
+        });
+      } catch (err) {
+        const status: Outcome = err instanceof StreamRefusedError ? err.status : 'network';
+        http.recorder.request(route, performance.now() - t0, status);
+        if (status !== 'network' && !RETRY_STATUSES.has(status)) throw new Error(`${route} answered ${status}: ${(err as Error).message.slice(0, 300)}`);
+        http.recorder.retry(route, status);
+        await sleep(retryDelayMs(undefined, 1_000));
+        continue;
+      }
+      http.recorder.streamOpenMs.push(performance.now() - t0);
+      // A stream that never ends must not hold the caller past its deadline.
+      const watchdog = setTimeout(() => session.abort(), Math.max(0, run.deadline - Date.now()));
+      const ended = await session.done.then(
+        () => 'closed by the server',
+        () => 'network',
+      );
+      clearTimeout(watchdog);
+      http.recorder.request(route, performance.now() - t0, 200);
+      events.push(...session.events);
+      if (TERMINAL.has(events.at(-1)?.event ?? '')) break;
+      const reason = stream.harnessDrops > dropsBefore ? 'harness drop' : ended;
+      stream.reconnects[reason] = (stream.reconnects[reason] ?? 0) + 1;
+    }
+    const runId = runIdOf(events);
+    outcome.runId = runId;
+    if (!runId) throw new Error('the stream ended without run.started');
+    const final = await pollUntilEnded(http, runId, run.deadline);
+    const terminal = events.at(-1)!;
+    const agentsTotal = Number(events[0]?.data.agents_total);
+    const assembled = agentTexts(events).get(agentsTotal - 1);
+    if (terminal.event !== 'run.completed') outcome.problems.push(`stream ended with ${terminal.event}`);
+    if (assembled !== final.output) outcome.problems.push(`stream re-assembled ${JSON.stringify(assembled)} but the run's output is ${JSON.stringify(final.output)}`);
+    if (terminal.data.output !== final.output) outcome.problems.push("run.completed's output differs from the run's output");
+  },
+
+  /** POST …/runs with a webhook; done when the receiver has accepted a delivery for the run. */
+  async webhook({ http, receiver }, run, outcome) {
+    const runId = await startAsync(http, run, { input: run.input, webhook: { url: receiver.url, secret: receiver.secret } });
+    outcome.runId = runId;
+    try {
+      await receiver.delivered(runId, Math.max(0, run.deadline - Date.now()));
+    } catch (err) {
+      throw new GaveUp((err as Error).message);
+    }
+  },
+};
+
+const keyed = (run: RunSpec) => ({ 'idempotency-key': run.idempotencyKey });
+
+async function startAsync(http: LoadHttp, run: RunSpec, body: Record<string, unknown>): Promise<string> {
+  const reply = await http.retrying('POST /api/v1/chains/{chain}/runs', `/api/v1/chains/${CHAIN}/runs`, { body, headers: keyed(run) }, run.deadline);
+  return expect(reply, 202, 'async start', acceptedSchema).run_id;
+}
+
+/** Polls until the run is no longer running; returns the ended run. */
+export async function pollUntilEnded(http: LoadHttp, runId: string, deadline: number): Promise<z.infer<typeof runSchema>> {
+  for (;;) {
+    const reply = await http.retrying('GET /api/v1/runs/{run_id}', `/api/v1/runs/${runId}`, {}, deadline);
+    const run = expect(reply, 200, 'poll', runSchema);
+    if (run.status !== 'running') return run;
+    if (Date.now() > deadline) throw new GaveUp(`run ${runId} still running at its deadline`);
+    await sleep(retryDelayMs(reply.headers, POLL_CAP_MS));
+  }
+}
+
+function runIdOf(events: readonly ReceivedEvent[]): string | undefined {
+  const started = events.find((e) => e.event === 'run.started');
+  return typeof started?.data.run_id === 'string' ? started.data.run_id : undefined;
+}
+
+function expect<T>(reply: Reply, status: number, what: string, schema: z.ZodType<T>): T {
+  if (reply.status !== status) throw new Error(`${what} answered ${reply.status}: ${JSON.stringify(reply.body).slice(0, 300)}`);
+  return schema.parse(reply.body);
+}
