@@ -30,9 +30,9 @@ export interface RunMemo {
   request_hash?: string;
 }
 
-/** A new run id: `run-` and 20 random base32-ish characters, safe in URLs and Temporal workflow IDs. */
+/** A new run id: `run-` and 20 hex digits (80 random bits), safe in URLs and Temporal workflow IDs. */
 export function newRunId(): string {
-  return `run-${randomBytes(12).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 20).padEnd(20, '0')}`;
+  return `run-${randomBytes(10).toString('hex')}`;
 }
 
 /**

@@ -109,7 +109,7 @@ const CALLER_BY_KIND: Record<CallerKind, Caller> = {
       } catch (err) {
         const status: Outcome = err instanceof StreamRefusedError ? err.status : 'network';
         http.recorder.request(route, performance.now() - t0, status);
-        if (status !== 'network' && !RETRY_STATUSES.has(status)) throw new Error(`${route} answered ${status}: ${(err as Error).message.slice(0, 300)}`);
+        if (status !== 'network' && !RETRY_STATUSES.has(status)) throw new Error(`${route} answered ${status}: ${(err as Error).message.slice(0, 300)}`, { cause: err });
         http.recorder.retry(route, status);
         await sleep(retryDelayMs(undefined, 1_000));
         continue;
@@ -147,7 +147,7 @@ const CALLER_BY_KIND: Record<CallerKind, Caller> = {
     try {
       await receiver.delivered(runId, Math.max(0, run.deadline - Date.now()));
     } catch (err) {
-      throw new GaveUp((err as Error).message);
+      throw new GaveUp((err as Error).message, { cause: err });
     }
   },
 };
