@@ -1,31 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { describe, it } from 'node:test';
 import { eventually, finalState, progress, start } from '../helpers/runs.js';
-import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
+import { useStack } from '../helpers/stack.js';
 
 describe('chain workflow on a real Temporal server', () => {
-  let temporal: TestTemporal;
-  let engine: TestEngine;
-
-  before(async () => {
-    temporal = await startTestTemporal();
-    try {
-      engine = await startEngine(temporal.address);
-      await engine.startWorker();
-    } catch (err) {
-      await temporal.stop();
-      throw err;
-    }
-  });
-  after(async () => {
-    await engine?.stop();
-    await temporal?.stop();
-  });
+  const stack = useStack({ api: false });
 
   it('runs the agents in order, each feeding the next, and completes with the last output', async () => {
-    const handle = await start(engine, 'chain-3', { topic: 'otters' });
-    const state = await finalState(engine.client, handle.workflowId);
+    const handle = await start(stack.engine, 'chain-3', { topic: 'otters' });
+    const state = await finalState(stack.engine.client, handle.workflowId);
     assert.equal(state.status, 'completed');
     assert.match(String(state.output), /^third saw: second saw: one two .* otters$/);
     assert.deepEqual(state.agents.map((a) => [a.name, a.status, a.attempts]), [
@@ -40,7 +23,7 @@ describe('chain workflow on a real Temporal server', () => {
   });
 
   it('tags runs with ChainName, ChainVersion and CallerId search attributes and a memo', async () => {
-    const handle = await start(engine, 'chain-3', { topic: 'tags' });
+    const handle = await start(stack.engine, 'chain-3', { topic: 'tags' });
     await handle.result();
     const description = await handle.describe();
     const attrs = description.searchAttributes;
@@ -52,9 +35,9 @@ describe('chain workflow on a real Temporal server', () => {
   });
 
   it('answers the progress query while running, with the current agent', async () => {
-    const handle = await start(engine, 'slow');
+    const handle = await start(stack.engine, 'slow');
     const live = await eventually(async () => {
-      const state = await progress(engine.client, handle.workflowId);
+      const state = await progress(stack.engine.client, handle.workflowId);
       return state.current_agent === 'plodder' ? state : undefined;
     });
     assert.equal(live.status, 'running');
@@ -65,16 +48,16 @@ describe('chain workflow on a real Temporal server', () => {
   });
 
   it('retries a flaky agent and reports the attempts it took', async () => {
-    const handle = await start(engine, 'flaky');
-    const state = await finalState(engine.client, handle.workflowId);
+    const handle = await start(stack.engine, 'flaky');
+    const state = await finalState(stack.engine.client, handle.workflowId);
     assert.equal(state.status, 'completed');
     assert.equal(state.output, 'made it');
     assert.equal(state.agents[0]?.attempts, 3);
   });
 
   it('fails the run with the agent name when an agent fails for good, skipping the rest', async () => {
-    const handle = await start(engine, 'failing');
-    const state = await finalState(engine.client, handle.workflowId);
+    const handle = await start(stack.engine, 'failing');
+    const state = await finalState(stack.engine.client, handle.workflowId);
     assert.equal(state.status, 'failed');
     assert.equal(state.error?.code, 'agent_failed');
     assert.equal(state.error?.agent, 'broken');
@@ -85,18 +68,18 @@ describe('chain workflow on a real Temporal server', () => {
   });
 
   it('ends a run that exceeds its chain timeout as timed_out', async () => {
-    const handle = await start(engine, 'short-timeout');
-    const state = await finalState(engine.client, handle.workflowId);
+    const handle = await start(stack.engine, 'short-timeout');
+    const state = await finalState(stack.engine.client, handle.workflowId);
     assert.equal(state.status, 'timed_out');
     assert.equal(state.error?.code, 'chain_timeout');
     assert.equal(state.agents[0]?.status, 'cancelled');
   });
 
   it('cancels the running agent and ends the run cancelled', async () => {
-    const handle = await start(engine, 'slow');
-    await eventually(async () => ((await progress(engine.client, handle.workflowId)).current_agent === 'plodder' ? true : undefined));
+    const handle = await start(stack.engine, 'slow');
+    await eventually(async () => ((await progress(stack.engine.client, handle.workflowId)).current_agent === 'plodder' ? true : undefined));
     await handle.cancel();
-    const state = await finalState(engine.client, handle.workflowId);
+    const state = await finalState(stack.engine.client, handle.workflowId);
     assert.equal(state.status, 'cancelled');
     assert.equal(state.error?.code, 'cancelled');
     assert.deepEqual(state.agents.map((a) => a.status), ['completed', 'cancelled', 'skipped']);
@@ -104,8 +87,8 @@ describe('chain workflow on a real Temporal server', () => {
   });
 
   it('stops before the next agent once spent cost passes the chain budget', async () => {
-    const handle = await start(engine, 'budget');
-    const state = await finalState(engine.client, handle.workflowId);
+    const handle = await start(stack.engine, 'budget');
+    const state = await finalState(stack.engine.client, handle.workflowId);
     assert.equal(state.status, 'failed');
     assert.equal(state.error?.code, 'budget_exceeded');
     assert.deepEqual(state.agents.map((a) => a.status), ['completed', 'skipped']);
@@ -113,18 +96,18 @@ describe('chain workflow on a real Temporal server', () => {
   });
 
   it('applies a max_cost from the start request when it is lower than the chain budget', async () => {
-    const handle = await start(engine, 'chain-3', { topic: 'x' }, { maxCost: 0.005 });
-    const state = await finalState(engine.client, handle.workflowId);
+    const handle = await start(stack.engine, 'chain-3', { topic: 'x' }, { maxCost: 0.005 });
+    const state = await finalState(stack.engine.client, handle.workflowId);
     assert.equal(state.error?.code, 'budget_exceeded');
     assert.deepEqual(state.agents.map((a) => a.status), ['completed', 'skipped', 'skipped']);
   });
 
   it('passes JSON outputs through templates and pins name@version', async () => {
-    const v2 = await start(engine, 'json-output', { name: 'Ada' });
-    const state = await finalState(engine.client, v2.workflowId);
+    const v2 = await start(stack.engine, 'json-output', { name: 'Ada' });
+    const state = await finalState(stack.engine.client, v2.workflowId);
     assert.equal(state.chain_version, 2);
     assert.deepEqual(state.output, { name: 'Ada', tags: ['a', 'b'], score: 7 });
-    const v1 = await start(engine, 'json-output@1');
-    assert.equal((await finalState(engine.client, v1.workflowId)).output, 'version one');
+    const v1 = await start(stack.engine, 'json-output@1');
+    assert.equal((await finalState(stack.engine.client, v1.workflowId)).output, 'version one');
   });
 });

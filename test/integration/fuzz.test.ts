@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { PROBLEMS } from '../../src/api/problem.js';
-import { CALLERS, startTestApi, type TestApi } from '../helpers/api.js';
-import { startEngine, type TestEngine } from '../helpers/engine.js';
-import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
+import { CALLERS } from '../helpers/api.js';
+import { useStack } from '../helpers/stack.js';
 
 const PATHS = [
   '/api/v1/chains/{chain}',
@@ -47,27 +46,7 @@ const request = fc.record({
 });
 
 describe('fuzzing every route with malformed input', () => {
-  let temporal: TestTemporal;
-  let engine: TestEngine;
-  let api: TestApi;
-
-  before(async () => {
-    temporal = await startTestTemporal();
-    try {
-      engine = await startEngine(temporal.address, { CHAINPORT_RATE_LIMIT_PER_MIN: '100000' });
-      await engine.startWorker();
-      api = await startTestApi(engine);
-    } catch (err) {
-      await engine?.stop();
-      await temporal.stop();
-      throw err;
-    }
-  });
-  after(async () => {
-    await api?.close();
-    await engine?.stop();
-    await temporal?.stop();
-  });
+  const stack = useStack({ env: { CHAINPORT_RATE_LIMIT_PER_MIN: '100000' } });
 
   it('answers every request with a documented status, problem+json for errors, never a 500 or a stack', async () => {
     await fc.assert(
@@ -80,7 +59,7 @@ describe('fuzzing every route with malformed input', () => {
         if (r.lastEventId !== undefined && /^[\x20-\x7e]*$/.test(r.lastEventId)) headers['last-event-id'] = r.lastEventId;
         const query = new URLSearchParams(r.query).toString();
         const controller = new AbortController();
-        const res = await fetch(`${api.url}${r.path}${query ? `?${query}` : ''}`, {
+        const res = await fetch(`${stack.api.url}${r.path}${query ? `?${query}` : ''}`, {
           method: r.method,
           headers,
           body: r.method === 'GET' ? undefined : r.body,
@@ -107,7 +86,7 @@ describe('fuzzing every route with malformed input', () => {
       }),
       { numRuns: 400, seed: Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31) },
     );
-    const health = await fetch(`${api.url}/healthz`);
+    const health = await fetch(`${stack.api.url}/healthz`);
     assert.equal(health.status, 200, 'the process is still up');
   });
 });

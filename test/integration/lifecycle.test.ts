@@ -1,49 +1,29 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startTestApi, type TestApi } from '../helpers/api.js';
-import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { describe, it } from 'node:test';
+import { startTestApi } from '../helpers/api.js';
 import { finalState } from '../helpers/runs.js';
-import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
+import { startEngine } from '../helpers/engine.js';
+import { useStack } from '../helpers/stack.js';
 
 // `slow` runs for about 4.5 s; an orphan timeout of 1.5 s cancels it long before it could finish.
 const LIFECYCLE_ENV = { CHAINPORT_ORPHAN_TIMEOUT: '1500ms', CHAINPORT_WEBHOOK_ALLOW_PRIVATE: 'true' };
 
 describe('run lifecycle: orphans, lifetime, estimates', () => {
-  let temporal: TestTemporal;
-  let engine: TestEngine;
-  let api: TestApi;
-
-  before(async () => {
-    temporal = await startTestTemporal();
-    try {
-      engine = await startEngine(temporal.address, LIFECYCLE_ENV);
-      await engine.startWorker();
-      api = await startTestApi(engine);
-    } catch (err) {
-      await engine?.stop();
-      await temporal.stop();
-      throw err;
-    }
-  });
-  after(async () => {
-    await api?.close();
-    await engine?.stop();
-    await temporal?.stop();
-  });
+  const stack = useStack({ env: LIFECYCLE_ENV });
 
   async function startAsync(chain: string, body: Record<string, unknown> = {}): Promise<string> {
-    const res = await api.request(`/api/v1/chains/${chain}/runs`, { body: { input: {}, ...body } });
+    const res = await stack.api.request(`/api/v1/chains/${chain}/runs`, { body: { input: {}, ...body } });
     assert.equal(res.status, 202, await res.clone().text());
     return ((await res.json()) as { run_id: string }).run_id;
   }
 
   it('cancels an async run nobody polls as orphaned', async () => {
     const runId = await startAsync('slow');
-    const state = await finalState(engine.client, runId);
+    const state = await finalState(stack.engine.client, runId);
     assert.equal(state.status, 'cancelled');
     assert.equal(state.error?.code, 'orphaned');
-    const polled = (await (await api.request(`/api/v1/runs/${runId}`)).json()) as { status: string; error: { code: string; status: number } };
+    const polled = (await (await stack.api.request(`/api/v1/runs/${runId}`)).json()) as { status: string; error: { code: string; status: number } };
     assert.equal(polled.status, 'cancelled');
     assert.equal(polled.error.code, 'orphaned');
   });
@@ -51,7 +31,7 @@ describe('run lifecycle: orphans, lifetime, estimates', () => {
   it('keeps a polled async run alive until it completes', async () => {
     const runId = await startAsync('slow');
     for (;;) {
-      const run = (await (await api.request(`/api/v1/runs/${runId}`)).json()) as { status: string };
+      const run = (await (await stack.api.request(`/api/v1/runs/${runId}`)).json()) as { status: string };
       if (run.status !== 'running') {
         assert.equal(run.status, 'completed');
         break;
@@ -64,18 +44,18 @@ describe('run lifecycle: orphans, lifetime, estimates', () => {
     const hook = await startWebhookReceiver();
     try {
       const withHook = await startAsync('slow', { webhook: { url: hook.url, secret: 'a-partner-secret-of-length' } });
-      assert.equal((await finalState(engine.client, withHook)).status, 'completed');
+      assert.equal((await finalState(stack.engine.client, withHook)).status, 'completed');
     } finally {
       await hook.close();
     }
-    const res = await api.request('/api/v1/chains/slow', { body: { input: {}, timeout_s: 1 } });
+    const res = await stack.api.request('/api/v1/chains/slow', { body: { input: {}, timeout_s: 1 } });
     assert.equal(res.status, 504);
     const { run_id: syncRun } = (await res.json()) as { run_id: string };
-    assert.equal((await finalState(engine.client, syncRun)).status, 'completed');
+    assert.equal((await finalState(stack.engine.client, syncRun)).status, 'completed');
   });
 
   it('bounds every run by CHAINPORT_MAX_RUN_LIFETIME when it is lower than the chain timeout', async () => {
-    const shortLived = await startEngine(temporal.address, { ...LIFECYCLE_ENV, CHAINPORT_MAX_RUN_LIFETIME: '1s', TEMPORAL_TASK_QUEUE: engine.config.temporal.taskQueue });
+    const shortLived = await startEngine(stack.temporal.address, { ...LIFECYCLE_ENV, CHAINPORT_MAX_RUN_LIFETIME: '1s', TEMPORAL_TASK_QUEUE: stack.engine.config.temporal.taskQueue });
     const shortApi = await startTestApi(shortLived);
     try {
       const res = await shortApi.request('/api/v1/chains/slow', { body: { input: {}, timeout_s: 20 } });
@@ -89,14 +69,14 @@ describe('run lifecycle: orphans, lifetime, estimates', () => {
   });
 
   it('estimates duration from the chain file before any run, then from the median of completed runs', async () => {
-    const first = (await (await api.request('/api/v1/chains/estimated/runs', { body: { input: {} } })).json()) as { estimated_duration_s: number | null };
+    const first = (await (await stack.api.request('/api/v1/chains/estimated/runs', { body: { input: {} } })).json()) as { estimated_duration_s: number | null };
     assert.equal(first.estimated_duration_s, 2, "the chain file's estimated_duration");
-    const noHint = (await (await api.request('/api/v1/chains/json-output@1/runs', { body: { input: {} } })).json()) as { estimated_duration_s: number | null };
+    const noHint = (await (await stack.api.request('/api/v1/chains/json-output@1/runs', { body: { input: {} } })).json()) as { estimated_duration_s: number | null };
     assert.equal(noHint.estimated_duration_s, null, 'no hint and no history: none');
 
-    for (let i = 0; i < 3; i++) assert.equal((await api.request('/api/v1/chains/slow', { body: { input: {} } })).status, 200);
+    for (let i = 0; i < 3; i++) assert.equal((await stack.api.request('/api/v1/chains/slow', { body: { input: {} } })).status, 200);
     // A fresh API instance has an empty cache, so it reads visibility.
-    const fresh = await startTestApi(engine);
+    const fresh = await startTestApi(stack.engine);
     try {
       const { estimated_duration_s: estimate } = (await (await fresh.request('/api/v1/chains/slow/runs', { body: { input: {} } })).json()) as { estimated_duration_s: number };
       assert.ok(estimate >= 3 && estimate <= 10, `median of completed slow runs is about 4.5 s, got ${estimate}`);

@@ -1,34 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CALLERS, startTestApi } from '../helpers/api.js';
-import { TEST_SECRET_KEY, startEngine, type TestEngine } from '../helpers/engine.js';
+import { TEST_SECRET_KEY } from '../helpers/engine.js';
 import { eventually, finalState, progress, start } from '../helpers/runs.js';
 import { openStream } from '../helpers/sse-client.js';
-import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
 import { startWorkerProcess } from '../helpers/worker-process.js';
+import { useStack } from '../helpers/stack.js';
 
 describe('graceful shutdown', () => {
-  let temporal: TestTemporal;
-  let engine: TestEngine;
-
-  before(async () => {
-    temporal = await startTestTemporal();
-    try {
-      engine = await startEngine(temporal.address);
-      await engine.startWorker();
-    } catch (err) {
-      await temporal.stop();
-      throw err;
-    }
-  });
-  after(async () => {
-    await engine?.stop();
-    await temporal?.stop();
-  });
+  const stack = useStack({ api: false });
 
   it('stops accepting, tells open streams to reconnect, and lets in-flight requests finish within the deadline', async () => {
-    const api = await startTestApi(engine);
+    const api = await startTestApi(stack.engine);
     const started = await api.request('/api/v1/chains/slow/runs', { body: { input: {} } });
     const { run_id: runId } = (await started.json()) as { run_id: string };
     const stream = await openStream(`${api.url}/api/v1/runs/${runId}/events`, { headers: { authorization: `Bearer ${CALLERS.alice}` } });
@@ -46,7 +30,7 @@ describe('graceful shutdown', () => {
     await closing;
 
     // The run was never tied to the API process: a new instance streams it to the end from where the client was.
-    const next = await startTestApi(engine);
+    const next = await startTestApi(stack.engine);
     try {
       const resumed = await openStream(`${next.url}/api/v1/runs/${runId}/events`, {
         headers: { authorization: `Bearer ${CALLERS.alice}` },
@@ -63,16 +47,16 @@ describe('graceful shutdown', () => {
 
   it('hands a stopping worker’s in-flight agent back so another worker completes the run', async () => {
     const taskQueue = `shutdown-${randomUUID()}`;
-    const scoped = { ...engine, config: { ...engine.config, temporal: { ...engine.config.temporal, taskQueue } } };
+    const scoped = { ...stack.engine, config: { ...stack.engine.config, temporal: { ...stack.engine.config.temporal, taskQueue } } };
     const env = { CHAINPORT_SECRET_KEY: TEST_SECRET_KEY, CHAINPORT_SHUTDOWN_GRACE: '500ms' };
-    const first = await startWorkerProcess({ address: temporal.address, taskQueue, env });
+    const first = await startWorkerProcess({ address: stack.temporal.address, taskQueue, env });
     let second: Awaited<ReturnType<typeof startWorkerProcess>> | undefined;
     try {
       const handle = await start(scoped, 'slow');
-      await eventually(async () => ((await progress(engine.client, handle.workflowId)).current_agent === 'plodder' ? true : undefined));
+      await eventually(async () => ((await progress(stack.engine.client, handle.workflowId)).current_agent === 'plodder' ? true : undefined));
       await first.stop(); // SIGTERM: drains within its grace, then hands back what is left
-      second = await startWorkerProcess({ address: temporal.address, taskQueue, env });
-      const state = await finalState(engine.client, handle.workflowId);
+      second = await startWorkerProcess({ address: stack.temporal.address, taskQueue, env });
+      const state = await finalState(stack.engine.client, handle.workflowId);
       assert.equal(state.status, 'completed');
       assert.match(String(state.output), /^done after w1 .* w20$/);
     } finally {

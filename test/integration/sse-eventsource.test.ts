@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { EventSource } from 'eventsource';
-import { CALLERS, startTestApi, type TestApi } from '../helpers/api.js';
-import { startEngine, type TestEngine } from '../helpers/engine.js';
-import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
+import { CALLERS } from '../helpers/api.js';
+import { useStack } from '../helpers/stack.js';
 
 /** What a browser does: `new EventSource(url)` with no headers at all. */
 function collect(url: string, timeoutMs = 20_000): Promise<Array<{ type: string; id: string; data: Record<string, unknown> }>> {
@@ -34,41 +33,21 @@ function collect(url: string, timeoutMs = 20_000): Promise<Array<{ type: string;
 }
 
 describe('browser EventSource with a stream token', () => {
-  let temporal: TestTemporal;
-  let engine: TestEngine;
-  let api: TestApi;
-
-  before(async () => {
-    temporal = await startTestTemporal();
-    try {
-      engine = await startEngine(temporal.address);
-      await engine.startWorker();
-      api = await startTestApi(engine);
-    } catch (err) {
-      await engine?.stop();
-      await temporal.stop();
-      throw err;
-    }
-  });
-  after(async () => {
-    await api?.close();
-    await engine?.stop();
-    await temporal?.stop();
-  });
+  const stack = useStack();
 
   async function startRun(): Promise<string> {
-    const res = await api.request('/api/v1/chains/chain-3/runs', { body: { input: { topic: 'browser' } } });
+    const res = await stack.api.request('/api/v1/chains/chain-3/runs', { body: { input: { topic: 'browser' } } });
     return ((await res.json()) as { run_id: string }).run_id;
   }
 
   it("streams a run's agents and tokens to an EventSource that sends no headers", async () => {
     const runId = await startRun();
-    const res = await api.request(`/api/v1/runs/${runId}/stream-token`, { method: 'POST' });
+    const res = await stack.api.request(`/api/v1/runs/${runId}/stream-token`, { method: 'POST' });
     assert.equal(res.status, 200);
     const { events_url: eventsUrl, expires_at: expiresAt } = (await res.json()) as { events_url: string; expires_at: string };
     assert.ok(Date.parse(expiresAt) > Date.now());
     assert.doesNotMatch(eventsUrl, new RegExp(CALLERS.alice), 'the API key never appears in the URL');
-    const events = await collect(`${api.url}${eventsUrl}`);
+    const events = await collect(`${stack.api.url}${eventsUrl}`);
     assert.equal(events[0]!.type, 'run.started');
     assert.equal(events[0]!.data.run_id, runId);
     assert.deepEqual(
@@ -83,11 +62,11 @@ describe('browser EventSource with a stream token', () => {
 
   it('refuses a token for another run, a tampered token, and a token used on any other route', async () => {
     const [mine, other] = [await startRun(), await startRun()];
-    const { token } = (await (await api.request(`/api/v1/runs/${mine}/stream-token`, { method: 'POST' })).json()) as { token: string };
-    assert.equal((await fetch(`${api.url}/api/v1/runs/${other}/events?stream_token=${encodeURIComponent(token)}`)).status, 401);
-    assert.equal((await fetch(`${api.url}/api/v1/runs/${mine}/events?stream_token=${encodeURIComponent(`${token}x`)}`)).status, 401);
-    assert.equal((await fetch(`${api.url}/api/v1/runs/${mine}?stream_token=${encodeURIComponent(token)}`)).status, 401);
-    const bobs = await api.request(`/api/v1/runs/${mine}/stream-token`, { method: 'POST', key: CALLERS.bob });
+    const { token } = (await (await stack.api.request(`/api/v1/runs/${mine}/stream-token`, { method: 'POST' })).json()) as { token: string };
+    assert.equal((await fetch(`${stack.api.url}/api/v1/runs/${other}/events?stream_token=${encodeURIComponent(token)}`)).status, 401);
+    assert.equal((await fetch(`${stack.api.url}/api/v1/runs/${mine}/events?stream_token=${encodeURIComponent(`${token}x`)}`)).status, 401);
+    assert.equal((await fetch(`${stack.api.url}/api/v1/runs/${mine}?stream_token=${encodeURIComponent(token)}`)).status, 401);
+    const bobs = await stack.api.request(`/api/v1/runs/${mine}/stream-token`, { method: 'POST', key: CALLERS.bob });
     assert.equal(bobs.status, 404, "bob cannot get a token for alice's run");
   });
 });

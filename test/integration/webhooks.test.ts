@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
-import { CALLERS, startTestApi, type TestApi } from '../helpers/api.js';
-import { TEST_SECRET_KEY, startEngine, type TestEngine } from '../helpers/engine.js';
+import { CALLERS, startTestApi } from '../helpers/api.js';
+import { TEST_SECRET_KEY, startEngine } from '../helpers/engine.js';
 import { eventually } from '../helpers/runs.js';
-import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { startWorkerProcess } from '../helpers/worker-process.js';
+import { useStack } from '../helpers/stack.js';
 
 // Short schedules keep the suite fast: 3 attempts, 1 s doubling to 4 s (the server's retry timers have
 // about a second's granularity), 1 s per attempt.
@@ -27,29 +27,9 @@ interface Delivery {
 }
 
 describe('webhooks', () => {
-  let temporal: TestTemporal;
-  let engine: TestEngine;
-  let api: TestApi;
+  const stack = useStack({ env: WEBHOOK_ENV });
   const receivers: WebhookReceiver[] = [];
-
-  before(async () => {
-    temporal = await startTestTemporal();
-    try {
-      engine = await startEngine(temporal.address, WEBHOOK_ENV);
-      await engine.startWorker();
-      api = await startTestApi(engine);
-    } catch (err) {
-      await engine?.stop();
-      await temporal.stop();
-      throw err;
-    }
-  });
-  after(async () => {
-    await Promise.all(receivers.map((r) => r.close()));
-    await api?.close();
-    await engine?.stop();
-    await temporal?.stop();
-  });
+  after(() => Promise.all(receivers.map((r) => r.close())));
 
   async function receiver(...args: Parameters<typeof startWebhookReceiver>): Promise<WebhookReceiver> {
     const r = await startWebhookReceiver(...args);
@@ -58,13 +38,13 @@ describe('webhooks', () => {
   }
 
   async function startWithWebhook(chain: string, webhook: Record<string, unknown>, input: unknown = { topic: 'hooks' }) {
-    const res = await api.request(`/api/v1/chains/${chain}/runs`, { body: { input, webhook } });
+    const res = await stack.api.request(`/api/v1/chains/${chain}/runs`, { body: { input, webhook } });
     assert.equal(res.status, 202, await res.clone().text());
     return (await res.json()) as { run_id: string; webhook: { url: string; events: string[]; secret?: string } };
   }
 
   async function deliveries(runId: string): Promise<Delivery[]> {
-    const res = await api.request(`/api/v1/runs/${runId}/deliveries`);
+    const res = await stack.api.request(`/api/v1/runs/${runId}/deliveries`);
     assert.equal(res.status, 200);
     return ((await res.json()) as { data: Delivery[] }).data;
   }
@@ -141,16 +121,16 @@ describe('webhooks', () => {
     assert.equal(failed!.status, 'failed');
     assert.equal(failed!.attempts.length, 3);
     const listed = await eventually(async () => {
-      const res = await api.request('/api/v1/webhooks/failed');
+      const res = await stack.api.request('/api/v1/webhooks/failed');
       const page = (await res.json()) as { data: Delivery[]; next_cursor: string | null };
       return page.data.some((d) => d.delivery_id === failed!.delivery_id) ? page : undefined;
     }, 10_000, 'the failed list');
     assert.ok('next_cursor' in listed);
-    const bobs = (await (await api.request('/api/v1/webhooks/failed', { key: CALLERS.bob })).json()) as { data: Delivery[] };
+    const bobs = (await (await stack.api.request('/api/v1/webhooks/failed', { key: CALLERS.bob })).json()) as { data: Delivery[] };
     assert.equal(bobs.data.length, 0, "another caller never sees alice's failed deliveries");
 
     hook.answer(() => ({ status: 200 }));
-    const res = await api.request(`/api/v1/runs/${started.run_id}/deliveries/${failed!.delivery_id}/redeliver`, { method: 'POST' });
+    const res = await stack.api.request(`/api/v1/runs/${started.run_id}/deliveries/${failed!.delivery_id}/redeliver`, { method: 'POST' });
     assert.equal(res.status, 202);
     const again = await hook.waitFor(4);
     assert.equal(again[3]!.headers['webhook-id'], again[0]!.headers['webhook-id']);
@@ -161,7 +141,7 @@ describe('webhooks', () => {
     assert.equal(record!.delivery_id, failed!.delivery_id);
     assert.equal(record!.attempts.length, 4);
     await eventually(async () => {
-      const page = (await (await api.request('/api/v1/webhooks/failed')).json()) as { data: Delivery[] };
+      const page = (await (await stack.api.request('/api/v1/webhooks/failed')).json()) as { data: Delivery[] };
       return page.data.some((d) => d.delivery_id === failed!.delivery_id) ? undefined : true;
     }, 10_000, 'the delivery to leave the failed list');
   });
@@ -170,11 +150,11 @@ describe('webhooks', () => {
     const hook = await receiver();
     const started = await startWithWebhook('chain-3', { url: hook.url });
     await settled(started.run_id);
-    const res = await api.request(`/api/v1/runs/${started.run_id}/webhook/resend`, { method: 'POST' });
+    const res = await stack.api.request(`/api/v1/runs/${started.run_id}/webhook/resend`, { method: 'POST' });
     assert.equal(res.status, 202);
     const got = await hook.waitFor(2);
     assert.equal(got[1]!.headers['webhook-id'], got[0]!.headers['webhook-id']);
-    const missing = await api.request(`/api/v1/runs/${started.run_id}/deliveries/nope/redeliver`, { method: 'POST' });
+    const missing = await stack.api.request(`/api/v1/runs/${started.run_id}/deliveries/nope/redeliver`, { method: 'POST' });
     assert.equal(missing.status, 404);
   });
 
@@ -204,7 +184,7 @@ describe('webhooks', () => {
   it('honours event filters, including agent.completed after each agent', async () => {
     const onlyFailures = await receiver();
     const quiet = await startWithWebhook('chain-3', { url: onlyFailures.url, events: ['failed'] });
-    await eventually(async () => ((await (await api.request(`/api/v1/runs/${quiet.run_id}`)).json()) as { status: string }).status === 'completed' || undefined);
+    await eventually(async () => ((await (await stack.api.request(`/api/v1/runs/${quiet.run_id}`)).json()) as { status: string }).status === 'completed' || undefined);
     const failing = await startWithWebhook('failing', { url: onlyFailures.url, events: ['failed'] }, {});
     const [failure] = await onlyFailures.waitFor(1);
     assert.equal(failure!.json.run_id, failing.run_id, 'the completed run sent nothing');
@@ -221,7 +201,7 @@ describe('webhooks', () => {
   });
 
   it('refuses private and malformed webhook URLs at request time unless private targets are allowed', async () => {
-    const strictEngine = await startEngine(temporal.address, { ...WEBHOOK_ENV, CHAINPORT_WEBHOOK_ALLOW_PRIVATE: 'false' });
+    const strictEngine = await startEngine(stack.temporal.address, { ...WEBHOOK_ENV, CHAINPORT_WEBHOOK_ALLOW_PRIVATE: 'false' });
     const strictApi = await startTestApi(strictEngine);
     try {
       for (const url of ['http://127.0.0.1:9/hook', 'http://169.254.169.254/latest/meta-data', 'http://10.0.0.8/x', 'http://[::1]/x', 'ftp://example.com/x', 'https://user:pw@example.com/x']) {
@@ -238,18 +218,18 @@ describe('webhooks', () => {
   });
 
   it('finishes a delivery when the worker is killed between attempts', async () => {
-    const taskQueue = `${engine.config.temporal.taskQueue}-crash`;
+    const taskQueue = `${stack.engine.config.temporal.taskQueue}-crash`;
     const env = { ...WEBHOOK_ENV, CHAINPORT_SECRET_KEY: TEST_SECRET_KEY, CHAINPORT_WEBHOOK_INITIAL_INTERVAL: '2s', CHAINPORT_WEBHOOK_MAX_INTERVAL: '2s' };
-    const crashEngine = await startEngine(temporal.address, { ...env, TEMPORAL_TASK_QUEUE: taskQueue });
+    const crashEngine = await startEngine(stack.temporal.address, { ...env, TEMPORAL_TASK_QUEUE: taskQueue });
     const crashApi = await startTestApi(crashEngine);
-    let worker = await startWorkerProcess({ address: temporal.address, taskQueue, env });
+    let worker = await startWorkerProcess({ address: stack.temporal.address, taskQueue, env });
     try {
       const hook = await receiver((_r, i) => ({ status: i === 0 ? 500 : 200 }));
       const res = await crashApi.request('/api/v1/chains/chain-3/runs', { body: { input: { topic: 'crash' }, webhook: { url: hook.url } } });
       const { run_id: runId } = (await res.json()) as { run_id: string };
       await hook.waitFor(1);
       await worker.kill('SIGKILL');
-      worker = await startWorkerProcess({ address: temporal.address, taskQueue, env });
+      worker = await startWorkerProcess({ address: stack.temporal.address, taskQueue, env });
       const got = await hook.waitFor(2, 30_000);
       assert.equal(got[1]!.json.attempt, 2);
       const list = (await (await crashApi.request(`/api/v1/runs/${runId}/deliveries`)).json()) as { data: Delivery[] };

@@ -1,0 +1,45 @@
+import { after, before } from 'node:test';
+import { startTestApi, type TestApi } from './api.js';
+import { startEngine, type TestEngine } from './engine.js';
+import { startTestTemporal, type TestTemporal } from './temporal.js';
+
+export interface Stack {
+  temporal: TestTemporal;
+  engine: TestEngine;
+  /** Present unless the suite asked for no API. */
+  api: TestApi;
+}
+
+export interface StackOptions {
+  /** Extra environment for the engine's config (and so the worker and the API). */
+  env?: Record<string, string>;
+  /** `false` for suites that need no API; otherwise options for startTestApi. */
+  api?: false | Parameters<typeof startTestApi>[1];
+}
+
+/**
+ * The whole service for one `describe` block: a real Temporal dev server on a random port, an
+ * in-process worker and the real API on 127.0.0.1. Started in `before`, stopped in `after`; if a step
+ * fails, whatever already started is stopped before the error is rethrown.
+ */
+export function useStack(options: StackOptions = {}): Stack {
+  const stack = {} as Stack;
+  const stop = async () => {
+    await stack.api?.close();
+    await stack.engine?.stop();
+    await stack.temporal?.stop();
+  };
+  before(async () => {
+    try {
+      stack.temporal = await startTestTemporal();
+      stack.engine = await startEngine(stack.temporal.address, options.env);
+      await stack.engine.startWorker();
+      if (options.api !== false) stack.api = await startTestApi(stack.engine, options.api ?? {});
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  });
+  after(stop);
+  return stack;
+}
