@@ -20,8 +20,3 @@ export const durationMs = z.union([z.number().int().nonnegative(), z.string()]).
   }
   return ms;
 });
-
-/** Formats milliseconds the way Temporal's CLI flags expect, e.g. 259200000 -> "72h0m0s" style "259200s". */
-export function toSeconds(ms: number): string {
-  return `${Math.ceil(ms / 1000)}s`;
-}

@@ -43,7 +43,7 @@ export async function readRun(client: Client, runId: string, callerId: string): 
     const state = await client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery));
     return { state, ...live };
   } catch (err) {
-    if (!isDeadline(err)) throw err;
+    if (!noWorkerAnswered(err)) throw err;
     return { state: stateFromHistory(description, memo), ...live };
   }
 }
@@ -94,9 +94,15 @@ const TEMPORAL_STATUS: Record<string, RunStatus> = {
   CONTINUED_AS_NEW: 'running',
 };
 
-function isDeadline(err: unknown): boolean {
+/**
+ * The progress query found no worker to answer it: it ran out of time (4 DEADLINE_EXCEEDED), or the
+ * server refused it at once because no worker polled the run's task queue recently (9
+ * FAILED_PRECONDITION "no poller seen for task queue recently", e.g. ~20 s after a worker was killed).
+ */
+function noWorkerAnswered(err: unknown): boolean {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if ((e as { code?: number }).code === 4 || /deadline/i.test(e.message)) return true;
+    const code = (e as { code?: number }).code;
+    if (code === 4 || code === 9 || /deadline/i.test(e.message)) return true;
   }
   return false;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { durationMs, parseDuration, toSeconds } from '../../src/durations.js';
+import { durationMs, parseDuration } from '../../src/durations.js';
 
 describe('parseDuration', () => {
   it('reads each unit into milliseconds', () => {
@@ -55,12 +55,3 @@ describe('durationMs schema field', () => {
   });
 });
 
-describe('toSeconds', () => {
-  it('formats whole seconds, rounding up', () => {
-    assert.equal(toSeconds(0), '0s');
-    assert.equal(toSeconds(1), '1s');
-    assert.equal(toSeconds(1_000), '1s');
-    assert.equal(toSeconds(1_500), '2s');
-    assert.equal(toSeconds(259_200_000), '259200s');
-  });
-});
