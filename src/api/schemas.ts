@@ -56,12 +56,6 @@ export const asyncRunRequest = z
 export type SyncRunRequest = z.infer<typeof syncRunRequest>;
 export type AsyncRunRequest = z.infer<typeof asyncRunRequest>;
 
-export const idempotencyHeader = z
-  .string()
-  .min(1)
-  .max(255)
-  .meta({ description: 'Repeat a request safely: the same key (per caller) always addresses the same run' });
-
 export const problemSchema = z
   .object({
     type: z.string(),
