@@ -1,0 +1,187 @@
+import { API_PREFIX, HEADER, runUrl } from '../api/wire.js';
+import { ChainportError, parseRetryAfter } from './errors.js';
+import { Http, sleep, type RetryOptions } from './http.js';
+import { streamRun, type ReconnectOptions } from './stream.js';
+import type { ChainInput, Delivery, ListFilter, Run, RunAccepted, RunPage, RunStreamEvent, WebhookOptions } from './types.js';
+
+export interface ChainportOptions {
+  /** Where the API is, e.g. `https://chainport.example.com` (without `/api/v1`). */
+  baseUrl: string;
+  apiKey: string;
+  /** A fetch to use instead of the global one (instrumentation, proxies, tests). */
+  fetch?: typeof fetch;
+  /** Retries of 429 and 503 answers, after their `Retry-After`. */
+  retry?: RetryOptions;
+}
+
+interface Cancellable {
+  /** Stops waiting (e.g. `AbortSignal.timeout(ms)`); the promise or stream rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface RunOptions extends Cancellable {
+  /** Seconds the server waits per request (1–300, default 30) before answering `wait_timeout`; the client then asks again. */
+  timeoutS?: number;
+  /** Seconds to keep waiting in all; past it the `wait_timeout` error is thrown, with `runId`, and the run goes on. Default 3600. */
+  maxWaitS?: number;
+  maxCost?: number;
+  /** Names the run: a repeat reaches the same run. Generated when left out. */
+  idempotencyKey?: string;
+}
+
+export interface StartOptions extends Cancellable {
+  webhook?: WebhookOptions;
+  maxCost?: number;
+  /** Names the run: a repeat reaches the same run. Generated when left out, so retries never start a second run. */
+  idempotencyKey?: string;
+}
+
+export interface StreamStartOptions extends StartOptions {
+  reconnect?: ReconnectOptions;
+}
+
+export interface StreamAttachOptions extends Cancellable {
+  reconnect?: ReconnectOptions;
+}
+
+/** The server's default wait of the sync route. */
+const DEFAULT_TIMEOUT_S = 30;
+/** Seconds between polls when the server gives no `Retry-After`. */
+const DEFAULT_POLL_S = 2;
+const DEFAULT_MAX_WAIT_S = 3600;
+
+/**
+ * A typed client of the Chainport API (v1): every call sends the API key, answers the types of
+ * `src/api/schemas.ts`, and throws ChainportError (switch on `code`) for every error answer.
+ */
+export class Chainport {
+  readonly #http: Http;
+
+  constructor(options: ChainportOptions) {
+    this.#http = new Http(options);
+  }
+
+  /**
+   * Runs a chain and resolves with the completed run. While the run goes on past `timeoutS`, it asks
+   * again with the same Idempotency-Key — the same run, never a second one — until the run ends or
+   * `maxWaitS` passes. A run that fails rejects with its error (`agent_failed`, `budget_exceeded`,
+   * `chain_timeout`, `cancelled`), `runId` set.
+   */
+  async run(chain: string, input: ChainInput = {}, options: RunOptions = {}): Promise<Run> {
+    const key = options.idempotencyKey ?? newIdempotencyKey();
+    const deadline = Date.now() + (options.maxWaitS ?? DEFAULT_MAX_WAIT_S) * 1000;
+    for (;;) {
+      const leftS = Math.ceil((deadline - Date.now()) / 1000);
+      try {
+        const { body } = await this.#http.json<Run>({
+          method: 'POST',
+          path: chainUrl(chain),
+          body: { input, timeout_s: Math.max(1, Math.min(options.timeoutS ?? DEFAULT_TIMEOUT_S, leftS)), max_cost: options.maxCost },
+          headers: { [HEADER.idempotencyKey]: key },
+          signal: options.signal,
+        });
+        return body;
+      } catch (err) {
+        if (!(err instanceof ChainportError) || err.code !== 'wait_timeout' || Date.now() >= deadline) throw err;
+      }
+    }
+  }
+
+  /** Starts a run and answers at once (`202`): its `run_id`, `poll_url`, `stream_url`, and a generated webhook secret if any. */
+  async start(chain: string, input: ChainInput = {}, options: StartOptions = {}): Promise<RunAccepted> {
+    const { body } = await this.#http.json<RunAccepted>({
+      method: 'POST',
+      path: `${chainUrl(chain)}/runs`,
+      body: { input, webhook: options.webhook, max_cost: options.maxCost },
+      headers: { [HEADER.idempotencyKey]: options.idempotencyKey ?? newIdempotencyKey() },
+      signal: options.signal,
+    });
+    return body;
+  }
+
+  /** The run now: `progress` while running, `output` or `error` once ended. */
+  async get(runId: string, options: Cancellable = {}): Promise<Run> {
+    return (await this.#poll(runId, options.signal)).run;
+  }
+
+  /**
+   * Polls until the run has ended, as often as the server's `Retry-After` says, and resolves with it
+   * whatever its status (check `status`; a failed run carries `error`). Bound it with `signal`.
+   */
+  async wait(runId: string, options: Cancellable = {}): Promise<Run> {
+    for (;;) {
+      const { run, retryAfterS } = await this.#poll(runId, options.signal);
+      if (run.status !== 'running') return run;
+      await sleep(Math.max(1, retryAfterS ?? DEFAULT_POLL_S) * 1000, options.signal);
+    }
+  }
+
+  /** Asks for the run to be cancelled (`202`, the run as it was); `run_ended` (409) if it already ended. */
+  async cancel(runId: string, options: Cancellable = {}): Promise<Run> {
+    return (await this.#http.json<Run>({ method: 'POST', path: `${runUrl(encodeURIComponent(runId))}/cancel`, signal: options.signal })).body;
+  }
+
+  /** Your runs, newest first, one page at a time: `for await (const page of client.list({ status: 'failed' }))`. */
+  async *list(filter: ListFilter = {}, options: Cancellable = {}): AsyncGenerator<RunPage, void, undefined> {
+    let cursor = filter.cursor;
+    do {
+      const { body } = await this.#http.json<RunPage>({ path: `${API_PREFIX}/runs`, query: { ...filter, cursor }, signal: options.signal });
+      yield body;
+      cursor = body.next_cursor ?? undefined;
+    } while (cursor !== undefined);
+  }
+
+  /**
+   * A run's events as they happen, typed by `event`, until its terminal `run.*` event. Give a chain
+   * (and input) to start a run — with an Idempotency-Key, so a reconnect before the first event reaches
+   * the same run — or `{ runId }` to attach to one (from after `lastEventId` if given). A dropped
+   * connection is resumed with `Last-Event-ID`; no event is yielded twice. `break` closes the connection
+   * (the run goes on).
+   */
+  stream(chain: string, input?: ChainInput, options?: StreamStartOptions): AsyncGenerator<RunStreamEvent, void, undefined>;
+  stream(run: { runId: string; lastEventId?: string }, options?: StreamAttachOptions): AsyncGenerator<RunStreamEvent, void, undefined>;
+  stream(
+    target: string | { runId: string; lastEventId?: string },
+    inputOrOptions?: ChainInput | StreamAttachOptions,
+    startOptions: StreamStartOptions = {},
+  ): AsyncGenerator<RunStreamEvent, void, undefined> {
+    const runStatus = async (runId: string) => (await this.get(runId)).status;
+    if (typeof target !== 'string') {
+      const options = (inputOrOptions ?? {}) as StreamAttachOptions;
+      return streamRun(this.#http, target, { signal: options.signal, reconnect: options.reconnect, runStatus });
+    }
+    const body = { input: (inputOrOptions ?? {}) as ChainInput, webhook: startOptions.webhook, max_cost: startOptions.maxCost };
+    const source = { chain: target, body, idempotencyKey: startOptions.idempotencyKey ?? newIdempotencyKey() };
+    return streamRun(this.#http, source, { signal: startOptions.signal, reconnect: startOptions.reconnect, runStatus });
+  }
+
+  /** The run's webhook deliveries, oldest first, each with every attempt. */
+  async deliveries(runId: string, options: Cancellable = {}): Promise<Delivery[]> {
+    const { body } = await this.#http.json<{ data: Delivery[] }>({ path: `${runUrl(encodeURIComponent(runId))}/deliveries`, signal: options.signal });
+    return body.data;
+  }
+
+  /**
+   * Sends a delivery again (same `webhook-id`, fresh timestamp and signature) and answers its record,
+   * `pending`. Without `deliveryId`, the run's newest delivery.
+   */
+  async redeliver(runId: string, deliveryId?: string, options: Cancellable = {}): Promise<Delivery> {
+    const run = runUrl(encodeURIComponent(runId));
+    const path = deliveryId === undefined ? `${run}/webhook/resend` : `${run}/deliveries/${encodeURIComponent(deliveryId)}/redeliver`;
+    return (await this.#http.json<Delivery>({ method: 'POST', path, signal: options.signal })).body;
+  }
+
+  async #poll(runId: string, signal: AbortSignal | undefined): Promise<{ run: Run; retryAfterS: number | undefined }> {
+    const { body, response } = await this.#http.json<Run>({ path: runUrl(encodeURIComponent(runId)), signal });
+    return { run: body, retryAfterS: parseRetryAfter(response.headers.get(HEADER.retryAfter)) };
+  }
+}
+
+function chainUrl(chain: string): string {
+  return `${API_PREFIX}/chains/${encodeURIComponent(chain)}`;
+}
+
+/** A fresh Idempotency-Key (WebCrypto, so browsers have it too). */
+function newIdempotencyKey(): string {
+  return `cp-${globalThis.crypto.randomUUID()}`;
+}

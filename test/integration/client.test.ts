@@ -1,0 +1,399 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { Chainport, ChainportError, WebhookVerificationError, verifyWebhook, type ChainportOptions, type RunStreamEvent } from 'chainport/client';
+import { sha256 } from '../../src/api/callers.js';
+import { CALLERS } from '../helpers/api.js';
+import { eventually } from '../helpers/runs.js';
+import { useStack } from '../helpers/stack.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
+
+// The typed client (chainport/client) against the real API, worker and Temporal dev server. A
+// recording fetch handed to the client shows what went over the wire; it never answers by itself.
+
+/** 3 requests a minute. */
+const LIMITED = 'limited-key-0123456789abcdef';
+/** One running run at a time. */
+const SOLO = 'solo-key-0123456789abcdef01';
+
+const callersDir = mkdtempSync(path.join(os.tmpdir(), 'chainport-client-callers-'));
+const callersFile = path.join(callersDir, 'callers.yaml');
+writeFileSync(
+  callersFile,
+  [
+    'callers:',
+    `  - {id: limited, key_sha256: ${sha256(LIMITED).toString('hex')}, rate_limit_per_min: 3}`,
+    `  - {id: solo, key_sha256: ${sha256(SOLO).toString('hex')}, max_concurrent_runs: 1}`,
+    '',
+  ].join('\n'),
+);
+
+const CHAIN_3_OUTPUT = (topic: string) => `third saw: second saw: one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen ${topic}`;
+
+interface Exchange {
+  method: string;
+  path: string;
+  /** The request's headers. */
+  headers: Headers;
+  status: number;
+  retryAfter: string | null;
+  problem?: { code: string; run_id?: string };
+  sentAt: number;
+  answeredAt: number;
+}
+
+/** A fetch that records every exchange; `shape` may hand the client a changed response (a cut stream). */
+function recordingFetch(shape: (res: Response, exchange: Exchange) => Response | Promise<Response> = (res) => res) {
+  const exchanges: Exchange[] = [];
+  const recording: typeof fetch = async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    const sentAt = Date.now();
+    const res = await fetch(input, init);
+    const exchange: Exchange = {
+      method: init?.method ?? 'GET',
+      path: url.pathname,
+      headers: new Headers(init?.headers),
+      status: res.status,
+      retryAfter: res.headers.get('retry-after'),
+      sentAt,
+      answeredAt: Date.now(),
+    };
+    if (res.headers.get('content-type')?.startsWith('application/problem+json')) exchange.problem = (await res.clone().json()) as Exchange['problem'];
+    exchanges.push(exchange);
+    return shape(res, exchange);
+  };
+  return { fetch: recording, exchanges };
+}
+
+/**
+ * The stream as a dropped connection delivers it: `events` whole events, then the first bytes of the
+ * next one, then a network error.
+ */
+function cutAfter(res: Response, events: number): Response {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const encoder = new TextEncoder();
+  let text = '';
+  let forwarded = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await reader.read();
+      if (done) return controller.close();
+      text += value;
+      let end = -2;
+      for (let i = 0; i < events && end !== -1; i++) end = text.indexOf('\n\n', end + 2);
+      // Hold the rest back until some of the next event has arrived, then send a piece of it and break.
+      const until = end === -1 ? text.length : Math.min(text.length, end + 2);
+      controller.enqueue(encoder.encode(text.slice(forwarded, until)));
+      forwarded = until;
+      if (end !== -1 && text.length >= end + 2 + 16) {
+        controller.enqueue(encoder.encode(text.slice(forwarded, end + 2 + 16)));
+        await reader.cancel();
+        controller.error(new TypeError('terminated: the test dropped the connection'));
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return new Response(body, { status: res.status, headers: res.headers });
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ChainportError> {
+  const err = await promise.then(
+    () => assert.fail('expected a ChainportError'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof ChainportError, `expected a ChainportError, got ${String(err)}`);
+  return err;
+}
+
+async function collect(stream: AsyncIterable<RunStreamEvent>): Promise<RunStreamEvent[]> {
+  const events: RunStreamEvent[] = [];
+  for await (const event of stream) events.push(event);
+  return events;
+}
+
+/** Each agent's output as a client assembles it, asserting every chunk starts where the last one ended. */
+function agentTexts(events: readonly RunStreamEvent[]): string[] {
+  const texts: string[] = [];
+  for (const event of events) {
+    if (event.event === 'agent.retrying') texts[event.data.index] = '';
+    if (event.event !== 'agent.output') continue;
+    const sofar = texts[event.data.index] ?? '';
+    assert.equal(event.data.offset, sofar.length, `chunk ${event.id} continues agent ${event.data.index} where it stopped`);
+    texts[event.data.index] = sofar + event.data.chunk;
+  }
+  return texts;
+}
+
+/** The events other than output, by id and name: the same on every attach. */
+function lifecycle(events: readonly RunStreamEvent[]): string[] {
+  return events.filter((e) => e.event !== 'agent.output').map((e) => `${e.id} ${e.event}`);
+}
+
+function assertIdsIncrease(events: readonly RunStreamEvent[]): void {
+  const tuple = (id: string) => [...id.split('.').map(Number), 0, 0].slice(0, 3);
+  for (let i = 1; i < events.length; i++) {
+    const [a, b] = [tuple(events[i - 1]!.id), tuple(events[i]!.id)];
+    const order = a[0]! - b[0]! || a[1]! - b[1]! || a[2]! - b[2]!;
+    assert.ok(order < 0, `ids increase: ${events[i - 1]!.id} then ${events[i]!.id}`);
+  }
+}
+
+void describe('typed client (chainport/client) against the real API', () => {
+  const stack = useStack({ env: { CHAINPORT_CALLERS_FILE: callersFile, CHAINPORT_WEBHOOK_ALLOW_PRIVATE: 'true' } });
+  const receivers: WebhookReceiver[] = [];
+  after(async () => {
+    await Promise.all(receivers.map((r) => r.close()));
+    rmSync(callersDir, { recursive: true, force: true });
+  });
+
+  const client = (apiKey: string = CALLERS.alice, options: Partial<ChainportOptions> = {}) => new Chainport({ baseUrl: stack.api.url, apiKey, ...options });
+
+  void describe('runs', () => {
+    void it('run() answers the completed run, a pinned name@version included', async () => {
+      const run = await client().run('chain-3@1', { topic: 'sync' });
+      assert.equal(run.status, 'completed');
+      assert.equal(run.chain_version, 1);
+      assert.equal(run.output, CHAIN_3_OUTPUT('sync'));
+      assert.deepEqual(run.agents.map((a) => [a.name, a.status]), [['first', 'completed'], ['second', 'completed'], ['third', 'completed']]);
+    });
+
+    void it('run() keeps waiting on the same run through the same Idempotency-Key when the sync wait times out', async () => {
+      const { fetch, exchanges } = recordingFetch();
+      const run = await client(CALLERS.alice, { fetch }).run('slow', {}, { timeoutS: 1 });
+      assert.equal(run.status, 'completed');
+      const posts = exchanges.filter((e) => e.method === 'POST' && e.path === '/api/v1/chains/slow');
+      assert.ok(posts.length >= 3, `the run outlasts several 1 s waits (${posts.length} requests)`);
+      for (const timedOut of posts.slice(0, -1)) assert.deepEqual([timedOut.status, timedOut.problem?.code, timedOut.problem?.run_id], [504, 'wait_timeout', run.run_id]);
+      assert.equal(posts.at(-1)!.status, 200);
+      const keys = new Set(posts.map((e) => e.headers.get('idempotency-key')));
+      assert.equal(keys.size, 1, 'one generated key for every request');
+      assert.ok([...keys][0], 'a key was sent');
+      const executions = await eventually(async () => {
+        const found = [];
+        for await (const execution of stack.engine.client.workflow.list({ query: `WorkflowId = '${run.run_id}'` })) found.push(execution);
+        return found.length > 0 && found.every((e) => e.status.name !== 'RUNNING') ? found : undefined;
+      }, 10_000);
+      assert.equal(executions.length, 1, 'the run started once');
+    });
+
+    void it('run() gives up after maxWaitS with wait_timeout and the run id; wait() then polls it as Retry-After says', async () => {
+      const err = await rejection(client().run('slow', {}, { timeoutS: 1, maxWaitS: 1 }));
+      assert.deepEqual([err.code, err.status, err.retryAfter], ['wait_timeout', 504, 2]);
+      assert.match(err.runId ?? '', /^run-/);
+      assert.equal(err.problem?.poll_url, `/api/v1/runs/${err.runId}`);
+
+      const { fetch, exchanges } = recordingFetch();
+      const run = await client(CALLERS.alice, { fetch }).wait(err.runId!);
+      assert.equal(run.status, 'completed');
+      assert.equal(run.output, 'done after w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15 w16 w17 w18 w19 w20');
+      assert.ok(exchanges.length >= 2, 'polled more than once');
+      for (let i = 1; i < exchanges.length; i++) {
+        const waitedMs = exchanges[i]!.sentAt - exchanges[i - 1]!.answeredAt;
+        assert.ok(waitedMs >= Number(exchanges[i - 1]!.retryAfter) * 1000 - 20, `poll ${i} waited ${waitedMs} ms after Retry-After: ${exchanges[i - 1]!.retryAfter}`);
+      }
+    });
+
+    void it('start() answers 202 at once, a repeat with its key is the same run, and wait() and get() read it', async () => {
+      const key = `client-${randomUUID()}`;
+      const accepted = await client().start('chain-3', { topic: 'async' }, { idempotencyKey: key });
+      assert.deepEqual([accepted.status, accepted.chain, accepted.poll_url, accepted.stream_url], ['running', 'chain-3', `/api/v1/runs/${accepted.run_id}`, `/api/v1/runs/${accepted.run_id}/events`]);
+      assert.equal((await client().start('chain-3', { topic: 'async' }, { idempotencyKey: key })).run_id, accepted.run_id);
+      const run = await client().wait(accepted.run_id);
+      assert.equal(run.status, 'completed');
+      assert.equal(run.output, CHAIN_3_OUTPUT('async'));
+      const again = await client().get(accepted.run_id);
+      assert.deepEqual([again.status, again.output, again.completed_at], [run.status, run.output, run.completed_at]);
+    });
+
+    void it('cancel() ends a running run as cancelled; cancelling it again is run_ended', async () => {
+      const { run_id: runId } = await client().start('slow');
+      assert.equal((await client().cancel(runId)).run_id, runId);
+      const run = await client().wait(runId);
+      assert.equal(run.status, 'cancelled');
+      assert.equal(run.error?.code, 'cancelled');
+      const err = await rejection(client().cancel(runId));
+      assert.deepEqual([err.code, err.status, err.runId], ['run_ended', 409, runId]);
+    });
+
+    void it("list() walks every page of the caller's runs, newest first, and filters them", async () => {
+      const bob = client(CALLERS.bob);
+      const started: string[] = [];
+      for (const topic of ['a', 'b', 'c']) started.push((await bob.start('chain-3', { topic })).run_id);
+      const pages = await eventually(async () => {
+        const found = [];
+        for await (const page of bob.list({ chain: 'chain-3', limit: 2 })) found.push(page);
+        return found.flatMap((p) => p.data).length >= started.length ? found : undefined;
+      }, 10_000);
+      assert.equal(pages.length, 2);
+      assert.deepEqual(pages.map((p) => p.next_cursor === null), [false, true], 'pages are linked by next_cursor until null');
+      assert.deepEqual(pages.flatMap((p) => p.data.map((r) => r.run_id)), [...started].reverse());
+
+      await Promise.all(started.map((runId) => bob.wait(runId)));
+      const completed = await eventually(async () => {
+        const runs = [];
+        for await (const page of bob.list({ status: 'completed' })) runs.push(...page.data);
+        return runs.length === started.length ? runs : undefined;
+      }, 10_000);
+      assert.ok(completed.every((r) => r.status === 'completed'));
+    });
+  });
+
+  void describe('stream()', () => {
+    void it('resumes a dropped stream with Last-Event-ID: no event twice, none missing', async () => {
+      const dropAfter = 3;
+      let dropped = false;
+      const { fetch, exchanges } = recordingFetch((res) => {
+        if (dropped || !res.headers.get('content-type')?.startsWith('text/event-stream')) return res;
+        dropped = true;
+        return cutAfter(res, dropAfter);
+      });
+      const events = await collect(client(CALLERS.alice, { fetch }).stream('streamed'));
+
+      const first = events[0]!;
+      assert.equal(first.event, 'run.started');
+      const runId = first.event === 'run.started' ? first.data.run_id : '';
+      const connections = exchanges.filter((e) => e.headers.get('accept') === 'text/event-stream');
+      assert.deepEqual(
+        connections.map((e) => [e.method, e.path, e.headers.get('last-event-id')]),
+        [
+          ['POST', '/api/v1/chains/streamed/stream', null],
+          ['GET', `/api/v1/runs/${runId}/events`, events[dropAfter - 1]!.id],
+        ],
+        'one drop, then one reconnect right after the last whole event',
+      );
+      assert.ok(connections[0]!.headers.get('idempotency-key'), 'the start carries an Idempotency-Key');
+      assert.equal(events[dropAfter - 1]!.event, 'agent.output', 'the drop came in the middle of an agent');
+
+      assertIdsIncrease(events);
+      const texts = agentTexts(events);
+      const last = events.at(-1)!;
+      assert.equal(last.event, 'run.completed');
+      assert.equal(last.event === 'run.completed' && last.data.output, texts[2]);
+      assert.equal((await client().get(runId)).output, texts[2]);
+
+      // A full replay of the ended run: the same lifecycle and the same text per agent.
+      const replay = await collect(client().stream({ runId }));
+      assert.deepEqual(lifecycle(events), lifecycle(replay));
+      assert.deepEqual(texts, agentTexts(replay));
+    });
+
+    void it('attaches to a run from after a lastEventId', async () => {
+      const { run_id: runId } = await client().start('streamed');
+      const all = await collect(client().stream({ runId }));
+      const middle = all.findIndex((e) => e.event === 'agent.completed');
+      const rest = await collect(client().stream({ runId, lastEventId: all[middle]!.id }));
+      // Chunk boundaries differ between a live stream and a replay; the lifecycle and the texts do not.
+      assert.deepEqual(lifecycle(rest), lifecycle(all.slice(middle + 1)));
+      assert.deepEqual(agentTexts(rest).slice(1), agentTexts(all).slice(1));
+    });
+
+    void it('closes the connection when the loop is left, and the run goes on', async () => {
+      const { run_id: runId } = await client().start('slow');
+      const { fetch, exchanges } = recordingFetch();
+      for await (const event of client(CALLERS.alice, { fetch }).stream({ runId })) if (event.event === 'agent.started') break;
+      await eventually(async () => (stack.api.readers.stats().openStreams === 0 ? true : undefined), 5_000, 'the server to see the stream close');
+      assert.equal(exchanges.length, 1, 'no reconnect');
+      assert.equal((await client().get(runId)).status, 'running');
+      await client().cancel(runId);
+    });
+  });
+
+  void describe('webhooks', () => {
+    void it('deliveries() and redeliver() show and resend signed deliveries that verifyWebhook accepts', async () => {
+      const hook = await startWebhookReceiver();
+      receivers.push(hook);
+      const accepted = await client().start('chain-3', { topic: 'hooks' }, { webhook: { url: hook.url } });
+      const secret = accepted.webhook?.secret ?? '';
+      assert.match(secret, /^whsec_/, 'the generated secret is shown once');
+
+      const [delivered] = await hook.waitFor(1);
+      const payload = await verifyWebhook(secret, delivered!.headers, delivered!.body);
+      assert.deepEqual([payload.event, payload.run_id, payload.output, payload.attempt], ['chain.completed', accepted.run_id, CHAIN_3_OUTPUT('hooks'), 1]);
+      await assert.rejects(verifyWebhook(secret, delivered!.headers, delivered!.body.replace('hooks', 'hookz')), WebhookVerificationError);
+      await assert.rejects(verifyWebhook(`${secret}x`, delivered!.headers, delivered!.body), WebhookVerificationError);
+
+      const [delivery] = await eventually(async () => {
+        const list = await client().deliveries(accepted.run_id);
+        return list[0]?.status === 'delivered' ? list : undefined;
+      }, 10_000);
+      assert.equal(delivery!.delivery_id, payload.delivery_id);
+      assert.deepEqual(delivery!.attempts.map((a) => a.status_code), [200]);
+
+      const again = await client().redeliver(accepted.run_id, delivery!.delivery_id);
+      assert.deepEqual([again.delivery_id, again.status], [delivery!.delivery_id, 'pending']);
+      await hook.waitFor(2);
+      const newest = await client().redeliver(accepted.run_id);
+      assert.equal(newest.delivery_id, delivery!.delivery_id, 'without an id: the newest delivery');
+      const all = await hook.waitFor(3);
+      for (const resent of all.slice(1)) {
+        assert.equal(resent.headers['webhook-id'], delivery!.delivery_id, 'the same webhook-id');
+        assert.equal((await verifyWebhook(secret, resent.headers, resent.body)).run_id, accepted.run_id);
+      }
+      await eventually(async () => {
+        const [record] = await client().deliveries(accepted.run_id);
+        return record?.status === 'delivered' && record.attempts.length === 3 ? record : undefined;
+      }, 10_000);
+    });
+  });
+
+  void describe('errors', () => {
+    void it('throws ChainportError typed by the problem code: chain_not_found, validation_failed, not_found, unauthorized, agent_failed', async () => {
+      const unknown = await rejection(client().run('no-such-chain'));
+      assert.deepEqual([unknown.code, unknown.status], ['chain_not_found', 404]);
+      assert.ok(unknown.requestId, 'the request id to quote');
+
+      const invalid = await rejection(client().start('chain-3', { topic: 42 }));
+      assert.deepEqual([invalid.code, invalid.status], ['validation_failed', 422]);
+      assert.ok(invalid.problem?.errors?.some((e) => e.path.startsWith('input')), JSON.stringify(invalid.problem?.errors));
+
+      assert.deepEqual(await rejection(client().get('run-nope')).then((e) => [e.code, e.status]), ['not_found', 404]);
+      assert.deepEqual(await rejection(client('not-a-real-key-0123456789').get('run-nope')).then((e) => [e.code, e.status]), ['unauthorized', 401]);
+
+      const failed = await rejection(client().run('failing'));
+      assert.deepEqual([failed.code, failed.status, failed.problem?.agent], ['agent_failed', 502, 'broken']);
+      assert.match(failed.runId ?? '', /^run-/);
+
+      const streamed = await rejection(client().stream('no-such-chain').next());
+      assert.equal(streamed.code, 'chain_not_found');
+    });
+
+    void it('throws rate_limited with retryAfter when retrying is off, or when Retry-After is past maxDelayS', async () => {
+      const limited = client(LIMITED, { retry: { maxRetries: 0 } });
+      for (let i = 0; i < 3; i++) for await (const page of limited.list()) assert.ok(Array.isArray(page.data));
+      const err = await rejection(limited.get('run-any'));
+      assert.deepEqual([err.code, err.status], ['rate_limited', 429]);
+      assert.ok(err.retryAfter !== undefined && err.retryAfter >= 1 && err.retryAfter <= 60, `retryAfter ${err.retryAfter}`);
+
+      const began = Date.now();
+      const capped = await rejection(client(LIMITED, { retry: { maxDelayS: 5 } }).get('run-any'));
+      assert.equal(capped.code, 'rate_limited');
+      assert.ok(Date.now() - began < 2_000, 'a Retry-After past maxDelayS is not waited for');
+    });
+
+    void it('retries a 429 after its Retry-After, with the same Idempotency-Key, and succeeds', async () => {
+      const solo = client(SOLO);
+      const blocking = await solo.start('slow');
+      // The concurrent-run count comes from visibility: wait until it sees the first run.
+      await eventually(async () => {
+        for await (const page of solo.list({ status: 'running' })) if (page.data.some((r) => r.run_id === blocking.run_id)) return true;
+        return undefined;
+      }, 10_000);
+      const { fetch, exchanges } = recordingFetch(async (res) => {
+        if (res.status === 429) await solo.cancel(blocking.run_id); // frees the slot while the client waits
+        return res;
+      });
+      const accepted = await client(SOLO, { fetch }).start('chain-3', { topic: 'after the wait' });
+      const starts = exchanges.filter((e) => e.path === '/api/v1/chains/chain-3/runs');
+      assert.equal(starts[0]!.status, 429);
+      assert.equal(starts.at(-1)!.status, 202);
+      const retryAfterMs = Number(starts[0]!.retryAfter) * 1000;
+      assert.ok(retryAfterMs >= 1000, `Retry-After: ${starts[0]!.retryAfter}`);
+      assert.ok(starts[1]!.sentAt - starts[0]!.answeredAt >= retryAfterMs - 20, 'the retry waited for Retry-After');
+      assert.equal(new Set(starts.map((e) => e.headers.get('idempotency-key'))).size, 1);
+      assert.equal((await solo.wait(accepted.run_id)).status, 'completed');
+    });
+  });
+});
