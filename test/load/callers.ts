@@ -134,8 +134,10 @@ const CALLER_BY_KIND: Record<CallerKind, Caller> = {
     const final = await pollUntilEnded(http, runId, run.deadline);
     const terminal = events.at(-1)!;
     const agentsTotal = Number(events[0]?.data.agents_total);
-    const assembled = agentTexts(events).get(agentsTotal - 1);
+    const texts = agentTexts(events);
+    const assembled = texts.get(agentsTotal - 1);
     if (terminal.event !== 'run.completed') outcome.problems.push(`stream ended with ${terminal.event}`);
+    for (let index = 0; index < agentsTotal; index++) if (!texts.get(index)) outcome.problems.push(`the stream carried no output of agent ${index}`);
     if (assembled !== final.output) outcome.problems.push(`stream re-assembled ${JSON.stringify(assembled)} but the run's output is ${JSON.stringify(final.output)}`);
     if (terminal.data.output !== final.output) outcome.problems.push("run.completed's output differs from the run's output");
   },

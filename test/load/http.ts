@@ -51,8 +51,16 @@ export class GaveUp extends Error {
   override name = 'GaveUp';
 }
 
-/** Answers a client retries with the same request: Temporal unreachable, a sync wait that ended, a limit, a bug. */
+/** Statuses a client retries with the same request: a limit, a bug, Temporal unreachable, a sync wait that ended. */
 export const RETRY_STATUSES = new Set([429, 500, 503, 504]);
+
+/** The problem codes under those statuses that no retry changes: the chain cannot run here, or the run timed out. */
+const FINAL_CODES = new Set(['chain_unavailable', 'chain_timeout']);
+
+function worthRetrying(reply: Reply): boolean {
+  const code = (reply.body as { code?: unknown } | undefined)?.code;
+  return RETRY_STATUSES.has(reply.status) && !(typeof code === 'string' && FINAL_CODES.has(code));
+}
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -84,13 +92,13 @@ export class LoadHttp {
   }
 
   /**
-   * Repeats the same request until an answer a client would not retry (see RETRY_STATUSES) or the
+   * Repeats the same request until an answer a client would not retry (see worthRetrying) or the
    * deadline; throws GaveUp at the deadline.
    */
   async retrying(route: Route, path: string, init: { body?: unknown; headers?: Record<string, string> }, deadline: number): Promise<Reply> {
     for (;;) {
       const reply = await this.once(route, path, init);
-      if (reply !== 'network' && !RETRY_STATUSES.has(reply.status)) return reply;
+      if (reply !== 'network' && !worthRetrying(reply)) return reply;
       const outcome = reply === 'network' ? 'network' : reply.status;
       this.recorder.retry(route, outcome);
       if (Date.now() > deadline) throw new GaveUp(`${route} still answered ${outcome} at the run's deadline`);

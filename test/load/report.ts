@@ -135,7 +135,9 @@ function metricsFigures(apiText: string, workerTexts: string[]) {
       scrapes: workerTexts.length,
       runs_ended_total: sumBy(workerSamples, 'chainport_runs_ended_total', 'status'),
       webhook_attempts_total: sumBy(workerSamples, 'chainport_webhook_attempts_total', 'outcome'),
-      note: 'summed over the live workers at the end and each SIGKILLed worker as scraped just before its kill (what it counted after that scrape is lost with it)',
+      note:
+        'summed over the live workers at the end and each SIGKILLed worker as scraped just before its kill (what it counted after that scrape is lost with it). ' +
+        'runs_ended_total is at least once: it is counted by a local activity, which runs again when a run\'s last workflow task is retried after a fault, so it may exceed the runs.',
     },
   };
 }

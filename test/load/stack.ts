@@ -39,8 +39,9 @@ export class ErrorLog {
   write(line: string): void {
     let key = line.slice(0, 200);
     try {
-      const entry = JSON.parse(line) as { msg?: string; err?: { message?: string } };
-      key = `${entry.msg ?? '?'}${entry.err?.message ? `: ${entry.err.message.slice(0, 160)}` : ''}`;
+      const entry = JSON.parse(line) as { msg?: string; status?: number; err?: { message?: string } };
+      // The access log line of a 5xx answer is logged as an error too: group those by status.
+      key = `${entry.msg ?? '?'}${entry.status ? ` ${entry.status}` : ''}${entry.err?.message ? `: ${entry.err.message.slice(0, 160)}` : ''}`;
     } catch {
       // not JSON: keep the raw start of the line
     }

@@ -5,6 +5,7 @@ import { InvalidCursorError } from '../../runs/cursor.js';
 import type { Logger } from '../../logger.js';
 import { ApiError, problemBody } from '../problem.js';
 
+const GRPC_CANCELLED = 1;
 const GRPC_UNAVAILABLE = 14;
 const GRPC_DEADLINE_EXCEEDED = 4;
 
@@ -42,7 +43,8 @@ function toApiError(thrown: unknown): ApiError {
 
 function isTemporalUnreachable(thrown: unknown): boolean {
   for (let err: unknown = thrown; err instanceof Error; err = err.cause) {
-    if (isGrpcServiceError(err) && (err.code === GRPC_UNAVAILABLE || err.code === GRPC_DEADLINE_EXCEEDED)) return true;
+    // A restarting server cuts calls in flight ("Call cancelled"); callers should retry like any outage.
+    if (isGrpcServiceError(err) && [GRPC_UNAVAILABLE, GRPC_DEADLINE_EXCEEDED, GRPC_CANCELLED].includes(err.code)) return true;
     if (/ECONNREFUSED|Failed to connect|transport error/i.test(err.message)) return true;
   }
   return false;
