@@ -32,8 +32,11 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json tsconfig.json ./
 COPY src ./src
 COPY chains ./chains
+COPY playground ./playground
 COPY deploy/docker/entrypoint.sh deploy/docker/healthcheck.mjs ./deploy/docker/
-RUN chmod 0755 deploy/docker/entrypoint.sh \
+# The playground is built into the image: the code is read-only at run time, so it cannot build itself there.
+RUN ./node_modules/.bin/vite build playground \
+ && chmod 0755 deploy/docker/entrypoint.sh \
  && mkdir -p /app/data \
  && chown node:node /app/data
 

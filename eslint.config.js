@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'dist/', 'test-output/', '.scratch/'] },
+  { ignores: ['node_modules/', 'data/', 'dist/', 'playground/dist/', 'test-output/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

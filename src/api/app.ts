@@ -14,6 +14,7 @@ import { mount, type RouteSpec } from './route.js';
 import { chainRoutes } from './routes/chains.js';
 import { demoRoutes } from './routes/demo.js';
 import { mountDocs } from './routes/docs.js';
+import { mountPlayground } from './routes/playground.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { runRoutes } from './routes/runs.js';
@@ -37,6 +38,7 @@ export function createApp(deps: ApiDeps): Koa {
   publicRouter.use(jsonBody({ limit: deps.config.api.maxBodyBytes }));
   mount(publicRouter, routes.filter((r) => r.public));
   mountDocs(publicRouter, routes, deps.version);
+  mountPlayground(publicRouter);
   const apiRouter = new Router();
   mount(apiRouter, routes.filter((r) => !r.public));
 

@@ -2,7 +2,7 @@ import { API_PREFIX, HEADER, runUrl } from '../api/wire.js';
 import { ChainportError, parseRetryAfter } from './errors.js';
 import { Http, sleep, type RetryOptions } from './http.js';
 import { streamRun, type ReconnectOptions } from './stream.js';
-import type { ChainInput, Delivery, ListFilter, Run, RunAccepted, RunPage, RunStreamEvent, WebhookOptions } from './types.js';
+import type { Chain, ChainInput, Delivery, ListFilter, Run, RunAccepted, RunPage, RunStreamEvent, WebhookOptions } from './types.js';
 
 export interface ChainportOptions {
   /** Where the API is, e.g. `https://chainport.example.com` (without `/api/v1`). */
@@ -153,6 +153,21 @@ export class Chainport {
     const body = { input: (inputOrOptions ?? {}) as ChainInput, webhook: startOptions.webhook, max_cost: startOptions.maxCost };
     const source = { chain: target, body, idempotencyKey: startOptions.idempotencyKey ?? newIdempotencyKey() };
     return streamRun(this.#http, source, { signal: startOptions.signal, reconnect: startOptions.reconnect, runStatus });
+  }
+
+  /** The chains this key may run, each at its newest version with all its versions. */
+  async chains(options: Cancellable = {}): Promise<Chain[]> {
+    return (await this.#http.json<{ data: Chain[] }>({ path: `${API_PREFIX}/chains`, signal: options.signal })).body.data;
+  }
+
+  /** One chain, `name` (newest version) or `name@version`, with its input schema and agents. */
+  async chain(ref: string, options: Cancellable = {}): Promise<Chain> {
+    return (await this.#http.json<Chain>({ path: `${API_PREFIX}/chains/${encodeURIComponent(ref)}`, signal: options.signal })).body;
+  }
+
+  /** One page of your deliveries whose every attempt failed, newest first; pass `next_cursor` back as `cursor`. */
+  async failedDeliveries(page: { limit?: number; cursor?: string } = {}, options: Cancellable = {}): Promise<{ data: Delivery[]; next_cursor: string | null }> {
+    return (await this.#http.json<{ data: Delivery[]; next_cursor: string | null }>({ path: `${API_PREFIX}/webhooks/failed`, query: page, signal: options.signal })).body;
   }
 
   /** The run's webhook deliveries, oldest first, each with every attempt. */

@@ -1,0 +1,59 @@
+// `chainport run <chain[@version]> --input ... [--async | --stream | --wait <s>]`
+import type { Command } from 'commander';
+import { ChainportError, type Run } from '../../client/index.js';
+import { EXIT, UsageError, createClient, note, parseInput, parsePositiveInt, printJson, type GlobalOptions } from '../context.js';
+import { follow } from '../follow.js';
+import { printRun } from './runs.js';
+
+interface RunFlags {
+  input?: string;
+  async?: boolean;
+  stream?: boolean;
+  wait?: number;
+  maxCost?: number;
+}
+
+/** Codes of a sync run that ended (or is still going) without completing: the run is shown, exit 1. */
+const NOT_COMPLETED = new Set(['agent_failed', 'budget_exceeded', 'chain_timeout', 'cancelled', 'wait_timeout']);
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a chain: wait for its result (default), start it (--async) or watch it live (--stream)')
+    .argument('<chain>', 'chain name, or name@version')
+    .option('-i, --input <json|@file>', "the chain's input: a JSON object, or @file.json")
+    .option('--async', 'start the run and print its id at once')
+    .option('--stream', "show the run's agents and tokens live (JSON lines without a terminal or with --json)")
+    .option('--wait <seconds>', 'wait at most this long for the result; the run goes on after (default 3600)', parsePositiveInt('--wait'))
+    .option('--max-cost <usd>', 'stop the run once it has cost more than this', parseFloat)
+    .action(async (chain: string, flags: RunFlags, command: Command) => {
+      const { json = false } = command.optsWithGlobals<GlobalOptions>();
+      if ([flags.async, flags.stream, flags.wait !== undefined].filter(Boolean).length > 1) throw new UsageError('Give at most one of --async, --stream and --wait.');
+      const input = parseInput(flags.input);
+      const client = createClient();
+      if (flags.async) {
+        const accepted = await client.start(chain, input, { maxCost: flags.maxCost });
+        if (json) printJson(accepted);
+        else {
+          process.stdout.write(`${accepted.run_id}\n`);
+          note(`Started. Follow it with: chainport runs events ${accepted.run_id}   (or: chainport runs get ${accepted.run_id})`);
+        }
+        return;
+      }
+      if (flags.stream) {
+        process.exitCode = await follow(client, (signal) => client.stream(chain, input, { signal, maxCost: flags.maxCost }), { json });
+        return;
+      }
+      let run: Run;
+      try {
+        run = await client.run(chain, input, { maxWaitS: flags.wait, timeoutS: Math.min(flags.wait ?? 30, 30), maxCost: flags.maxCost });
+      } catch (err) {
+        if (!(err instanceof ChainportError) || !NOT_COMPLETED.has(err.code) || err.runId === undefined) throw err;
+        run = await client.get(err.runId);
+      }
+      if (json) printJson(run);
+      else printRun(run);
+      if (run.status === 'running') note(`Still running. Follow it with: chainport runs events ${run.run_id}`);
+      process.exitCode = run.status === 'completed' ? EXIT.ok : EXIT.runNotCompleted;
+    });
+}

@@ -1,0 +1,77 @@
+// `chainport runs list|get|cancel|events`
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import type { ListFilter, Run, RunSummary } from '../../client/index.js';
+import { createClient, formatCost, formatDuration, parsePositiveInt, printJson, type GlobalOptions } from '../context.js';
+import { follow, formatOutput } from '../follow.js';
+
+const STATUS_COLOUR = { running: pc.cyan, completed: pc.green, failed: pc.red, cancelled: pc.yellow, timed_out: pc.red } as const;
+
+export function registerRuns(program: Command): void {
+  const runs = program.command('runs').description('list, inspect, cancel and follow your runs');
+
+  runs
+    .command('list')
+    .description('your runs, newest first (one page; --cursor for the next)')
+    .option('--chain <name>', 'only runs of this chain')
+    .option('--status <status>', 'running, completed, failed, cancelled or timed_out')
+    .option('--limit <n>', 'page size, 1-100', parsePositiveInt('--limit'))
+    .option('--cursor <cursor>', 'the next_cursor of the previous page')
+    .action(async (flags: { chain?: string; status?: ListFilter['status']; limit?: number; cursor?: string }, command: Command) => {
+      const { json } = command.optsWithGlobals<GlobalOptions>();
+      const pages = createClient().list(flags);
+      const { value: page } = await pages.next();
+      await pages.return();
+      if (!page) return;
+      if (json) page.data.forEach(printJson);
+      else for (const run of page.data) process.stdout.write(`${summaryLine(run)}\n`);
+      if (!json && page.next_cursor) process.stderr.write(pc.dim(`more: chainport runs list --cursor ${page.next_cursor}\n`));
+    });
+
+  runs
+    .command('get')
+    .description('a run now: progress while running, output or error once ended')
+    .argument('<run_id>')
+    .action(async (runId: string, _flags: unknown, command: Command) => {
+      const run = await createClient().get(runId);
+      if (command.optsWithGlobals<GlobalOptions>().json) printJson(run);
+      else printRun(run);
+    });
+
+  runs
+    .command('cancel')
+    .description('cancel a running run')
+    .argument('<run_id>')
+    .action(async (runId: string, _flags: unknown, command: Command) => {
+      const run = await createClient().cancel(runId);
+      if (command.optsWithGlobals<GlobalOptions>().json) printJson(run);
+      else process.stdout.write(`Cancelling ${run.run_id}.\n`);
+    });
+
+  runs
+    .command('events')
+    .description("attach to a run's events (live view on a terminal, JSON lines otherwise)")
+    .argument('<run_id>')
+    .option('--last-event-id <id>', 'continue right after this event')
+    .action(async (runId: string, flags: { lastEventId?: string }, command: Command) => {
+      const client = createClient();
+      const { json = false } = command.optsWithGlobals<GlobalOptions>();
+      process.exitCode = await follow(client, (signal) => client.stream({ runId, lastEventId: flags.lastEventId }, { signal }), { json });
+    });
+}
+
+/** A run for a person: its status line, each agent, then its output or error. */
+export function printRun(run: Run): void {
+  const lines = [summaryLine(run)];
+  for (const agent of run.agents) {
+    lines.push(`  ${agent.name.padEnd(16)} ${agent.status.padEnd(10)} attempts ${agent.attempts}  ${agent.duration_ms === null ? '-' : formatDuration(agent.duration_ms)}  ${formatCost(agent.cost)}`);
+  }
+  if (run.output !== undefined) lines.push('', formatOutput(run.output));
+  if (run.error) lines.push('', pc.red(`${run.error.code}${run.error.agent ? ` at agent ${run.error.agent}` : ''}: ${run.error.detail}`));
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function summaryLine(run: RunSummary): string {
+  const status = STATUS_COLOUR[run.status](run.status.padEnd(10));
+  return `${run.run_id}  ${`${run.chain}@${run.chain_version}`.padEnd(24)} ${status} ${formatDuration(run.duration_ms).padStart(9)}  ${formatCost(run.cost)}  ${pc.dim(run.created_at)}`;
+}

@@ -1,0 +1,49 @@
+// How an error ends the CLI: one message on stderr and the exit code of README "CLI".
+import { CommanderError } from 'commander';
+import pc from 'picocolors';
+import { ChainportError, WebhookVerificationError } from '../client/index.js';
+import { EXIT, SetupError, UsageError } from './context.js';
+
+/** Codes of a run that ended without completing: the run's outcome, not a failed request. */
+const RUN_OUTCOMES: ReadonlySet<string> = new Set(['agent_failed', 'budget_exceeded', 'chain_timeout', 'cancelled', 'wait_timeout']);
+/** Codes that say the command's arguments were wrong (the chain name, the input). */
+const USAGE_CODES: ReadonlySet<string> = new Set(['validation_failed', 'chain_not_found']);
+
+/** Prints what went wrong (and what to do) and answers the exit code. */
+export function report(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Commander printed its message already; help and --version end normally.
+    return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (err instanceof UsageError) {
+    fail(err.message, 'See `chainport --help`.');
+    return EXIT.usage;
+  }
+  if (err instanceof SetupError) {
+    fail(err.message);
+    return EXIT.api;
+  }
+  if (err instanceof WebhookVerificationError) {
+    fail(`The delivery does not verify (${err.reason}): ${err.message}`);
+    return EXIT.runNotCompleted;
+  }
+  if (err instanceof ChainportError) {
+    const details = (err.problem?.errors ?? []).map((e) => `  ${e.path || '(body)'}: ${e.message}`);
+    const hint = err.code === 'unauthorized' ? 'Check CHAINPORT_API_KEY (or the dev key in ./data/dev-api-key).' : err.requestId ? `Request id: ${err.requestId}` : undefined;
+    fail(`${err.code} (HTTP ${err.status}): ${err.message}`, ...details, ...(hint ? [hint] : []));
+    if (RUN_OUTCOMES.has(err.code)) return EXIT.runNotCompleted;
+    return USAGE_CODES.has(err.code) ? EXIT.usage : EXIT.api;
+  }
+  const error = err instanceof Error ? err : new Error(String(err));
+  if (error.cause instanceof Error) {
+    // fetch's network failures: "fetch failed", the reason in `cause` (ECONNREFUSED, ENOTFOUND…).
+    fail(`Could not reach the API: ${error.message} (${error.cause.message}).`, 'Is Chainport running (`npm start`) at CHAINPORT_URL?');
+  } else {
+    fail(`Unexpected error: ${error.stack ?? error.message}`);
+  }
+  return EXIT.api;
+}
+
+function fail(message: string, ...more: string[]): void {
+  process.stderr.write(`${pc.red('error')} ${message}\n${more.map((line) => `${line}\n`).join('')}`);
+}

@@ -1,0 +1,220 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { stripVTControlCharacters } from 'node:util';
+import { Chainport, type Delivery } from 'chainport/client';
+import { CALLERS } from '../helpers/api.js';
+import { eventually } from '../helpers/runs.js';
+import { useStack } from '../helpers/stack.js';
+
+// The `chainport` CLI as a user runs it: `node bin/chainport.mjs …` in a child process against the
+// real API, worker and Temporal dev server; the TTY view under a pseudo-terminal (util-linux `script`).
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const BIN = path.join(ROOT, 'bin/chainport.mjs');
+const CHAIN_3_OUTPUT = 'third saw: second saw: one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen cli';
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'chainport-cli-'));
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to its end (never sync: the API under test lives in this process). */
+function exec(file: string, args: string[], env: Record<string, string>): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd: scratch, env: { ...process.env, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Starts a program and collects its output; `exited` resolves with the exit code. */
+function launch(file: string, args: string[], env: Record<string, string>) {
+  const child: ChildProcessWithoutNullStreams = spawn(file, args, { cwd: scratch, env: { ...process.env, ...env } });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { child, output, exited };
+}
+
+/** Each line of stdout, parsed. */
+function jsonLines(stdout: string): Array<Record<string, unknown>> {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('chainport CLI', () => {
+  const stack = useStack({ env: { CHAINPORT_WEBHOOK_ALLOW_PRIVATE: 'true', CHAINPORT_WEBHOOK_MAX_ATTEMPTS: '1' } });
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+  const env = (key: string = CALLERS.alice) => ({ CHAINPORT_URL: stack.api.url, CHAINPORT_API_KEY: key });
+  const cli = (...args: string[]) => exec(process.execPath, [BIN, ...args], env());
+
+  it('chains --json prints one chain object per line', async () => {
+    const { code, stdout } = await cli('chains', '--json');
+    assert.equal(code, 0);
+    const chain3 = jsonLines(stdout).find((c) => c.name === 'chain-3');
+    assert.deepEqual(chain3?.agents, ['first', 'second', 'third']);
+  });
+
+  it('run --json waits for the run and prints it, exit 0', async () => {
+    const { code, stdout } = await cli('run', 'chain-3', '--input', '{"topic":"cli"}', '--json');
+    assert.equal(code, 0);
+    const [run, ...rest] = jsonLines(stdout);
+    assert.equal(rest.length, 0);
+    assert.equal(run?.status, 'completed');
+    assert.equal(run?.output, CHAIN_3_OUTPUT);
+  });
+
+  it('run --input @file reads the input from a file', async () => {
+    writeFileSync(path.join(scratch, 'input.json'), '{"topic":"cli"}');
+    const { code, stdout } = await cli('run', 'chain-3', '--input', '@input.json');
+    assert.equal(code, 0);
+    assert.match(stdout, /completed/);
+    assert.ok(stdout.includes(CHAIN_3_OUTPUT));
+  });
+
+  it('run --async prints the run id at once; runs get shows it', async () => {
+    const { code, stdout } = await cli('run', 'slow', '--async');
+    assert.equal(code, 0);
+    const runId = stdout.trim();
+    assert.match(runId, /^run-[0-9a-z]+$/);
+    const got = await cli('runs', 'get', runId, '--json');
+    assert.equal(got.code, 0);
+    assert.equal(jsonLines(got.stdout)[0]?.run_id, runId);
+
+    const cancelled = await cli('runs', 'cancel', runId, '--json');
+    assert.equal(cancelled.code, 0);
+    const ended = await eventually(async () => {
+      const run = jsonLines((await cli('runs', 'get', runId, '--json')).stdout)[0];
+      return run?.status === 'running' ? undefined : run;
+    });
+    assert.equal(ended.status, 'cancelled');
+
+    const again = await cli('runs', 'cancel', runId);
+    assert.equal(again.code, 3, 'cancelling an ended run is an API error');
+    assert.match(again.stderr, /run_ended/);
+
+    const listed = await cli('runs', 'list', '--chain', 'slow', '--json');
+    assert.equal(listed.code, 0);
+    assert.ok(jsonLines(listed.stdout).some((r) => r.run_id === runId && r.status === 'cancelled'));
+  });
+
+  it('run --stream --json prints every event as a line and ends with run.completed, exit 0', async () => {
+    const { code, stdout } = await cli('run', 'chain-3', '--input', '{"topic":"cli"}', '--stream', '--json');
+    assert.equal(code, 0);
+    const events = jsonLines(stdout);
+    assert.equal(events[0]?.event, 'run.started');
+    assert.equal(events.at(-1)?.event, 'run.completed');
+    assert.deepEqual(Object.keys(events.at(-1)!).sort(), ['data', 'event', 'id']);
+    assert.equal(events.filter((e) => e.event === 'agent.completed').length, 3);
+  });
+
+  it('a failing chain exits 1 and names the agent', async () => {
+    const sync = await cli('run', 'failing');
+    assert.equal(sync.code, 1);
+    assert.match(sync.stdout, /agent_failed at agent broken/);
+
+    const streamed = await cli('run', 'failing', '--stream', '--json');
+    assert.equal(streamed.code, 1);
+    const last = jsonLines(streamed.stdout).at(-1) as { event: string; data: { error: { agent: string } } };
+    assert.equal(last.event, 'run.failed');
+    assert.equal(last.data.error.agent, 'broken');
+  });
+
+  it('exits 2 on a usage error and 3 on a wrong key', async () => {
+    const badJson = await cli('run', 'chain-3', '--input', '{topic');
+    assert.equal(badJson.code, 2);
+    assert.match(badJson.stderr, /--input is not JSON/);
+    const rejected = await cli('run', 'chain-3', '--input', '{"topic": 7}');
+    assert.equal(rejected.code, 2, 'input the chain rejects is a usage error');
+    assert.match(rejected.stderr, /validation_failed/);
+    assert.equal((await cli('runs', 'frobnicate')).code, 2);
+
+    const wrongKey = await exec(process.execPath, [BIN, 'chains'], env('not-a-key-0123456789abcdef'));
+    assert.equal(wrongKey.code, 3);
+    assert.match(wrongKey.stderr, /unauthorized/);
+  });
+
+  it('webhooks failed --json lists a delivery that failed; webhooks verify checks a signature', async () => {
+    const client = new Chainport({ baseUrl: stack.api.url, apiKey: CALLERS.alice });
+    // Nothing listens on port 9 of loopback: the one allowed attempt fails.
+    const { run_id } = await client.start('chain-3', { topic: 'cli' }, { webhook: { url: 'http://127.0.0.1:9/hook', secret: 'a-secret-of-16-chars+' } });
+    const failed = await eventually(async () => {
+      const { stdout } = await cli('webhooks', 'failed', '--json');
+      return (jsonLines(stdout) as unknown as Delivery[]).find((d) => d.run_id === run_id);
+    });
+    assert.equal(failed.status, 'failed');
+
+    const body = '{"event":"chain.completed","run_id":"run-1","delivery_id":"run-1-wh1","attempt":1}';
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = `v1,${createHmac('sha256', 'a-secret-of-16-chars+').update(`run-1-wh1.${timestamp}.${body}`).digest('base64')}`;
+    writeFileSync(path.join(scratch, 'body.json'), body);
+    writeFileSync(path.join(scratch, 'headers.json'), JSON.stringify({ 'webhook-id': 'run-1-wh1', 'webhook-timestamp': timestamp, 'webhook-signature': signature }));
+    const verify = (secret: string) => cli('webhooks', 'verify', '--secret', secret, '--headers-file', 'headers.json', '--body-file', 'body.json', '--json');
+    const ok = await verify('a-secret-of-16-chars+');
+    assert.equal(ok.code, 0);
+    assert.equal(jsonLines(ok.stdout)[0]?.run_id, 'run-1');
+    const bad = await verify('another-secret-16-chars');
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /bad_signature/);
+  });
+
+  it('run --stream on a terminal shows each agent completed and a summary', async () => {
+    const command = `stty cols 120 rows 40 2>/dev/null; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} run streamed --stream`;
+    const { code, stdout } = await exec('script', ['-qfec', command, '/dev/null'], env());
+    assert.equal(code, 0, stdout);
+    const screen = stripVTControlCharacters(stdout);
+    for (const agent of ['teller', 'extractor', 'closer']) assert.match(screen, new RegExp(`${agent}\\s+completed`), `${agent} shown completed`);
+    assert.match(screen, /✔ completed run-[0-9a-z]+ in [\d.]+ m?s, cost \$0\.0600/);
+    assert.match(screen, /and the 10 words lived happily ever after/);
+    assert.doesNotMatch(screen, /"event":/, 'no JSON lines on a terminal');
+  });
+
+  it('Ctrl-C without a terminal detaches, prints how to re-attach and exits 130; the run goes on', async () => {
+    const { child, output, exited } = launch(process.execPath, [BIN, 'run', 'slow', '--stream'], env());
+    const started = await eventually(async () => jsonLines(output.stdout).find((e) => e.event === 'agent.started'), 20_000, 'the first agent started');
+    assert.ok(started);
+    child.kill('SIGINT');
+    assert.equal(await exited, 130);
+    const runId = (jsonLines(output.stdout)[0] as { data: { run_id: string } }).data.run_id;
+    assert.ok(output.stderr.includes(`chainport runs events ${runId}`), output.stderr);
+    const run = jsonLines((await cli('runs', 'get', runId, '--json')).stdout)[0];
+    assert.equal(run?.status, 'running', 'detaching leaves the run going');
+    assert.equal((await cli('runs', 'cancel', runId)).code, 0);
+  });
+
+  for (const [answer, outcome] of [['y', 'cancelled'], ['', 'running']] as const) {
+    it(`Ctrl-C on a terminal asks whether to cancel; "${answer}" leaves the run ${outcome}`, async () => {
+      const command = `stty cols 120 rows 40 2>/dev/null; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} run slow --stream`;
+      const { child, output, exited } = launch('script', ['-qfec', command, '/dev/null'], env());
+      await eventually(async () => (/plodder\s+running/.test(stripVTControlCharacters(output.stdout)) ? true : undefined), 20_000, 'plodder running');
+      child.stdin.write('\x03');
+      await eventually(async () => (output.stdout.includes('Cancel the run? [y/N]') ? true : undefined), 10_000, 'the prompt');
+      child.stdin.write(`${answer}\r`);
+      assert.equal(await exited, outcome === 'cancelled' ? 1 : 130);
+      const runId = /run-[0-9a-z]+/.exec(stripVTControlCharacters(output.stdout))![0];
+      if (outcome === 'running') {
+        assert.ok(output.stdout.includes(`chainport runs events ${runId}`), 'prints how to re-attach');
+        const run = jsonLines((await cli('runs', 'get', runId, '--json')).stdout)[0];
+        assert.equal(run?.status, 'running');
+        assert.equal((await cli('runs', 'cancel', runId)).code, 0);
+        return;
+      }
+      const ended = await eventually(async () => {
+        const run = jsonLines((await cli('runs', 'get', runId, '--json')).stdout)[0];
+        return run?.status === 'running' ? undefined : run;
+      });
+      assert.equal(ended.status, 'cancelled');
+    });
+  }
+});
