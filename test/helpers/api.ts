@@ -10,7 +10,7 @@ export const CALLERS = {
 
 export interface TestApi extends RunningApi {
   /** fetch against the API with a caller's key (or none) and JSON handling. */
-  request(path: string, init?: { method?: string; body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string> }): Promise<Response>;
+  request(path: string, init?: { method?: string; body?: unknown; rawBody?: string; key?: string | null; headers?: Record<string, string>; signal?: AbortSignal }): Promise<Response>;
 }
 
 /**
@@ -34,7 +34,7 @@ export async function startTestApi(
         body = JSON.stringify(init.body);
         headers['content-type'] ??= 'application/json';
       }
-      return fetch(`${api.url}${path}`, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body });
+      return fetch(`${api.url}${path}`, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, signal: init.signal });
     },
   };
 }

@@ -34,6 +34,8 @@ export interface OpenStreamOptions {
   lastEventId?: string;
   /** Called with each event as it is parsed; `abort` drops the connection right there (as `SseSession.abort`). */
   onEvent?: (event: ReceivedEvent, abort: () => void) => void;
+  /** Give up (a network error) when the response headers have not arrived this long after the request. */
+  openTimeoutMs?: number;
 }
 
 /** The server answered something other than `200 text/event-stream`: `status` says what. */
@@ -60,7 +62,10 @@ export async function openStream(url: string, options: OpenStreamOptions = {}): 
     body = JSON.stringify(options.body);
     headers['content-type'] = 'application/json';
   }
-  const res = await fetch(url, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, signal: controller.signal });
+  const openTimer = options.openTimeoutMs === undefined ? undefined : setTimeout(() => controller.abort(), options.openTimeoutMs);
+  const res = await fetch(url, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, body, signal: controller.signal }).finally(() =>
+    clearTimeout(openTimer),
+  );
   if (res.status !== 200 || !res.headers.get('content-type')?.startsWith('text/event-stream') || !res.body) {
     throw new StreamRefusedError(res.status, `expected 200 text/event-stream, got ${res.status} ${res.headers.get('content-type')}: ${await res.text()}`);
   }

@@ -98,6 +98,7 @@ const CALLER_BY_KIND: Record<CallerKind, Caller> = {
           ...(runId === undefined && { body: { input: run.input } }),
           headers: { authorization: `Bearer ${CALLERS.alice}`, ...keyed(run) },
           ...(events.length > 0 && { lastEventId: events.at(-1)!.id }),
+          openTimeoutMs: 60_000,
           onEvent(event, abort) {
             seen++;
             if (stream.harnessDrops === 0 && seen === run.dropAfterEvents && !TERMINAL.has(event.event ?? '')) {

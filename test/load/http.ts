@@ -81,7 +81,8 @@ export class LoadHttp {
   async once(route: Route, path: string, init: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply | 'network'> {
     const t0 = performance.now();
     try {
-      const res = await this.api.request(path, init);
+      // Like any real client, give up on a request that hangs, and retry it (same Idempotency-Key).
+      const res = await this.api.request(path, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
       const text = await res.text();
       this.recorder.request(route, performance.now() - t0, res.status);
       return { status: res.status, headers: res.headers, body: parseJson(text) };
@@ -107,6 +108,9 @@ export class LoadHttp {
     }
   }
 }
+
+/** Longer than the longest sync wait the callers ask for (timeout_s 60). */
+const REQUEST_TIMEOUT_MS = 90_000;
 
 function parseJson(text: string): unknown {
   try {
