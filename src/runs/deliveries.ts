@@ -1,7 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { executionInfoFromRaw } from '@temporalio/client/lib/helpers.js';
 import { CallerIdKey, DeliveryStatusKey } from '../temporal/search-attributes.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { visibilityPage, type Page } from './visibility.js';
 import { DELIVERY_MEMO_KEY, redeliverSignal } from '../workflows/webhook-delivery.js';
 import type { DeliveryRecord } from '../workflows/types.js';
 
@@ -28,18 +27,7 @@ export async function listFailedDeliveries(
   namespace: string,
   callerId: string,
   page: { limit: number; cursor?: string },
-): Promise<{ data: DeliveryRecord[]; next_cursor: string | null }> {
-  const response = await client.workflowService.listWorkflowExecutions({
-    namespace,
-    query: `WorkflowType = 'webhookDeliveryWorkflow' AND ${CallerIdKey.name} = '${callerId}' AND ${DeliveryStatusKey.name} = 'failed'`,
-    pageSize: page.limit,
-    nextPageToken: decodeCursor(`failed-deliveries\u0000${callerId}`, page.cursor),
-  });
-  const data = await Promise.all(
-    response.executions.map(async (raw) => {
-      const info = await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, namespace);
-      return info.memo?.[DELIVERY_MEMO_KEY] as DeliveryRecord;
-    }),
-  );
-  return { data: data.filter(Boolean), next_cursor: encodeCursor(`failed-deliveries\u0000${callerId}`, response.nextPageToken) };
+): Promise<Page<DeliveryRecord>> {
+  const query = `WorkflowType = 'webhookDeliveryWorkflow' AND ${CallerIdKey.name} = '${callerId}' AND ${DeliveryStatusKey.name} = 'failed'`;
+  return visibilityPage(client, namespace, { query, scope: `failed-deliveries\u0000${callerId}`, ...page }, (info) => info.memo?.[DELIVERY_MEMO_KEY] as DeliveryRecord | undefined);
 }
