@@ -1,7 +1,7 @@
 // The playground: pick a chain, fill its input, run it (sync, async + poll, or stream), watch the
 // agents, cancel, copy the request, and browse past runs and their webhook deliveries. Every call goes
 // through chainport/client with the key as a Bearer header; the key lives in sessionStorage only.
-import { Chainport, ChainportError, type Chain, type Run } from '../../src/client/index.js';
+import { Chainport, ChainportError, type Chain, type Delivery, type Run } from '../../src/client/index.js';
 import { field, h } from './dom.js';
 import { schemaForm, type InputForm, type JsonSchema } from './form.js';
 import { clientSnippet, curlSnippet, type Mode } from './snippets.js';
@@ -10,12 +10,24 @@ import './style.css';
 
 const KEY_STORAGE = 'chainport.apiKey';
 const POLL_MS = 1000;
+/** How long the page follows a redelivery (its retries may take longer; Refresh runs shows them). */
+const REDELIVERY_POLLS = 60;
 const origin = location.origin;
 
 let client: Chainport | undefined;
 let chains: Chain[] = [];
 let form: InputForm | undefined;
-let active: { controller: AbortController; runId: string | undefined; mode: Mode } | undefined;
+/** The run this page is driving: enough to cancel it, whatever the mode. */
+interface ActiveRun {
+  controller: AbortController;
+  mode: Mode;
+  chainRef: string;
+  input: Record<string, unknown>;
+  /** Sent with every start, so a sync run (no id until it answers) can still be found and cancelled. */
+  idempotencyKey: string;
+  runId: string | undefined;
+}
+let active: ActiveRun | undefined;
 
 // ---- key ------------------------------------------------------------------------------------------
 const keyInput = h('input', { type: 'password', autocomplete: 'off', placeholder: 'Bearer key' });
@@ -33,10 +45,13 @@ const versionSelect = h('select', { onchange: () => void loadVersion() });
 const description = h('p', { class: 'description' });
 const formSlot = h('div');
 const modes = (['stream', 'async', 'sync'] as const).map((mode) => {
-  const input = h('input', { type: 'radio', name: 'mode', value: mode, checked: mode === 'stream', onchange: () => updateSnippets() });
+  const input = h('input', { type: 'radio', name: 'mode', value: mode, checked: mode === 'stream', onchange: () => showMode() });
   const labels: Record<Mode, string> = { stream: 'Stream (SSE)', async: 'Async + poll', sync: 'Sync' };
   return h('label', { class: 'radio' }, input, ` ${labels[mode]}`);
 });
+// The API takes a webhook on the async route (and on the stream route only with a secret of your own).
+const webhookUrl = h('input', { type: 'url', autocomplete: 'off', placeholder: 'https://example.com/hooks', disabled: true });
+const webhookField = field('Webhook URL (async + poll)', webhookUrl, 'Optional. Signed with a secret the server generates and shows once.');
 const runButton = h('button', { type: 'submit', disabled: true }, 'Run');
 const cancelButton = h('button', { type: 'button', disabled: true, onclick: () => void cancelRun() }, 'Cancel');
 const errors = h('div', { class: 'errors', role: 'alert' });
@@ -47,6 +62,7 @@ const runForm = h(
   description,
   formSlot,
   h('fieldset', { class: 'modes' }, h('legend', {}, 'Mode'), ...modes),
+  webhookField,
   h('div', { class: 'buttons' }, runButton, cancelButton),
   errors,
 );
@@ -54,6 +70,7 @@ const runForm = h(
 // ---- run view -------------------------------------------------------------------------------------
 const runStatus = h('output', { class: 'run-status', 'aria-live': 'polite' }, 'No run yet.');
 const temporalLink = h('a', { target: '_blank', rel: 'noopener', hidden: true }, 'Open in Temporal UI');
+const webhookSecret = h('p', { class: 'secret', role: 'status', hidden: true });
 const timeline = new Timeline();
 const output = h('pre', { class: 'output', 'aria-label': 'Run output' });
 const curl = h('pre', { class: 'mono snippet', 'aria-label': 'curl command' });
@@ -67,7 +84,7 @@ const runDetail = h('div', { class: 'run-detail' });
 document.querySelector('#app')!.replaceChildren(
   h('section', { 'aria-labelledby': 'key-h' }, h('h2', { id: 'key-h' }, 'Key'), keyForm),
   h('section', { 'aria-labelledby': 'run-h' }, h('h2', { id: 'run-h' }, 'Run a chain'), runForm),
-  h('section', { 'aria-labelledby': 'timeline-h' }, h('h2', { id: 'timeline-h' }, 'Run'), runStatus, temporalLink, timeline.element, output),
+  h('section', { 'aria-labelledby': 'timeline-h' }, h('h2', { id: 'timeline-h' }, 'Run'), runStatus, temporalLink, webhookSecret, timeline.element, output),
   h(
     'section',
     { 'aria-labelledby': 'request-h' },
@@ -151,11 +168,22 @@ function mode(): Mode {
   return (runForm.querySelector<HTMLInputElement>('input[name=mode]:checked')?.value ?? 'stream') as Mode;
 }
 
+/** The webhook to send: only in async mode, only when a URL is given. */
+function webhook(): { url: string } | undefined {
+  const url = webhookUrl.value.trim();
+  return mode() === 'async' && url ? { url } : undefined;
+}
+
+function showMode(): void {
+  webhookUrl.disabled = mode() !== 'async';
+  updateSnippets();
+}
+
 function updateSnippets(): void {
   const read = form?.read();
-  const input = read && 'input' in read ? read.input : {};
-  curl.textContent = curlSnippet(origin, chainRef(), input, mode());
-  code.textContent = clientSnippet(origin, chainRef(), input, mode());
+  const request = { chainRef: chainRef(), input: read && 'input' in read ? read.input : {}, mode: mode(), webhook: webhook() };
+  curl.textContent = curlSnippet(origin, request);
+  code.textContent = clientSnippet(origin, request);
 }
 
 async function startRun(): Promise<void> {
@@ -166,19 +194,20 @@ async function startRun(): Promise<void> {
     return;
   }
   errors.textContent = '';
-  const run = { controller: new AbortController(), runId: undefined as string | undefined, mode: mode() };
+  const run: ActiveRun = { controller: new AbortController(), mode: mode(), chainRef: chainRef(), input: read.input, idempotencyKey: crypto.randomUUID(), runId: undefined };
   active = run;
   runButton.disabled = true;
   cancelButton.disabled = false;
   temporalLink.hidden = true;
+  webhookSecret.hidden = true;
   output.textContent = '';
   timeline.reset(shownAgents);
   setStatus('running');
   const started = performance.now();
   try {
-    if (run.mode === 'stream') await streamRun(run, read.input);
-    else if (run.mode === 'async') await pollRun(run, read.input);
-    else await finish(await client.run(chainRef(), read.input, { signal: run.controller.signal }));
+    if (run.mode === 'stream') await streamRun(run);
+    else if (run.mode === 'async') await pollRun(run);
+    else await finish(await client.run(run.chainRef, run.input, { signal: run.controller.signal, idempotencyKey: run.idempotencyKey }));
   } catch (err) {
     if (run.controller.signal.aborted) setStatus(`stopped waiting after ${((performance.now() - started) / 1000).toFixed(1)} s; the run goes on on the server`);
     else {
@@ -194,8 +223,8 @@ async function startRun(): Promise<void> {
   }
 }
 
-async function streamRun(run: NonNullable<typeof active>, input: Record<string, unknown>): Promise<void> {
-  for await (const event of client!.stream(chainRef(), input, { signal: run.controller.signal })) {
+async function streamRun(run: ActiveRun): Promise<void> {
+  for await (const event of client!.stream(run.chainRef, run.input, { signal: run.controller.signal, idempotencyKey: run.idempotencyKey })) {
     timeline.apply(event);
     switch (event.event) {
       case 'run.started':
@@ -213,9 +242,13 @@ async function streamRun(run: NonNullable<typeof active>, input: Record<string, 
   }
 }
 
-async function pollRun(run: NonNullable<typeof active>, input: Record<string, unknown>): Promise<void> {
-  const accepted = await client!.start(chainRef(), input, { signal: run.controller.signal });
+async function pollRun(run: ActiveRun): Promise<void> {
+  const accepted = await client!.start(run.chainRef, run.input, { signal: run.controller.signal, idempotencyKey: run.idempotencyKey, webhook: webhook() });
   run.runId = accepted.run_id;
+  if (accepted.webhook?.secret) {
+    webhookSecret.textContent = `Webhook secret (shown once): ${accepted.webhook.secret}`;
+    webhookSecret.hidden = false;
+  }
   for (;;) {
     const now = await client!.get(accepted.run_id, { signal: run.controller.signal });
     timeline.applyRun(now);
@@ -235,16 +268,19 @@ async function finish(run: Run): Promise<void> {
   }
 }
 
-/** Cancels the run on the server when its id is known; a sync wait (no id yet) just stops waiting. */
+/**
+ * Cancels the run on the server. A sync run has no id until it answers: the same Idempotency-Key
+ * sent to the async route names the same run (never a new one) and gives its id.
+ */
 async function cancelRun(): Promise<void> {
   const run = active;
   if (!run || !client) return;
   cancelButton.disabled = true;
-  if (run.runId === undefined) return run.controller.abort();
   try {
+    run.runId ??= (await client.start(run.chainRef, run.input, { idempotencyKey: run.idempotencyKey })).run_id;
     await client.cancel(run.runId);
     setStatus('cancelling…', run.runId);
-    // Async mode sees the end on its next poll; stream mode gets run.cancelled.
+    // Each mode then sees the end its own way: the sync answer, the next poll, or run.cancelled.
   } catch (err) {
     errors.textContent = describe(err);
   }
@@ -262,7 +298,13 @@ async function loadRuns(): Promise<void> {
     const runs = page.value?.data ?? [];
     runsList.replaceChildren(
       ...runs.map((r) =>
-        h('li', {}, h('button', { type: 'button', class: 'link', onclick: () => void showRun(r.run_id) }, `${r.chain}@${r.chain_version}`), ` ${r.status} · ${new Date(r.created_at).toLocaleString()}`),
+        h(
+          'li',
+          {},
+          h('button', { type: 'button', class: 'link', onclick: () => void showRun(r.run_id) }, `${r.chain}@${r.chain_version}`),
+          ` ${r.status} · ${new Date(r.created_at).toLocaleString()} · `,
+          h('span', { class: 'mono' }, r.run_id),
+        ),
       ),
     );
     if (!runs.length) runsList.replaceChildren(h('li', {}, 'No runs yet.'));
@@ -271,8 +313,9 @@ async function loadRuns(): Promise<void> {
   }
 }
 
-async function showRun(runId: string): Promise<void> {
-  if (!client) return;
+/** Shows a past run and its deliveries; answers the deliveries (none when it could not load them). */
+async function showRun(runId: string): Promise<Delivery[]> {
+  if (!client) return [];
   try {
     const [run, deliveries] = await Promise.all([client.get(runId), client.deliveries(runId)]);
     const link = run.temporal_ui_url ? [h('a', { href: run.temporal_ui_url, target: '_blank', rel: 'noopener' }, 'Open in Temporal UI')] : [];
@@ -289,27 +332,35 @@ async function showRun(runId: string): Promise<void> {
             ...deliveries.map((d) =>
               h(
                 'li',
-                {},
+                { class: 'delivery', 'data-status': d.status },
                 `${d.event} → ${d.url}: ${d.status} (${d.attempts.length} attempt(s)${d.attempts.at(-1)?.error ? `, last: ${d.attempts.at(-1)!.error}` : ''}) `,
-                d.status === 'failed' ? h('button', { type: 'button', onclick: () => void redeliver(runId, d.delivery_id) }, `Redeliver ${d.event}`) : null,
+                d.status === 'failed' ? h('button', { type: 'button', onclick: () => void redeliver(runId, d) }, `Redeliver ${d.event}`) : null,
               ),
             ),
           )
         : h('p', {}, 'No webhook deliveries.'),
     );
+    return deliveries;
   } catch (err) {
     runDetail.textContent = describe(err);
+    return [];
   }
 }
 
-async function redeliver(runId: string, deliveryId: string): Promise<void> {
+/** Sends a failed delivery again, then follows it until its new attempt(s) end delivered or failed. */
+async function redeliver(runId: string, delivery: Delivery): Promise<void> {
   try {
-    await client!.redeliver(runId, deliveryId);
+    await client!.redeliver(runId, delivery.delivery_id);
   } catch (err) {
     runDetail.prepend(h('p', { role: 'alert' }, describe(err)));
     return;
   }
-  await showRun(runId);
+  for (let polls = 0; polls < REDELIVERY_POLLS; polls++) {
+    const now = (await showRun(runId)).find((d) => d.delivery_id === delivery.delivery_id);
+    // The delivery takes the request as a signal: until it records a new attempt, it may still say failed.
+    if (!now || (now.status !== 'pending' && now.attempts.length > delivery.attempts.length)) return;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
 }
 
 function describe(err: unknown): string {

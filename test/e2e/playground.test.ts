@@ -1,33 +1,33 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { CALLERS } from '../helpers/api.js';
+import { launchChromium, outputPath } from '../helpers/browser.js';
 import { FIXTURE_CHAINS } from '../helpers/engine.js';
+import { eventually } from '../helpers/runs.js';
 import { useStack } from '../helpers/stack.js';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** The flags a closed network needs: no background connections, no component updates. */
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const OUTPUT = path.resolve(import.meta.dirname, '../../test-output');
-
-// The product's writing-pipeline next to the fixture chain that runs slowly enough to cancel.
+// The product's writing-pipeline next to fixture chains: one slow enough to cancel, one with two versions.
 const chainsDir = mkdtempSync(path.join(tmpdir(), 'chainport-playground-'));
 copyFileSync(path.resolve(import.meta.dirname, '../../chains/writing-pipeline.yaml'), path.join(chainsDir, 'writing-pipeline.yaml'));
-copyFileSync(path.join(FIXTURE_CHAINS, 'slow.yaml'), path.join(chainsDir, 'slow.yaml'));
+for (const file of ['slow.yaml', 'json-output.yaml', 'json-output-v1.yaml']) copyFileSync(path.join(FIXTURE_CHAINS, file), path.join(chainsDir, file));
+const TEMPORAL_UI = 'http://127.0.0.1:8233';
 
 void describe('GET /playground in Chromium', () => {
-  const stack = useStack({ env: { CHAINPORT_CHAINS_DIR: chainsDir } });
+  const stack = useStack({
+    env: { CHAINPORT_CHAINS_DIR: chainsDir, TEMPORAL_UI_URL: TEMPORAL_UI, CHAINPORT_WEBHOOK_ALLOW_PRIVATE: 'true', CHAINPORT_WEBHOOK_MAX_ATTEMPTS: '1' },
+  });
   let browser: Browser;
   let page: Page;
   const urls: string[] = [];
   const authorized: string[] = [];
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `No Chromium at ${CHROMIUM}: run \`apt-get install -y chromium\` (Debian's package; .ci/run does), or set CHROMIUM_PATH.`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('request', (request) => {
       urls.push(request.url());
@@ -69,8 +69,7 @@ void describe('GET /playground in Chromium', () => {
     assert.match((await tokens('editor')) ?? '', /^Edited article on durable agents: .*Ready to publish\.$/);
     for (const agent of ['outliner', 'writer', 'editor']) assert.equal(await page.locator(`[data-agent=${agent}]`).getAttribute('data-status'), 'completed');
 
-    mkdirSync(OUTPUT, { recursive: true });
-    await page.screenshot({ path: path.join(OUTPUT, 'playground.png'), fullPage: true });
+    await page.screenshot({ path: outputPath('playground.png'), fullPage: true });
   });
 
   void it('cancels a slow run from the Cancel button', async () => {
@@ -101,6 +100,80 @@ void describe('GET /playground in Chromium', () => {
     assert.match((await page.locator('.run-detail').textContent()) ?? '', /editor: completed, 1 attempt\(s\)/);
   });
 
+  /** The run id the page shows once a run has ended with `status`. */
+  async function ended(status: string): Promise<string> {
+    const text = await page.locator('.run-status', { hasText: new RegExp(`: ${status} ·`) }).textContent({ timeout: 30_000 });
+    return /^(run-[0-9a-z]+):/.exec(text ?? '')![1]!;
+  }
+
+  void it('runs sync, shows the output and links the run in the Temporal UI', async () => {
+    await page.getByLabel('Chain', { exact: true }).selectOption('writing-pipeline');
+    await page.getByLabel('topic (required)', { exact: true }).fill('waiting');
+    await page.getByLabel('Sync', { exact: true }).check();
+    assert.match((await page.getByLabel('curl command', { exact: true }).textContent()) ?? '', /\/api\/v1\/chains\/writing-pipeline@1 \\/);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    const runId = await ended('completed');
+    assert.match((await page.getByLabel('Run output', { exact: true }).textContent()) ?? '', /^Edited article on waiting: .*Ready to publish\.$/);
+    const link = page.getByRole('region', { name: 'Run', exact: true }).getByRole('link', { name: 'Open in Temporal UI' });
+    assert.equal(await link.getAttribute('href'), `${TEMPORAL_UI}/namespaces/default/workflows/${runId}`);
+    assert.equal(await link.getAttribute('target'), '_blank');
+  });
+
+  void it('cancels a sync run on the server, not just the wait', async () => {
+    await page.getByLabel('Chain', { exact: true }).selectOption('slow');
+    await page.getByLabel('Sync', { exact: true }).check();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    const runId = await ended('cancelled');
+    const run = (await (await fetch(`${stack.api.url}/api/v1/runs/${runId}`, { headers: { authorization: `Bearer ${CALLERS.alice}` } })).json()) as { status: string };
+    assert.equal(run.status, 'cancelled');
+  });
+
+  void it('switches versions: each version has its own agents and output', async () => {
+    await page.getByLabel('Chain', { exact: true }).selectOption('json-output');
+    const versions = page.getByLabel('Version', { exact: true });
+    assert.deepEqual(await versions.locator('option').allTextContents(), ['v2', 'v1']);
+    assert.equal(await versions.inputValue(), '2');
+    await versions.selectOption('1');
+    await page.getByLabel('curl command', { exact: true }).filter({ hasText: 'json-output@1' }).waitFor();
+    await page.getByLabel('Stream (SSE)', { exact: true }).check();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await ended('completed');
+    assert.deepEqual(await page.locator('[data-agent]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-agent'))), ['only']);
+    assert.equal(await page.getByLabel('Run output', { exact: true }).textContent(), 'version one');
+  });
+
+  void it('sends a webhook, then redelivers the failed delivery from past runs with the same webhook-id', async () => {
+    const receiver = await startWebhookReceiver(() => ({ status: 500 }));
+    try {
+      await page.getByLabel('Chain', { exact: true }).selectOption('json-output');
+      await page.getByLabel('Async + poll', { exact: true }).check();
+      await page.getByLabel('Webhook URL (async + poll)', { exact: true }).fill(receiver.url);
+      assert.match((await page.getByLabel('Client snippet', { exact: true }).textContent()) ?? '', /webhook: \{"url":"http:\/\/127\.0\.0\.1:\d+/);
+      await page.getByRole('button', { name: 'Run', exact: true }).click();
+      const runId = await ended('completed');
+      assert.match((await page.locator('.secret').textContent()) ?? '', /^Webhook secret \(shown once\): whsec_[A-Za-z0-9+/=]{20,}$/);
+      const [first] = await receiver.waitFor(1);
+      receiver.answer(() => ({ status: 200 }));
+
+      // The page lists the run; its delivery shows failed once its one attempt is recorded.
+      const redeliver = page.getByRole('button', { name: 'Redeliver chain.completed' });
+      await eventually(async () => {
+        await page.getByRole('button', { name: 'Refresh runs' }).click();
+        await page.locator('.runs li', { hasText: runId }).getByRole('button').click();
+        return (await redeliver.isVisible()) ? true : undefined;
+      }, 30_000, 'the failed delivery listed');
+      await redeliver.click();
+      await page.locator('.delivery[data-status=delivered]').waitFor({ timeout: 30_000 });
+      assert.match((await page.locator('.delivery').textContent()) ?? '', /^chain\.completed → http:\/\/127\.0\.0\.1:\d+\/hooks: delivered \(2 attempt\(s\)\)/);
+      const [, second] = await receiver.waitFor(2);
+      assert.equal(second?.headers['webhook-id'], first?.headers['webhook-id']);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   void it('sends the key only as a Bearer header, never in a URL', () => {
     assert.ok(authorized.some((url) => url.includes('/api/v1/chains/writing-pipeline%401/stream')));
     assert.deepEqual(urls.filter((url) => url.includes(CALLERS.alice)), []);
@@ -112,6 +185,6 @@ void describe('GET /playground in Chromium', () => {
     assert.equal(await page.evaluate('document.documentElement.scrollWidth <= 375'), true);
     const unlabelled = await page.evaluate(`[...document.querySelectorAll('input, select, textarea')].filter((el) => !el.labels.length && !el.getAttribute('aria-label')).map((el) => el.outerHTML)`);
     assert.deepEqual(unlabelled, []);
-    await page.screenshot({ path: path.join(OUTPUT, 'playground-375.png'), fullPage: true });
+    await page.screenshot({ path: outputPath('playground-375.png'), fullPage: true });
   });
 });

@@ -68,7 +68,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
         const snapshot = await snapshotOr404(deps, ctx, runId);
         const { state } = snapshot;
         if (state.status !== 'completed' && state.error) throw runEndedError(state.run_id, state.error);
-        ctx.body = toRunResource(snapshot, ctx.state.requestId);
+        ctx.body = runResource(deps, snapshot, ctx);
       },
     }),
     defineRoute({
@@ -135,11 +135,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
           deps.toucher.touch(params.run_id);
           ctx.set(HEADER.retryAfter, String(pollDelaySeconds(snapshot.state)));
         }
-        const ui = deps.config.temporalUiUrl;
-        ctx.body = {
-          ...toRunResource(snapshot, ctx.state.requestId),
-          ...(ui && { temporal_ui_url: `${ui.replace(/\/$/, '')}/namespaces/${encodeURIComponent(deps.config.temporal.namespace)}/workflows/${params.run_id}` }),
-        };
+        ctx.body = runResource(deps, snapshot, ctx);
       },
     }),
     defineRoute({
@@ -163,10 +159,20 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
         await deps.client.workflow.getHandle(params.run_id).cancel();
         ctx.status = 202;
         ctx.set(HEADER.location, runUrl(params.run_id));
-        ctx.body = toRunResource(snapshot, ctx.state.requestId);
+        ctx.body = runResource(deps, snapshot, ctx);
       },
     }),
   ];
+}
+
+/** The run as every route answers it, with where operators open it in the Temporal UI (when configured). */
+function runResource(deps: ApiDeps, snapshot: RunSnapshot, ctx: Context) {
+  const ui = deps.config.temporalUiUrl;
+  const runId = snapshot.state.run_id;
+  return {
+    ...toRunResource(snapshot, ctx.state.requestId),
+    ...(ui && { temporal_ui_url: `${ui.replace(/\/$/, '')}/namespaces/${encodeURIComponent(deps.config.temporal.namespace)}/workflows/${runId}` }),
+  };
 }
 
 /**
