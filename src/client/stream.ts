@@ -95,12 +95,15 @@ async function open(http: Http, target: StartRequest | { runId: string }, lastId
 async function* messages(body: ReadableStream<Uint8Array>): AsyncGenerator<EventSourceMessage, void, undefined> {
   const parsed: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (message) => parsed.push(message) });
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  // A TextDecoder in stream mode rather than pipeThrough(TextDecoderStream): the DOM lib's types refuse
+  // that pipe, and this file is compiled by browser projects as well as Node ones.
+  const decoder = new TextDecoder();
+  const reader = body.getReader();
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
-      parser.feed(value);
+      parser.feed(decoder.decode(value, { stream: true }));
       yield* parsed.splice(0);
     }
   } finally {
