@@ -17,7 +17,7 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
-export const ENV = { url: 'CHAINPORT_URL', apiKey: 'CHAINPORT_API_KEY', dataDir: 'CHAINPORT_DATA_DIR' } as const;
+export const ENV = { url: 'CHAINPORT_URL', apiKey: 'CHAINPORT_API_KEY', dataDir: 'CHAINPORT_DATA_DIR', webhookSecret: 'CHAINPORT_WEBHOOK_SECRET' } as const;
 const DEFAULT_URL = 'http://127.0.0.1:3000';
 
 /** A mistake in the command line: printed with the command's usage hint, exit 2. */

@@ -6,10 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { stripVTControlCharacters } from 'node:util';
-import { Chainport, type Delivery } from 'chainport/client';
+import { Chainport, verifyWebhook, type Delivery } from 'chainport/client';
 import { CALLERS } from '../helpers/api.js';
 import { eventually } from '../helpers/runs.js';
 import { useStack } from '../helpers/stack.js';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
 // The `chainport` CLI as a user runs it: `node bin/chainport.mjs …` in a child process against the
 // real API, worker and Temporal dev server; the TTY view under a pseudo-terminal (util-linux `script`).
@@ -167,6 +168,79 @@ describe('chainport CLI', () => {
     const bad = await verify('another-secret-16-chars');
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /bad_signature/);
+  });
+
+  /** `webhooks listen --json` on a free port: its URL and secret, and its output so far. */
+  async function listening(...args: string[]) {
+    const listener = launch(process.execPath, [BIN, 'webhooks', 'listen', '--port', '0', '--json', ...args], env());
+    const ready = await eventually(async () => jsonLines(listener.output.stdout)[0], 10_000, 'listen ready');
+    return { ...listener, url: ready.listening as string, secret: ready.secret as string, lines: () => jsonLines(listener.output.stdout).slice(1) };
+  }
+
+  it('webhooks listen verifies and prints the deliveries of a run started with --webhook; Ctrl-C exits 0', async () => {
+    const listener = await listening();
+    assert.match(listener.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.match(listener.secret, /^whsec_[A-Za-z0-9+/]+=*$/);
+    const started = await cli('run', 'chain-3', '--input', '{"topic":"cli"}', '--async', '--webhook', listener.url, '--webhook-secret', listener.secret, '--webhook-events', 'completed,agent.completed', '--json');
+    assert.equal(started.code, 0, started.stderr);
+    const runId = jsonLines(started.stdout)[0]?.run_id;
+    const lines = await eventually(async () => (listener.lines().length === 4 ? listener.lines() : undefined), 20_000, 'four deliveries');
+    for (const line of lines) {
+      assert.equal(line.verified, true);
+      assert.equal(line.status, 200);
+      assert.equal((line.payload as { run_id: string }).run_id, runId);
+    }
+    assert.deepEqual(lines.map((line) => (line.payload as { event: string }).event).sort(), ['agent.completed', 'agent.completed', 'agent.completed', 'chain.completed']);
+    listener.child.kill('SIGINT');
+    assert.equal(await listener.exited, 0);
+  });
+
+  it('webhooks listen rejects a delivery signed with another secret (400, so Chainport records the failure)', async () => {
+    const listener = await listening('--secret', 'whsec_' + Buffer.from('the listener secret, 32 bytes!!!').toString('base64'));
+    try {
+      const started = await cli('run', 'chain-3', '--input', '{"topic":"cli"}', '--async', '--webhook', listener.url, '--webhook-secret', 'a-secret-of-16-chars+', '--json');
+      const runId = jsonLines(started.stdout)[0]?.run_id as string;
+      const [line] = await eventually(async () => (listener.lines().length ? listener.lines() : undefined), 20_000, 'the delivery');
+      assert.equal(line?.verified, false);
+      assert.equal(line?.rejected, 'bad_signature');
+      const client = new Chainport({ baseUrl: stack.api.url, apiKey: CALLERS.alice });
+      const delivery = await eventually(async () => (await client.deliveries(runId)).find((d) => d.status === 'failed'));
+      assert.equal(delivery.attempts[0]?.status_code, 400);
+    } finally {
+      listener.child.kill('SIGINT');
+      await listener.exited;
+    }
+  });
+
+  it('webhooks listen --forward-to relays the same bytes and signature, and answers with the endpoint\'s status', async () => {
+    const endpoint = await startWebhookReceiver(() => ({ status: 410 }));
+    const listener = await listening('--forward-to', `${endpoint.url}/forwarded`);
+    try {
+      const started = await cli('run', 'chain-3', '--input', '{"topic":"cli"}', '--async', '--webhook', listener.url, '--webhook-secret', listener.secret, '--json');
+      const runId = jsonLines(started.stdout)[0]?.run_id as string;
+      const [forwarded] = await endpoint.waitFor(1);
+      const payload = await verifyWebhook(listener.secret, forwarded!.headers, forwarded!.body);
+      assert.equal(payload.run_id, runId);
+      const [line] = await eventually(async () => (listener.lines().length ? listener.lines() : undefined), 10_000, 'the listen line');
+      assert.deepEqual(line?.forwarded, { url: `${endpoint.url}/forwarded`, status: 410 });
+      assert.equal(line?.status, 410);
+      const client = new Chainport({ baseUrl: stack.api.url, apiKey: CALLERS.alice });
+      const delivery = await eventually(async () => (await client.deliveries(runId)).find((d) => d.status === 'failed'));
+      assert.equal(delivery.attempts.at(-1)?.status_code, 410, 'Chainport saw the endpoint\'s answer');
+    } finally {
+      listener.child.kill('SIGINT');
+      await listener.exited;
+      await endpoint.close();
+    }
+  });
+
+  it('run --webhook is a usage error without --async or --stream, and with --stream needs a secret', async () => {
+    const sync = await cli('run', 'chain-3', '--webhook', 'http://127.0.0.1:9/');
+    assert.equal(sync.code, 2);
+    assert.match(sync.stderr, /--webhook goes with --async or --stream/);
+    const streamed = await exec(process.execPath, [BIN, 'run', 'chain-3', '--stream', '--webhook', 'http://127.0.0.1:9/'], { ...env(), CHAINPORT_WEBHOOK_SECRET: '' });
+    assert.equal(streamed.code, 2);
+    assert.match(streamed.stderr, /--stream with --webhook needs --webhook-secret/);
   });
 
   it('run --stream on a terminal shows each agent completed and a summary', async () => {

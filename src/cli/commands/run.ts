@@ -1,7 +1,7 @@
-// `chainport run <chain[@version]> --input ... [--async | --stream | --wait <s>]`
+// `chainport run <chain[@version]> --input ... [--async | --stream | --wait <s>] [--webhook <url> ...]`
 import type { Command } from 'commander';
-import { ChainportError, type Run } from '../../client/index.js';
-import { EXIT, UsageError, createClient, note, parseInput, parsePositiveInt, printJson, type GlobalOptions } from '../context.js';
+import { ChainportError, type Run, type WebhookOptions } from '../../client/index.js';
+import { ENV, EXIT, UsageError, createClient, note, parseInput, parsePositiveInt, printJson, type GlobalOptions } from '../context.js';
 import { follow } from '../follow.js';
 import { printRun } from './runs.js';
 
@@ -11,6 +11,9 @@ interface RunFlags {
   stream?: boolean;
   wait?: number;
   maxCost?: number;
+  webhook?: string;
+  webhookSecret?: string;
+  webhookEvents?: string[];
 }
 
 /** Codes of a sync run that ended (or is still going) without completing: the run is shown, exit 1. */
@@ -26,22 +29,27 @@ export function registerRun(program: Command): void {
     .option('--stream', "show the run's agents and tokens live (JSON lines without a terminal or with --json)")
     .option('--wait <seconds>', 'wait at most this long for the result; the run goes on after (default 3600)', parsePositiveInt('--wait'))
     .option('--max-cost <usd>', 'stop the run once it has cost more than this', parseFloat)
+    .option('--webhook <url>', 'with --async or --stream: POST the run\'s end (and --webhook-events) to this URL, signed')
+    .option('--webhook-secret <secret>', `the signing secret (default: ${ENV.webhookSecret}; with --async and neither, the server makes one and it is printed once)`)
+    .option('--webhook-events <list>', 'comma-separated: completed, failed, timed_out, cancelled, agent.completed (default: the first four)', (value: string) => value.split(','))
     .action(async (chain: string, flags: RunFlags, command: Command) => {
       const { json = false } = command.optsWithGlobals<GlobalOptions>();
       if ([flags.async, flags.stream, flags.wait !== undefined].filter(Boolean).length > 1) throw new UsageError('Give at most one of --async, --stream and --wait.');
       const input = parseInput(flags.input);
+      const webhook = webhookOptions(flags);
       const client = createClient();
       if (flags.async) {
-        const accepted = await client.start(chain, input, { maxCost: flags.maxCost });
+        const accepted = await client.start(chain, input, { maxCost: flags.maxCost, webhook });
         if (json) printJson(accepted);
         else {
           process.stdout.write(`${accepted.run_id}\n`);
+          if (accepted.webhook?.secret) note(`Webhook signing secret (shown once): ${accepted.webhook.secret}`);
           note(`Started. Follow it with: chainport runs events ${accepted.run_id}   (or: chainport runs get ${accepted.run_id})`);
         }
         return;
       }
       if (flags.stream) {
-        process.exitCode = await follow(client, (signal) => client.stream(chain, input, { signal, maxCost: flags.maxCost }), { json });
+        process.exitCode = await follow(client, (signal) => client.stream(chain, input, { signal, maxCost: flags.maxCost, webhook }), { json });
         return;
       }
       let run: Run;
@@ -56,4 +64,17 @@ export function registerRun(program: Command): void {
       if (run.status === 'running') note(`Still running. Follow it with: chainport runs events ${run.run_id}`);
       process.exitCode = run.status === 'completed' ? EXIT.ok : EXIT.runNotCompleted;
     });
+}
+
+/** The webhook flags as the API's webhook object; the API checks the URL and the events. */
+function webhookOptions(flags: RunFlags): WebhookOptions | undefined {
+  if (flags.webhook === undefined) {
+    if (flags.webhookSecret !== undefined || flags.webhookEvents !== undefined) throw new UsageError('--webhook-secret and --webhook-events go with --webhook <url>.');
+    return undefined;
+  }
+  if (!flags.async && !flags.stream) throw new UsageError('--webhook goes with --async or --stream (a sync run answers the result itself).');
+  const secret = flags.webhookSecret ?? (process.env[ENV.webhookSecret] || undefined);
+  // The stream route has no response body to show a generated secret in.
+  if (flags.stream && secret === undefined) throw new UsageError(`--stream with --webhook needs --webhook-secret (or ${ENV.webhookSecret}).`);
+  return { url: flags.webhook, ...(secret !== undefined && { secret }), ...(flags.webhookEvents && { events: flags.webhookEvents as WebhookOptions['events'] }) };
 }
