@@ -12,6 +12,9 @@ import { installTemporalRuntime } from './temporal/runtime.js';
 import { applyDemoDefaults, createWorker, prepareNamespace } from './worker.js';
 
 async function main(): Promise<void> {
+  // With the embedded server this is local development: webhook receivers such as `chainport webhooks
+  // listen` run on this machine, so private addresses are allowed unless the variable says otherwise.
+  if (!process.env.TEMPORAL_ADDRESS) process.env.CHAINPORT_WEBHOOK_ALLOW_PRIVATE ??= 'true';
   let config = loadConfig();
   const log = createLogger(config, 'chainport');
   // This process orders its own shutdown (API, then worker, then server), so the SDK installs no signal handlers.
@@ -40,7 +43,7 @@ async function main(): Promise<void> {
     const worker = await createWorker({ config, connection: workerConnection, client });
     const running = worker.run();
     const api = await startApi({ config, client, catalog, log });
-    printWelcome(api.url, api.devKey, server?.uiUrl, temporalAddress(config));
+    printWelcome(api.url, api.devKey, server?.uiUrl, temporalAddress(config), config.webhooks.allowPrivate);
     // Stop in order: the API stops accepting, tells streams to reconnect and drains in-flight requests;
     // then the worker finishes or hands back its tasks; then Temporal stops.
     const stop = async (signal: NodeJS.Signals) => {
@@ -58,7 +61,7 @@ async function main(): Promise<void> {
   }
 }
 
-function printWelcome(apiUrl: string, devKey: string | undefined, uiUrl: string | undefined, temporal: string): void {
+function printWelcome(apiUrl: string, devKey: string | undefined, uiUrl: string | undefined, temporal: string, privateWebhooks: boolean): void {
   const key = devKey ?? '<your API key>';
   const lines = [
     '',
@@ -67,6 +70,7 @@ function printWelcome(apiUrl: string, devKey: string | undefined, uiUrl: string 
     `    Playground  ${apiUrl}/playground`,
     `    Temporal    ${temporal}${uiUrl ? `   (Web UI: ${uiUrl})` : ''}`,
     ...(devKey ? [`    Dev API key ${devKey}`] : []),
+    ...(privateWebhooks ? ['    Webhooks    private and loopback URLs allowed (CHAINPORT_WEBHOOK_ALLOW_PRIVATE=false refuses them)'] : []),
     '',
     '  Start a run:',
     `    curl -s -X POST ${apiUrl}/api/v1/chains/writing-pipeline -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d '{"input":{"topic":"durable agents"}}'`,
