@@ -43,6 +43,7 @@ const envSchema = z.object({
   TEMPORAL_TLS_CA_PATH: optionalText,
   TEMPORAL_TLS_SERVER_NAME: optionalText,
   TEMPORAL_API_KEY: optionalText,
+  CHAINPORT_TEMPORAL_CALL_TIMEOUT: durationMs.refine((ms) => ms > 0, 'must be longer than 0, or every Temporal call fails at once').prefault('10s'),
   CHAINPORT_WORKER_MAX_ACTIVITIES: positiveInt.default(200),
   CHAINPORT_WORKER_MAX_WORKFLOW_TASKS: positiveInt.default(40),
   CHAINPORT_HEARTBEAT_THROTTLE: durationMs.prefault('200ms'),
@@ -90,6 +91,8 @@ export interface Config {
     cliPath: string | undefined;
     tls: { certPath?: string; keyPath?: string; caPath?: string; serverName?: string } | undefined;
     apiKey: string | undefined;
+    /** Deadline of one client call (describe, query, signal, start, cancel, list, count); long-polls get longer. */
+    callTimeoutMs: number;
   };
   worker: { maxActivities: number; maxWorkflowTasks: number; heartbeatThrottleMs: number; shutdownGraceMs: number };
   llm: { baseUrl: string | undefined; apiKey: string | undefined; prices: z.infer<typeof priceTable> };
@@ -166,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           }
         : undefined,
       apiKey: e.TEMPORAL_API_KEY,
+      callTimeoutMs: e.CHAINPORT_TEMPORAL_CALL_TIMEOUT,
     },
     worker: {
       maxActivities: e.CHAINPORT_WORKER_MAX_ACTIVITIES,

@@ -39,11 +39,12 @@ export async function readRun(client: Client, runId: string, callerId: string): 
   if (description.status.name !== 'RUNNING') {
     return { state: memo[RESULT_MEMO_KEY] ?? stateFromHistory(description, memo), currentAttempt: undefined, lastFailure: undefined };
   }
+  const deadline = Date.now() + QUERY_DEADLINE_MS;
   try {
-    const state = await client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(progressQuery));
+    const state = await client.connection.withDeadline(deadline, () => handle.query(progressQuery));
     return { state, ...live };
   } catch (err) {
-    if (!noWorkerAnswered(err)) throw err;
+    if (!noWorkerAnswered(err, deadline)) throw err;
     return { state: stateFromHistory(description, memo), ...live };
   }
 }
@@ -95,14 +96,16 @@ const TEMPORAL_STATUS: Record<string, RunStatus> = {
 };
 
 /**
- * The progress query found no worker to answer it: it ran out of time (4 DEADLINE_EXCEEDED), or the
- * server refused it at once because no worker polled the run's task queue recently (9
- * FAILED_PRECONDITION "no poller seen for task queue recently", e.g. ~20 s after a worker was killed).
+ * The progress query found no worker to answer it: it ran out of time (4 DEADLINE_EXCEEDED, or 1
+ * CANCELLED once the deadline has passed: the server ends the call at the same deadline, and its reset
+ * can arrive before our own timer fires), or the server refused it at once because no worker polled
+ * the run's task queue recently (9 FAILED_PRECONDITION "no poller seen for task queue recently", e.g.
+ * ~20 s after a worker was killed).
  */
-function noWorkerAnswered(err: unknown): boolean {
+function noWorkerAnswered(err: unknown, deadline: number): boolean {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
     const code = (e as { code?: number }).code;
-    if (code === 4 || code === 9 || /deadline/i.test(e.message)) return true;
+    if (code === 4 || code === 9 || (code === 1 && Date.now() >= deadline) || /deadline/i.test(e.message)) return true;
   }
   return false;
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import { temporalAddress, type Config } from '../config.js';
+import { boundedCalls } from './deadlines.js';
 
 type TlsOption = ConnectionOptions['tls'];
 
@@ -24,14 +25,14 @@ export function connectionOptions(config: Config): Pick<ConnectionOptions, 'addr
 }
 
 /**
- * Client connection options. Transient gRPC failures are retried a few times only (about a second in
- * all, not the SDK's default ten), so an API request meets an unreachable Temporal with a prompt 503.
+ * Client connection options. Every call has a deadline and transient gRPC failures are retried a few
+ * times only, so an API request meets an unreachable or silently hung Temporal with a prompt 503.
  */
 export function clientConnectionOptions(config: Config): ConnectionOptions {
   return {
     ...connectionOptions(config),
     connectTimeout: '10s',
-    interceptors: [makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 4 }))],
+    interceptors: [boundedCalls(config.temporal.callTimeoutMs)],
   };
 }
 
