@@ -17,12 +17,12 @@ const origin = location.origin;
 let client: Chainport | undefined;
 let chains: Chain[] = [];
 let form: InputForm | undefined;
-/** The run this page is driving: enough to cancel it, whatever the mode. */
+/** The run this page is driving: the request as sent (to find the run again) and its id once known. */
 interface ActiveRun {
-  controller: AbortController;
   mode: Mode;
   chainRef: string;
   input: Record<string, unknown>;
+  webhook: { url: string } | undefined;
   /** Sent with every start, so a sync run (no id until it answers) can still be found and cancelled. */
   idempotencyKey: string;
   runId: string | undefined;
@@ -194,7 +194,7 @@ async function startRun(): Promise<void> {
     return;
   }
   errors.textContent = '';
-  const run: ActiveRun = { controller: new AbortController(), mode: mode(), chainRef: chainRef(), input: read.input, idempotencyKey: crypto.randomUUID(), runId: undefined };
+  const run: ActiveRun = { mode: mode(), chainRef: chainRef(), input: read.input, webhook: webhook(), idempotencyKey: crypto.randomUUID(), runId: undefined };
   active = run;
   runButton.disabled = true;
   cancelButton.disabled = false;
@@ -203,18 +203,14 @@ async function startRun(): Promise<void> {
   output.textContent = '';
   timeline.reset(shownAgents);
   setStatus('running');
-  const started = performance.now();
   try {
     if (run.mode === 'stream') await streamRun(run);
     else if (run.mode === 'async') await pollRun(run);
-    else await finish(await client.run(run.chainRef, run.input, { signal: run.controller.signal, idempotencyKey: run.idempotencyKey }));
+    else await finish(await client.run(run.chainRef, run.input, { idempotencyKey: run.idempotencyKey }));
   } catch (err) {
-    if (run.controller.signal.aborted) setStatus(`stopped waiting after ${((performance.now() - started) / 1000).toFixed(1)} s; the run goes on on the server`);
-    else {
-      errors.textContent = describe(err);
-      if (err instanceof ChainportError && err.runId) await finish(await client.get(err.runId));
-      else setStatus('error');
-    }
+    errors.textContent = describe(err);
+    if (err instanceof ChainportError && err.runId) await finish(await client.get(err.runId));
+    else setStatus('error');
   } finally {
     active = undefined;
     runButton.disabled = false;
@@ -224,7 +220,7 @@ async function startRun(): Promise<void> {
 }
 
 async function streamRun(run: ActiveRun): Promise<void> {
-  for await (const event of client!.stream(run.chainRef, run.input, { signal: run.controller.signal, idempotencyKey: run.idempotencyKey })) {
+  for await (const event of client!.stream(run.chainRef, run.input, { idempotencyKey: run.idempotencyKey })) {
     timeline.apply(event);
     switch (event.event) {
       case 'run.started':
@@ -243,14 +239,14 @@ async function streamRun(run: ActiveRun): Promise<void> {
 }
 
 async function pollRun(run: ActiveRun): Promise<void> {
-  const accepted = await client!.start(run.chainRef, run.input, { signal: run.controller.signal, idempotencyKey: run.idempotencyKey, webhook: webhook() });
+  const accepted = await client!.start(run.chainRef, run.input, { idempotencyKey: run.idempotencyKey, webhook: run.webhook });
   run.runId = accepted.run_id;
   if (accepted.webhook?.secret) {
     webhookSecret.textContent = `Webhook secret (shown once): ${accepted.webhook.secret}`;
     webhookSecret.hidden = false;
   }
   for (;;) {
-    const now = await client!.get(accepted.run_id, { signal: run.controller.signal });
+    const now = await client!.get(accepted.run_id);
     timeline.applyRun(now);
     if (now.status !== 'running') return finish(now);
     setStatus(`running${now.progress?.current_agent ? ` (${now.progress.current_agent})` : ''} · ${money(now.cost)} · ${seconds(now.duration_ms)}`, now.run_id);
@@ -277,7 +273,7 @@ async function cancelRun(): Promise<void> {
   if (!run || !client) return;
   cancelButton.disabled = true;
   try {
-    run.runId ??= (await client.start(run.chainRef, run.input, { idempotencyKey: run.idempotencyKey })).run_id;
+    run.runId ??= (await client.start(run.chainRef, run.input, { idempotencyKey: run.idempotencyKey, webhook: run.webhook })).run_id;
     await client.cancel(run.runId);
     setStatus('cancelling…', run.runId);
     // Each mode then sees the end its own way: the sync answer, the next poll, or run.cancelled.

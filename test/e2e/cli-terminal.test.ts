@@ -50,7 +50,9 @@ void describe(`\`${COMMAND}\` on a terminal`, () => {
       cwd: ROOT,
       env: { ...process.env, CHAINPORT_URL: stack.api.url, CHAINPORT_API_KEY: CALLERS.alice, TERM: 'xterm-256color' },
     });
-    child.stdout.on('data', (chunk: Buffer) => (written += chunk.toString()));
+    // Decoded as a stream, so a character split across two reads (✔, █, a spinner frame) stays whole.
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (written += chunk));
     exited = new Promise((resolve) => child.on('close', resolve));
 
     // The writer has streamed a few words of its draft: the moment the README's image shows.

@@ -40,8 +40,11 @@ function exec(file: string, args: string[], env: Record<string, string>): Promis
 function launch(file: string, args: string[], env: Record<string, string>) {
   const child: ChildProcessWithoutNullStreams = spawn(file, args, { cwd: scratch, env: { ...process.env, ...env } });
   const output = { stdout: '', stderr: '' };
-  child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  // Decoded as streams, so a character split across two reads (✔, a spinner frame) stays whole.
+  child.stdout.setEncoding('utf8');
+  child.stderr.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => (output.stdout += chunk));
+  child.stderr.on('data', (chunk: string) => (output.stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
   return { child, output, exited };
 }
