@@ -5,7 +5,7 @@
 import http from 'node:http';
 import pc from 'picocolors';
 import { verifyWebhook, WebhookVerificationError, type WebhookPayload } from '../client/index.js';
-import { printJson } from './context.js';
+import { UsageError, printJson } from './context.js';
 
 export interface ListenOptions {
   host: string;
@@ -49,7 +49,9 @@ export async function listen(options: ListenOptions): Promise<{ server: http.Ser
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'EADDRINUSE' ? new UsageError(`Port ${options.port} on ${options.host} is in use: give another with --port (0 picks a free one).`) : err),
+    );
     server.listen(options.port, options.host, resolve);
   });
   const address = server.address() as { port: number };
