@@ -9,6 +9,12 @@ export interface ReconnectOptions {
   maxAttempts?: number;
   /** Delay before the first reconnect; it doubles on each further one, up to 5 s. Default 250 ms. */
   delayMs?: number;
+  /**
+   * Silence after which a connection counts as dropped and is resumed: nothing at all, not even the
+   * keep-alive comment the server sends after 15 s without an event. It catches connections that died
+   * without closing (a frozen server, a proxy or NAT that forgot them). Default 45 000 ms.
+   */
+  idleTimeoutMs?: number;
 }
 
 /** A run to start (its key makes a repeated start reach the same run), or a run to attach to. */
@@ -32,7 +38,7 @@ const MAX_RECONNECT_DELAY_MS = 5_000;
  * skips anything at or before the last id it yielded. Leaving the loop early closes the connection.
  */
 export async function* streamRun(http: Http, source: StreamSource, options: StreamOptions): AsyncGenerator<RunStreamEvent, void, undefined> {
-  const { maxAttempts = 5, delayMs = 250 } = options.reconnect ?? {};
+  const { maxAttempts = 5, delayMs = 250, idleTimeoutMs = 45_000 } = options.reconnect ?? {};
   // Once the first event names the run, every reconnect attaches to it.
   let target: StartRequest | { runId: string } = source;
   let lastId = 'runId' in source ? source.lastEventId : undefined;
@@ -42,9 +48,16 @@ export async function* streamRun(http: Http, source: StreamSource, options: Stre
     const signal = options.signal ? AbortSignal.any([options.signal, connection.signal]) : connection.signal;
     let received = 0;
     let dropped: unknown;
+    // Aborting the connection errors its body, so a read that waits on a silent connection ends as a drop.
+    let idle: ReturnType<typeof setTimeout> | undefined;
+    const alive = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => connection.abort(new Error(`Nothing received for ${idleTimeoutMs} ms: the connection is taken as dropped.`)), idleTimeoutMs);
+    };
+    alive();
     try {
       const res = await open(http, target, lastId, signal);
-      for await (const message of messages(res)) {
+      for await (const message of messages(res, alive)) {
         const event = toEvent(message);
         if (lastId !== undefined && compareIds(event.id, lastId) <= 0) continue;
         lastId = event.id;
@@ -59,6 +72,7 @@ export async function* streamRun(http: Http, source: StreamSource, options: Stre
       if (options.signal?.aborted || err instanceof ChainportError) throw err;
       dropped = err;
     } finally {
+      clearTimeout(idle);
       connection.abort();
     }
     const runId = 'runId' in target ? target.runId : undefined;
@@ -91,8 +105,11 @@ async function open(http: Http, target: StartRequest | { runId: string }, lastId
   return res.body;
 }
 
-/** The SSE messages of one response body, parsed by eventsource-parser; a half-received event is never yielded. */
-async function* messages(body: ReadableStream<Uint8Array>): AsyncGenerator<EventSourceMessage, void, undefined> {
+/**
+ * The SSE messages of one response body, parsed by eventsource-parser; a half-received event is never
+ * yielded. `onData` hears of every chunk, comments included: the connection is alive.
+ */
+async function* messages(body: ReadableStream<Uint8Array>, onData: () => void): AsyncGenerator<EventSourceMessage, void, undefined> {
   const parsed: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (message) => parsed.push(message) });
   // A TextDecoder in stream mode rather than pipeThrough(TextDecoderStream): the DOM lib's types refuse
@@ -103,6 +120,7 @@ async function* messages(body: ReadableStream<Uint8Array>): AsyncGenerator<Event
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
+      onData();
       parser.feed(decoder.decode(value, { stream: true }));
       yield* parsed.splice(0);
     }

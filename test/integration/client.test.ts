@@ -99,6 +99,36 @@ function cutAfter(res: Response, events: number): Response {
   return new Response(body, { status: res.status, headers: res.headers });
 }
 
+/**
+ * The stream as a connection that died without closing delivers it: `events` whole events, then
+ * nothing, ever; it still reads on underneath, so the client's abort reaches it.
+ */
+function silentAfter(res: Response, events: number): Response {
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const encoder = new TextEncoder();
+  let text = '';
+  let forwarded = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return controller.close();
+        text += value;
+        let end = -2;
+        for (let i = 0; i < events && end !== -1; i++) end = text.indexOf('\n\n', end + 2);
+        const until = end === -1 ? text.length : end + 2;
+        if (until > forwarded) {
+          controller.enqueue(encoder.encode(text.slice(forwarded, until)));
+          forwarded = until;
+          return;
+        }
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+  return new Response(body, { status: res.status, headers: res.headers });
+}
+
 async function rejection(promise: Promise<unknown>): Promise<ChainportError> {
   const err = await promise.then(
     () => assert.fail('expected a ChainportError'),
@@ -278,6 +308,29 @@ void describe('typed client (chainport/client) against the real API', () => {
       const replay = await collect(client().stream({ runId }));
       assert.deepEqual(lifecycle(events), lifecycle(replay));
       assert.deepEqual(texts, agentTexts(replay));
+    });
+
+    // Without the idle timeout the silent connection would hold the stream forever: the timeout fails it.
+    void it('takes a connection that goes silent as dropped and resumes it after idleTimeoutMs', { timeout: 30_000 }, async () => {
+      const silentAfterEvents = 3;
+      let silenced = false;
+      const { fetch, exchanges } = recordingFetch((res) => {
+        if (silenced || !res.headers.get('content-type')?.startsWith('text/event-stream')) return res;
+        silenced = true;
+        return silentAfter(res, silentAfterEvents);
+      });
+      const events = await collect(client(CALLERS.alice, { fetch }).stream('slow', {}, { reconnect: { idleTimeoutMs: 1000 } }));
+
+      const connections = exchanges.filter((e) => e.headers.get('accept') === 'text/event-stream');
+      assert.equal(connections.length, 2, 'one silent connection, then one resumed');
+      assert.equal(connections[1]!.headers.get('last-event-id'), events[silentAfterEvents - 1]!.id);
+      assert.ok(connections[1]!.sentAt - connections[0]!.answeredAt >= 1000, 'resumed only after a second of silence');
+      assertIdsIncrease(events);
+      assert.equal(events.at(-1)!.event, 'run.completed');
+      assert.deepEqual(
+        events.flatMap((e) => (e.event === 'agent.completed' ? [e.data.agent] : [])),
+        ['quick', 'plodder', 'finisher'],
+      );
     });
 
     void it('attaches to a run from after a lastEventId', async () => {

@@ -37,6 +37,8 @@ export interface RunOutcome {
   stream?: { harnessDrops: number; reconnects: Record<string, number> };
   /** Set by the final check: whether GET /runs/{id} read the run back as completed. */
   completed?: boolean;
+  /** What the caller is waiting on now: named in the report if that wait never ends. */
+  step: string;
 }
 
 export interface CallerDeps {
@@ -46,14 +48,27 @@ export interface CallerDeps {
 
 type Caller = (deps: CallerDeps, run: RunSpec, outcome: RunOutcome) => Promise<void>;
 
+/**
+ * Callers give up at their deadline by themselves; past it by this much, a wait that never settled
+ * (no timer, no socket: a promise nobody resolves) fails the run, naming the step, instead of
+ * hanging the whole load test.
+ */
+const HANG_GRACE_MS = 120_000;
+
 /** Runs one run as its kind of caller; never throws: whatever went wrong is in `problems`. */
 export async function runCaller(deps: CallerDeps, run: RunSpec): Promise<RunOutcome> {
-  const outcome: RunOutcome = { runId: undefined, problems: [], latencyMs: 0 };
+  const outcome: RunOutcome = { runId: undefined, problems: [], latencyMs: 0, step: 'start' };
   const t0 = performance.now();
+  let watchdog: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    watchdog = setTimeout(() => reject(new GaveUp(`caller hung ${HANG_GRACE_MS / 1000} s past its deadline, waiting on: ${outcome.step}`)), run.deadline + HANG_GRACE_MS - Date.now());
+  });
   try {
-    await CALLER_BY_KIND[run.kind](deps, run, outcome);
+    await Promise.race([CALLER_BY_KIND[run.kind](deps, run, outcome), hung]);
   } catch (err) {
     outcome.problems.push(err instanceof GaveUp ? err.message : `caller failed: ${(err as Error).message}`);
+  } finally {
+    clearTimeout(watchdog);
   }
   outcome.latencyMs = performance.now() - t0;
   return outcome;
@@ -62,6 +77,7 @@ export async function runCaller(deps: CallerDeps, run: RunSpec): Promise<RunOutc
 const CALLER_BY_KIND: Record<CallerKind, Caller> = {
   /** POST /chains/chain-3 and wait; 503, 504 wait_timeout and dropped connections repeat the same request. */
   async sync({ http }, run, outcome) {
+    outcome.step = 'POST sync';
     const reply = await http.retrying('POST /api/v1/chains/{chain}', `/api/v1/chains/${CHAIN}`, { body: { input: run.input, timeout_s: 60 }, headers: keyed(run) }, run.deadline);
     const body = expect(reply, 200, 'sync run', runSchema);
     outcome.runId = body.run_id;
@@ -70,8 +86,10 @@ const CALLER_BY_KIND: Record<CallerKind, Caller> = {
 
   /** POST …/runs, then poll GET /runs/{id} at the server's Retry-After, capped low. */
   async async_poll({ http }, run, outcome) {
+    outcome.step = 'POST start';
     const runId = await startAsync(http, run, { input: run.input });
     outcome.runId = runId;
+    outcome.step = 'polls';
     await pollUntilEnded(http, runId, run.deadline);
   },
 
@@ -92,6 +110,7 @@ const CALLER_BY_KIND: Record<CallerKind, Caller> = {
       const t0 = performance.now();
       const dropsBefore = stream.harnessDrops;
       let session: SseSession;
+      outcome.step = `${route}: opening`;
       try {
         session = await openStream(`${http.api.url}${runId ? `/api/v1/runs/${runId}/events` : `/api/v1/chains/${CHAIN}/stream`}`, {
           method: runId ? 'GET' : 'POST',
@@ -101,6 +120,7 @@ const CALLER_BY_KIND: Record<CallerKind, Caller> = {
           openTimeoutMs: 60_000,
           onEvent(event, abort) {
             seen++;
+            outcome.step = `${route}: reading, last event ${event.id} ${event.event}`;
             if (stream.harnessDrops === 0 && seen === run.dropAfterEvents && !TERMINAL.has(event.event ?? '')) {
               stream.harnessDrops++;
               abort();
@@ -116,6 +136,7 @@ const CALLER_BY_KIND: Record<CallerKind, Caller> = {
         continue;
       }
       http.recorder.streamOpenMs.push(performance.now() - t0);
+      outcome.step = `${route}: reading, no event yet`;
       // A stream that never ends must not hold the caller past its deadline.
       const watchdog = setTimeout(() => session.abort(), Math.max(0, run.deadline - Date.now()));
       const ended = await session.done.then(
@@ -132,6 +153,7 @@ const CALLER_BY_KIND: Record<CallerKind, Caller> = {
     const runId = runIdOf(events);
     outcome.runId = runId;
     if (!runId) throw new Error('the stream ended without run.started');
+    outcome.step = 'polls after the stream';
     const final = await pollUntilEnded(http, runId, run.deadline);
     const terminal = events.at(-1)!;
     const agentsTotal = Number(events[0]?.data.agents_total);
@@ -145,8 +167,10 @@ const CALLER_BY_KIND: Record<CallerKind, Caller> = {
 
   /** POST …/runs with a webhook; done when the receiver has accepted a delivery for the run. */
   async webhook({ http, receiver }, run, outcome) {
+    outcome.step = 'POST start with a webhook';
     const runId = await startAsync(http, run, { input: run.input, webhook: { url: receiver.url, secret: receiver.secret } });
     outcome.runId = runId;
+    outcome.step = 'the delivery';
     try {
       await receiver.delivered(runId, Math.max(0, run.deadline - Date.now()));
     } catch (err) {
