@@ -48,7 +48,6 @@ export async function* streamRun(http: Http, source: StreamSource, options: Stre
     const signal = options.signal ? AbortSignal.any([options.signal, connection.signal]) : connection.signal;
     let received = 0;
     let dropped: unknown;
-    // Aborting the connection errors its body, so a read that waits on a silent connection ends as a drop.
     let idle: ReturnType<typeof setTimeout> | undefined;
     const alive = () => {
       clearTimeout(idle);
@@ -57,7 +56,7 @@ export async function* streamRun(http: Http, source: StreamSource, options: Stre
     alive();
     try {
       const res = await open(http, target, lastId, signal);
-      for await (const message of messages(res, alive)) {
+      for await (const message of messages(res, signal, alive)) {
         const event = toEvent(message);
         if (lastId !== undefined && compareIds(event.id, lastId) <= 0) continue;
         lastId = event.id;
@@ -67,6 +66,9 @@ export async function* streamRun(http: Http, source: StreamSource, options: Stre
         yield event;
         if (TERMINAL_EVENTS.has(event.event)) return;
       }
+      // An abort also ends the loop (see messages): the caller's is final, the idle timer's is a drop.
+      options.signal?.throwIfAborted();
+      if (connection.signal.aborted) dropped = connection.signal.reason;
     } catch (err) {
       // Answers (401, 404, 400 for a bad id…) and the caller's abort are final; anything else is a drop.
       if (options.signal?.aborted || err instanceof ChainportError) throw err;
@@ -107,15 +109,19 @@ async function open(http: Http, target: StartRequest | { runId: string }, lastId
 
 /**
  * The SSE messages of one response body, parsed by eventsource-parser; a half-received event is never
- * yielded. `onData` hears of every chunk, comments included: the connection is alive.
+ * yielded. `onData` hears of every chunk, comments included: the connection is alive. When `signal`
+ * aborts, the messages end: fetch errors its body then, but a body from elsewhere (a wrapping fetch,
+ * a polyfill) may not, and a read that never settles would hold the stream forever.
  */
-async function* messages(body: ReadableStream<Uint8Array>, onData: () => void): AsyncGenerator<EventSourceMessage, void, undefined> {
+async function* messages(body: ReadableStream<Uint8Array>, signal: AbortSignal, onData: () => void): AsyncGenerator<EventSourceMessage, void, undefined> {
   const parsed: EventSourceMessage[] = [];
   const parser = createParser({ onEvent: (message) => parsed.push(message) });
   // A TextDecoder in stream mode rather than pipeThrough(TextDecoderStream): the DOM lib's types refuse
   // that pipe, and this file is compiled by browser projects as well as Node ones.
   const decoder = new TextDecoder();
   const reader = body.getReader();
+  const stop = () => void reader.cancel(signal.reason).catch(() => undefined);
+  signal.addEventListener('abort', stop, { once: true });
   try {
     for (;;) {
       const { value, done } = await reader.read();
@@ -125,6 +131,7 @@ async function* messages(body: ReadableStream<Uint8Array>, onData: () => void): 
       yield* parsed.splice(0);
     }
   } finally {
+    signal.removeEventListener('abort', stop);
     reader.cancel().catch(() => undefined);
   }
 }

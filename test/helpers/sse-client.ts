@@ -86,6 +86,9 @@ export async function openStream(url: string, options: OpenStreamOptions = {}): 
   });
 
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  // The abort errors fetch's body, and through the pipe this reader's read; cancelling it as well
+  // settles `done` even if that error never comes through (the load test once saw a stream hang so).
+  controller.signal.addEventListener('abort', () => void reader.cancel().catch(() => undefined), { once: true });
   const done = (async () => {
     try {
       for (;;) {
