@@ -69,41 +69,11 @@ function recordingFetch(shape: (res: Response, exchange: Exchange) => Response |
 }
 
 /**
- * The stream as a dropped connection delivers it: `events` whole events, then the first bytes of the
- * next one, then a network error.
+ * The stream as a broken connection delivers it: `events` whole events, then either `drop` — the first
+ * bytes of the next event, then a network error — or `silence` — nothing, ever, while it reads on
+ * underneath so that the client's abort still reaches it.
  */
-function cutAfter(res: Response, events: number): Response {
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const encoder = new TextEncoder();
-  let text = '';
-  let forwarded = 0;
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { value, done } = await reader.read();
-      if (done) return controller.close();
-      text += value;
-      let end = -2;
-      for (let i = 0; i < events && end !== -1; i++) end = text.indexOf('\n\n', end + 2);
-      // Hold the rest back until some of the next event has arrived, then send a piece of it and break.
-      const until = end === -1 ? text.length : Math.min(text.length, end + 2);
-      controller.enqueue(encoder.encode(text.slice(forwarded, until)));
-      forwarded = until;
-      if (end !== -1 && text.length >= end + 2 + 16) {
-        controller.enqueue(encoder.encode(text.slice(forwarded, end + 2 + 16)));
-        await reader.cancel();
-        controller.error(new TypeError('terminated: the test dropped the connection'));
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-  return new Response(body, { status: res.status, headers: res.headers });
-}
-
-/**
- * The stream as a connection that died without closing delivers it: `events` whole events, then
- * nothing, ever; it still reads on underneath, so the client's abort reaches it.
- */
-function silentAfter(res: Response, events: number): Response {
+function interruptAfter(res: Response, events: number, how: 'drop' | 'silence'): Response {
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
   const encoder = new TextEncoder();
   let text = '';
@@ -117,16 +87,30 @@ function silentAfter(res: Response, events: number): Response {
         let end = -2;
         for (let i = 0; i < events && end !== -1; i++) end = text.indexOf('\n\n', end + 2);
         const until = end === -1 ? text.length : end + 2;
-        if (until > forwarded) {
-          controller.enqueue(encoder.encode(text.slice(forwarded, until)));
-          forwarded = until;
-          return;
+        const piece = text.slice(forwarded, until);
+        forwarded = until;
+        // A drop waits until some of the next event has arrived, sends a piece of it and breaks.
+        if (how === 'drop' && end !== -1 && text.length >= until + 16) {
+          controller.enqueue(encoder.encode(piece + text.slice(until, until + 16)));
+          await reader.cancel();
+          return controller.error(new TypeError('terminated: the test dropped the connection'));
         }
+        if (piece) return controller.enqueue(encoder.encode(piece));
       }
     },
     cancel: (reason) => reader.cancel(reason),
   });
   return new Response(body, { status: res.status, headers: res.headers });
+}
+
+/** A recording fetch whose first event stream is interrupted (see interruptAfter); the rest pass as they are. */
+function interruptFirstStream(events: number, how: 'drop' | 'silence') {
+  let interrupted = false;
+  return recordingFetch((res) => {
+    if (interrupted || !res.headers.get('content-type')?.startsWith('text/event-stream')) return res;
+    interrupted = true;
+    return interruptAfter(res, events, how);
+  });
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ChainportError> {
@@ -274,12 +258,7 @@ void describe('typed client (chainport/client) against the real API', () => {
   void describe('stream()', () => {
     void it('resumes a dropped stream with Last-Event-ID: no event twice, none missing', async () => {
       const dropAfter = 3;
-      let dropped = false;
-      const { fetch, exchanges } = recordingFetch((res) => {
-        if (dropped || !res.headers.get('content-type')?.startsWith('text/event-stream')) return res;
-        dropped = true;
-        return cutAfter(res, dropAfter);
-      });
+      const { fetch, exchanges } = interruptFirstStream(dropAfter, 'drop');
       const events = await collect(client(CALLERS.alice, { fetch }).stream('streamed'));
 
       const first = events[0]!;
@@ -313,12 +292,7 @@ void describe('typed client (chainport/client) against the real API', () => {
     // Without the idle timeout the silent connection would hold the stream forever: the timeout fails it.
     void it('takes a connection that goes silent as dropped and resumes it after idleTimeoutMs', { timeout: 30_000 }, async () => {
       const silentAfterEvents = 3;
-      let silenced = false;
-      const { fetch, exchanges } = recordingFetch((res) => {
-        if (silenced || !res.headers.get('content-type')?.startsWith('text/event-stream')) return res;
-        silenced = true;
-        return silentAfter(res, silentAfterEvents);
-      });
+      const { fetch, exchanges } = interruptFirstStream(silentAfterEvents, 'silence');
       const events = await collect(client(CALLERS.alice, { fetch }).stream('slow', {}, { reconnect: { idleTimeoutMs: 1000 } }));
 
       const connections = exchanges.filter((e) => e.headers.get('accept') === 'text/event-stream');
