@@ -63,7 +63,10 @@ export async function* streamRun(http: Http, source: StreamSource, options: Stre
         received++;
         failures = 0;
         if (event.event === 'run.started' && !('runId' in target)) target = { runId: event.data.run_id };
+        // Time the caller spends on an event is not silence on the connection.
+        clearTimeout(idle);
         yield event;
+        alive();
         if (TERMINAL_EVENTS.has(event.event)) return;
       }
       // An abort also ends the loop (see messages): the caller's is final, the idle timer's is a drop.

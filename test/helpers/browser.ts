@@ -8,7 +8,7 @@ import { chromium, type Browser } from 'playwright-core';
 import puppeteer, { type Browser as FirefoxBrowser } from 'puppeteer-core';
 
 /** Where the tests leave screenshots (git-ignored; the README's images are copies). */
-export const OUTPUT = path.resolve(import.meta.dirname, '../../test-output');
+const OUTPUT = path.resolve(import.meta.dirname, '../../test-output');
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
