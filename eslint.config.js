@@ -7,6 +7,8 @@ export default tseslint.config(
   { ignores: ['node_modules/', 'data/', 'dist/', 'playground/dist/', 'test-output/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // The plain-JavaScript launchers (bin/, scripts/) run on Node itself.
+  { files: ['**/*.mjs'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
   {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

