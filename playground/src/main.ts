@@ -101,6 +101,18 @@ const saved = sessionStorage.getItem(KEY_STORAGE);
 if (saved) {
   keyInput.value = saved;
   void useKey(saved);
+} else {
+  void useLocalKey();
+}
+
+/** In local mode (`npm start` on this machine, no caller configured) the server offers its development key. */
+async function useLocalKey(): Promise<void> {
+  const res = await fetch('/playground/local-key', { credentials: 'omit' }).catch(() => undefined);
+  if (!res?.ok) return;
+  const { api_key: key } = (await res.json()) as { api_key: string };
+  keyInput.value = key;
+  await useKey(key);
+  if (client) keyStatus.textContent = `Local mode: the development key is filled in. ${keyStatus.textContent}`;
 }
 
 async function useKey(key: string): Promise<void> {

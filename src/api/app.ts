@@ -38,7 +38,7 @@ export function createApp(deps: ApiDeps): Koa {
   publicRouter.use(jsonBody({ limit: deps.config.api.maxBodyBytes }));
   mount(publicRouter, routes.filter((r) => r.public));
   mountDocs(publicRouter, routes, deps.version);
-  mountPlayground(publicRouter);
+  mountPlayground(publicRouter, deps.devKey);
   const apiRouter = new Router();
   mount(apiRouter, routes.filter((r) => !r.public));
 

@@ -52,7 +52,7 @@ export interface ApiOptions {
 }
 
 /** Everything createApp needs, built from configuration: callers, limiters, secrets, stream readers. */
-export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps & { readers: RunReaders; devKey: string | undefined } {
+export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps & { readers: RunReaders } {
   const { config, client, catalog, log } = opts;
   const { callers, devKey } = resolveCallers(config);
   const secrets = SecretBox.fromConfig(config);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -48,6 +49,13 @@ void describe('GET /playground in Chromium', () => {
     assert.equal(asset.status, 200);
     assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
     assert.equal((await fetch(`${stack.api.url}/playground/assets/..%2F..%2Fpackage.json`)).status, 404);
+  });
+
+  void it('never fills in a key when callers are configured', async () => {
+    await page.goto(`${stack.api.url}/playground`);
+    await page.getByRole('button', { name: 'Use key' }).waitFor();
+    assert.equal(await page.getByLabel('API key', { exact: true }).inputValue(), '');
+    assert.equal((await fetch(`${stack.api.url}/playground/local-key`)).status, 404);
   });
 
   void it('streams writing-pipeline: every agent’s tokens appear live, then the run completes', async () => {
@@ -186,5 +194,52 @@ void describe('GET /playground in Chromium', () => {
     const unlabelled = await page.evaluate(`[...document.querySelectorAll('input, select, textarea')].filter((el) => !el.labels.length && !el.getAttribute('aria-label')).map((el) => el.outerHTML)`);
     assert.deepEqual(unlabelled, []);
     await page.screenshot({ path: outputPath('playground-375.png'), fullPage: true });
+  });
+});
+
+void describe('GET /playground in local mode (npm start, no caller configured)', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'chainport-local-mode-'));
+  const stack = useStack({ env: { CHAINPORT_CHAINS_DIR: chainsDir, CHAINPORT_DATA_DIR: dataDir }, api: { callers: false } });
+  let browser: Browser;
+
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  void it('comes with the development key filled in and runs a chain without pasting anything', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${stack.api.url}/playground`);
+    await page.getByRole('status').filter({ hasText: /^Local mode: the development key is filled in\. Key accepted/ }).waitFor();
+    assert.equal(await page.getByLabel('API key', { exact: true }).inputValue(), stack.api.devKey);
+    await page.getByLabel('Chain', { exact: true }).selectOption('writing-pipeline');
+    await page.getByLabel('topic (required)', { exact: true }).fill('local mode');
+    await page.getByLabel('Sync', { exact: true }).check();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.locator('.run-status', { hasText: /: completed ·/ }).waitFor({ timeout: 30_000 });
+    assert.match((await page.getByLabel('Run output', { exact: true }).textContent()) ?? '', /^Edited article on local mode: /);
+  });
+
+  void it('offers the key only to a same-origin request on a loopback name, never through a proxy or another name', async () => {
+    // node:http, not fetch: fetch always sends its own Host header.
+    const localKey = (headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; cacheControl: string | undefined; body: string }>((resolve, reject) => {
+        http.get(`${stack.api.url}/playground/local-key`, { headers }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, cacheControl: res.headers['cache-control'], body }));
+        }).on('error', reject);
+      });
+    const local = await localKey();
+    assert.equal(local.status, 200);
+    assert.equal(local.cacheControl, 'no-store');
+    assert.deepEqual(JSON.parse(local.body), { api_key: stack.api.devKey });
+    // A page on another name that resolves here (DNS rebinding), a proxy in front, a cross-site fetch.
+    const refused: Array<Record<string, string>> = [{ host: 'evil.example' }, { 'x-forwarded-for': '203.0.113.7' }, { forwarded: 'for=203.0.113.7' }, { 'sec-fetch-site': 'cross-site' }];
+    for (const headers of refused) {
+      assert.equal((await localKey(headers)).status, 404, JSON.stringify(headers));
+    }
   });
 });

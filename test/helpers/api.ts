@@ -19,10 +19,11 @@ export interface TestApi extends RunningApi {
  */
 export async function startTestApi(
   engine: Pick<TestEngine, 'config' | 'client' | 'catalog'>,
-  options: { stream?: { keepAliveMs?: number; heartbeatPollMs?: number }; log?: Logger } = {},
+  options: { stream?: { keepAliveMs?: number; heartbeatPollMs?: number }; log?: Logger; /** `false`: no caller configured, so the development key is in use (local mode). */ callers?: false } = {},
 ): Promise<TestApi> {
-  const config = { ...engine.config, api: { ...engine.config.api, host: '127.0.0.1', apiKeys: engine.config.api.apiKeys ?? Object.entries(CALLERS).map(([id, key]) => `${id}:${key}`).join(',') } };
-  const api = await startApi({ config, client: engine.client, catalog: engine.catalog, port: 0, ...options, log: options.log ?? createLogger({ logLevel: 'silent' }, 'api') });
+  const testCallers = options.callers === false ? undefined : Object.entries(CALLERS).map(([id, key]) => `${id}:${key}`).join(',');
+  const config = { ...engine.config, api: { ...engine.config.api, host: '127.0.0.1', apiKeys: engine.config.api.apiKeys ?? testCallers } };
+  const api = await startApi({ config, client: engine.client, catalog: engine.catalog, port: 0, stream: options.stream, log: options.log ?? createLogger({ logLevel: 'silent' }, 'api') });
   return {
     ...api,
     request(path, init = {}) {

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type Router from '@koa/router';
+import { isLocalRequest } from '../local-mode.js';
 import { ApiError } from '../problem.js';
 
 /** The playground's Vite project (playground/), built into playground/dist. */
@@ -66,8 +67,13 @@ async function newestChange(paths: readonly string[]): Promise<number> {
   return newest;
 }
 
-/** GET /playground (the page, revalidated every time) and /playground/assets/* (hashed, immutable). */
-export function mountPlayground(router: Router): void {
+/**
+ * GET /playground (the page, revalidated every time), /playground/assets/* (hashed, immutable) and
+ * /playground/local-key: the development key, answered only in local mode (no caller configured, and a
+ * request from this machine's own browser; see isLocalRequest), so a newcomer runs a chain without
+ * pasting it. Anywhere else it is 404, like any unknown path.
+ */
+export function mountPlayground(router: Router, devKey: string | undefined): void {
   const page = async (): Promise<Built> => {
     try {
       return await playground();
@@ -91,5 +97,10 @@ export function mountPlayground(router: Router): void {
     ctx.set('cache-control', 'public, max-age=31536000, immutable');
     ctx.set('x-content-type-options', 'nosniff');
     ctx.body = await readFile(path.join(DIST, 'assets', ctx.params.file!));
+  });
+  router.get('/playground/local-key', (ctx) => {
+    if (!devKey || !isLocalRequest(ctx)) return;
+    ctx.set('cache-control', 'no-store');
+    ctx.body = { api_key: devKey };
   });
 }
