@@ -3,7 +3,7 @@
 # No Temporal CLI in here: in production the Temporal server is a separate service (docker-compose.yml)
 # or Temporal Cloud; TEMPORAL_ADDRESS must point at it.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- 1. production dependencies only -------------------------------------------------------------
 # glibc (bookworm), not alpine: the Temporal SDK's native core bridge ships *-linux-gnu binaries.

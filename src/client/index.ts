@@ -1,4 +1,4 @@
-// chainport/client: the typed client of the Chainport API (v1), for Node 20 and browsers (fetch,
+// chainport/client: the typed client of the Chainport API (v1), for Node 22+ and browsers (fetch,
 // WebCrypto, eventsource-parser). Its types are inferred from the server's own zod schemas.
 export { Chainport, type ChainportOptions, type RunOptions, type StartOptions, type StreamAttachOptions, type StreamStartOptions } from './chainport.js';
 export { ChainportError, type ChainportErrorCode } from './errors.js';

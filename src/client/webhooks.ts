@@ -1,4 +1,4 @@
-// Verifies Chainport's Standard Webhooks signature with WebCrypto, so it runs in Node 20, browsers and
+// Verifies Chainport's Standard Webhooks signature with WebCrypto, so it runs in Node 22+, browsers and
 // edge runtimes alike. The key rule is the one src/webhooks/sign.ts signs with (that module uses
 // node:crypto, so it is restated here; a unit test signs with it and verifies with this).
 import type { WebhookPayload } from './types.js';

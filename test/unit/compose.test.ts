@@ -141,10 +141,10 @@ describe('Dockerfile', () => {
   const dockerfile = read('Dockerfile');
   const instructions = dockerfile.split('\n').filter((line) => /^[A-Z]+\s/.test(line));
 
-  it('is multi-stage on Node 20 and installs production dependencies only', () => {
+  it('is multi-stage on Node 24 LTS and installs production dependencies only', () => {
     const froms = instructions.filter((l) => l.startsWith('FROM '));
     assert.ok(froms.length >= 2, `at least two FROM stages (found ${froms.length})`);
-    assert.match(dockerfile, /ARG NODE_IMAGE=node:20-/);
+    assert.match(dockerfile, /ARG NODE_IMAGE=node:24-/);
     assert.match(dockerfile, /npm ci --omit=dev/);
     assert.match(dockerfile, /COPY --from=deps \/app\/node_modules/);
     assert.doesNotMatch(dockerfile, /install-cli|temporal:install|TEMPORAL_CLI_PATH|bin\/temporal\b/, 'no Temporal CLI in the image');
