@@ -12,7 +12,12 @@ import { startTestTemporal } from '../test/helpers/temporal.js';
 import { startRun } from '../src/runs/start.js';
 import type { ChainCatalog } from '../src/chains/catalog.js';
 import type { Config } from '../src/config.js';
+import { cachedCliPath, isExecutable, TEMPORAL_CLI_VERSION } from '../src/temporal/cli-source.js';
+import { defaultCacheDir, resolveTemporalCli } from '../src/temporal/cli.js';
+import { GO_BUILDABLE_CLI_VERSION } from '../src/temporal/cli-go.js';
 import { startApiProcess } from './api-process.js';
+import { measureCost } from './cost.js';
+import { startService } from './service.js';
 import { fanOut, timeToFirstEvent, tokenLatency, under } from './sse.js';
 import { benchWebhooks } from './webhooks.js';
 import { percentile, round, runPool, versus } from './stats.js';
@@ -25,6 +30,10 @@ const { values: args } = parseArgs({
     'sse-clients': { type: 'string', default: '500' },
     'sse-runs': { type: 'string', default: '50' },
     'sse-token-runs': { type: 'string', default: '5' },
+    /** A second Temporal CLI to measure beside the pinned one; default: the cached Go build of 1.5.1, if any. */
+    'compare-cli': { type: 'string' },
+    /** `cost`: only the figures of the service as `npm start` runs it (a couple of minutes). */
+    only: { type: 'string' },
   },
 });
 const SEQUENTIAL = Number(args.sequential);
@@ -74,7 +83,52 @@ async function timed(times: number, fn: () => Promise<unknown>): Promise<number[
   return out;
 }
 
+/**
+ * chain-3 on the service as `npm start` runs it, once per Temporal CLI: the pinned one and, beside it,
+ * the older one (`--compare-cli`, or the cached Go build of 1.5.1), each with a fresh service.
+ */
+async function costByCli() {
+  const pinned = await resolveTemporalCli({ explicitPath: process.env.TEMPORAL_CLI_PATH, log: () => {} });
+  const older = args['compare-cli'] ?? cachedCliPath(defaultCacheDir(), GO_BUILDABLE_CLI_VERSION);
+  const clis: Array<[string, string]> = [[TEMPORAL_CLI_VERSION, pinned]];
+  if (isExecutable(older)) clis.push([args['compare-cli'] ? older : GO_BUILDABLE_CLI_VERSION, older]);
+  const out: Record<string, Awaited<ReturnType<typeof measureCost>>> = {};
+  for (const [label, cliPath] of clis) {
+    const service = await startService({ chainsDir: CHAINS_DIR, cliPath });
+    try {
+      out[label] = await measureCost(service, { sequential: SEQUENTIAL, total: TOTAL, concurrency: CONCURRENCY });
+    } finally {
+      await service.stop();
+    }
+  }
+  const current = out[TEMPORAL_CLI_VERSION]!;
+  const baseline = clis[1] && out[clis[1][0]];
+  return {
+    embedded: current,
+    cli_versions: baseline
+      ? {
+          versions: Object.keys(out),
+          sync_runs_per_s: versus(current.sync_load.runs_per_s, baseline.sync_load.runs_per_s),
+          sync_cpu_ms_per_run: versus(current.sync_load.cpu_ms_per_run.total, baseline.sync_load.cpu_ms_per_run.total),
+          async_poll_runs_per_s: versus(current.async_poll_load.runs_per_s, baseline.async_poll_load.runs_per_s),
+          sync_p50_ms: versus(current.sync_p50_ms, baseline.sync_p50_ms),
+          rss_mb_tree: versus(current.rss_mb_tree, baseline.rss_mb_tree),
+          older: baseline,
+        }
+      : `no older CLI to compare: pass --compare-cli <path>, or build ${GO_BUILDABLE_CLI_VERSION} once into ${path.dirname(older)} (GOBIN=… go install github.com/temporalio/cli/cmd/temporal@v${GO_BUILDABLE_CLI_VERSION})`,
+  };
+}
+
+function writeReport(report: object): void {
+  const dir = path.resolve(import.meta.dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
 async function main(): Promise<void> {
+  const cost = await costByCli();
+  if (args.only === 'cost') return writeReport({ bench: 'chainport', at: new Date().toISOString(), chain: 'chain-3', load: { runs: TOTAL, concurrency: CONCURRENCY }, ...cost });
   const temporal = await startTestTemporal();
   const unlimited = {
     CHAINPORT_CHAINS_DIR: CHAINS_DIR,
@@ -124,6 +178,7 @@ async function main(): Promise<void> {
         chain: 'chain-3',
         sequential_runs: SEQUENTIAL,
         load: { runs: TOTAL, concurrency: CONCURRENCY },
+        ...cost,
         engine: {
           latency_p50_ms: percentile(bareSeq, 50),
           latency_p95_ms: percentile(bareSeq, 95),
@@ -160,10 +215,7 @@ async function main(): Promise<void> {
           sse_fanout_lag_p95_under_1s: fanout.lag_p95_ms < 1000,
         },
       };
-      const dir = path.resolve(import.meta.dirname, 'results');
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-      process.stdout.write(`${JSON.stringify(report)}\n`);
+      writeReport(report);
     } finally {
       await api.close();
     }

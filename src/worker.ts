@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import type { NativeConnection, WorkflowBundleOption } from '@temporalio/worker';
+import type { InjectedSinks, NativeConnection, WorkflowBundleOption } from '@temporalio/worker';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import type { AgentKind } from './activities/agents/kind.js';
@@ -9,7 +9,8 @@ import { createAgentKinds } from './activities/agents/registry.js';
 import { loadChains } from './chains/load.js';
 import { loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
-import { registry } from './metrics.js';
+import { registry, runsEnded } from './metrics.js';
+import type { RunSinks } from './workflows/types.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
@@ -41,6 +42,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       kinds,
       webhooks: { client: deps.client, secrets: SecretBox.fromConfig(config), allowPrivate: config.webhooks.allowPrivate },
     }),
+    sinks: runSinks(),
     maxConcurrentActivityTaskExecutions: config.worker.maxActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxWorkflowTasks,
     // Streaming readers see agent output through heartbeats, so they must reach the server often.
@@ -48,6 +50,11 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     defaultHeartbeatThrottleInterval: config.worker.heartbeatThrottleMs,
     shutdownGraceTime: config.worker.shutdownGraceMs,
   });
+}
+
+/** Counts each run's end in this worker's metrics, once: sinks are not called while a history replays. */
+function runSinks(): InjectedSinks<RunSinks> {
+  return { runs: { ended: { fn: (_info, end) => runsEnded.inc({ chain: end.chain, status: end.status }), callDuringReplay: false } } };
 }
 
 /**

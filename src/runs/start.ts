@@ -55,6 +55,7 @@ export async function startRun(
     ...(options.maxCost !== undefined && { maxCost: options.maxCost }),
     ...(options.webhook && { webhook: options.webhook }),
     ...(options.orphanTimeoutMs !== undefined && { orphanTimeoutMs: options.orphanTimeoutMs }),
+    endMetric: 'sink',
   };
   return client.workflow.start<typeof chainWorkflow>('chainWorkflow', {
     workflowId: runId,

@@ -9,6 +9,7 @@ import {
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
+  proxySinks,
   setHandler,
   sleep,
   startChild,
@@ -26,6 +27,7 @@ import type {
   ChainRunRequest,
   DeliveryRecord,
   RunError,
+  RunSinks,
   RunState,
   WebhookEvent,
   WebhookEventFilter,
@@ -34,6 +36,7 @@ import type {
 import { DELIVERY_MEMO_KEY, webhookDeliveryWorkflow } from './webhook-delivery.js';
 
 const { recordRunEnd } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 1 } });
+const { runs } = proxySinks<RunSinks>();
 
 /** Live run state; the API answers polls with it while the run is open. */
 export const progressQuery = defineQuery<RunState>('progress');
@@ -122,7 +125,8 @@ export async function chainWorkflow(request: ChainRunRequest): Promise<RunState>
   await notify(request, state, `chain.${state.status}` as WebhookEvent);
   upsertMemo({ [RESULT_MEMO_KEY]: state });
   upsertSearchAttributes([{ key: RunStatusKey, value: state.status }]);
-  await CancellationScope.nonCancellable(() => recordRunEnd({ chain: state.chain, status: state.status }).catch(() => undefined));
+  if (request.endMetric === 'sink') runs.ended({ chain: state.chain, status: state.status });
+  else await CancellationScope.nonCancellable(() => recordRunEnd({ chain: state.chain, status: state.status }).catch(() => undefined));
   if (state.status === 'completed') return state;
   if (state.status === 'cancelled' && isCancellation(failure)) throw failure;
   throw ApplicationFailure.create({ type: state.error!.code, message: state.error!.message, nonRetryable: true });

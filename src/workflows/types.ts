@@ -1,3 +1,4 @@
+import type { Sinks } from '@temporalio/workflow';
 // Wire types shared by the workflow, the activities and the API. Types only: the workflow bundle
 // imports this file, so it must stay free of Node imports and side effects.
 
@@ -50,6 +51,19 @@ export interface ChainRunRequest {
   webhook?: RunWebhook;
   /** Cancel the run as `orphaned` when no touch arrives for this long; unset for sync runs and runs with a webhook. */
   orphanTimeoutMs?: number;
+  /**
+   * `sink`: the run's end is counted through the `runs` workflow sink, which leaves nothing in history.
+   * Runs started before it existed counted it with a local activity (a marker event); their histories
+   * lack this field, so replaying them still takes that path.
+   */
+  endMetric?: 'sink';
+}
+
+/** Workflow sinks: what a workflow reports to its worker without a history event (not called on replay). */
+export interface RunSinks extends Sinks {
+  runs: {
+    ended(end: { chain: string; status: RunStatus }): void;
+  };
 }
 
 export interface AgentState {

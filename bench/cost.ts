@@ -1,0 +1,74 @@
+// What one chain-3 run costs on the service as `npm start` runs it: latency, throughput through the
+// API (sync route, async + poll), async start latency under that load, CPU per run of each process
+// (from /proc) and the RSS of the whole process tree.
+import { cpuBetween } from './proc.js';
+import type { Service } from './service.js';
+import { percentile, round, runPool } from './stats.js';
+
+const INPUT = { input: {} };
+
+export interface CostOptions {
+  sequential: number;
+  total: number;
+  concurrency: number;
+}
+
+function post(service: Service, path: string, body: unknown): Promise<Response> {
+  return fetch(`${service.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${service.key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+async function syncRun(service: Service): Promise<void> {
+  const res = await post(service, '/api/v1/chains/chain-3', INPUT);
+  if (res.status !== 200) throw new Error(`sync run answered ${res.status}: ${await res.text()}`);
+  await res.arrayBuffer();
+}
+
+async function asyncRun(service: Service, startLatencies: number[]): Promise<void> {
+  const t0 = performance.now();
+  const res = await post(service, '/api/v1/chains/chain-3/runs', INPUT);
+  if (res.status !== 202) throw new Error(`async start answered ${res.status}: ${await res.text()}`);
+  const { run_id: runId } = (await res.json()) as { run_id: string };
+  startLatencies.push(performance.now() - t0);
+  for (;;) {
+    // A tight poll loop measures the engine, not the Retry-After the API suggests to real callers.
+    await new Promise((r) => setTimeout(r, 20));
+    const poll = await fetch(`${service.url}/api/v1/runs/${runId}`, { headers: { authorization: `Bearer ${service.key}` } });
+    const run = (await poll.json()) as { status: string };
+    if (run.status !== 'running') return;
+  }
+}
+
+/** CPU ms per run of each process while `runs` runs went through `load`. */
+async function cpuPerRun(service: Service, runs: number, load: () => Promise<{ wallMs: number }>) {
+  const before = service.sample();
+  const { wallMs } = await load();
+  const spent = cpuBetween(before, service.sample());
+  const perProcess = Object.fromEntries(Object.entries(spent).map(([name, ms]) => [name, round(ms / runs, 1)]));
+  const total = round(Object.values(spent).reduce((a, b) => a + b, 0) / runs, 1);
+  return { runs_per_s: round(runs / (wallMs / 1000)), cpu_ms_per_run: { ...perProcess, total } };
+}
+
+export async function measureCost(service: Service, options: CostOptions) {
+  for (let i = 0; i < 20; i++) await syncRun(service);
+  const sequential: number[] = [];
+  for (let i = 0; i < options.sequential; i++) {
+    const t0 = performance.now();
+    await syncRun(service);
+    sequential.push(performance.now() - t0);
+  }
+  const sync = await cpuPerRun(service, options.total, () => runPool(options.total, options.concurrency, () => syncRun(service)));
+  const startLatencies: number[] = [];
+  const asyncPoll = await cpuPerRun(service, options.total, () => runPool(options.total, options.concurrency, () => asyncRun(service, startLatencies)));
+  return {
+    sync_p50_ms: percentile(sequential, 50),
+    sync_p95_ms: percentile(sequential, 95),
+    sync_load: sync,
+    async_poll_load: { ...asyncPoll, start_p50_ms: percentile(startLatencies, 50), start_p95_ms: percentile(startLatencies, 95) },
+    rss_mb_after: Object.fromEntries(service.sample().map((p) => [`${p.name} (${p.pid})`, round(p.rssMb, 1)])),
+    rss_mb_tree: round(service.sample().reduce((sum, p) => sum + p.rssMb, 0), 1),
+  };
+}
