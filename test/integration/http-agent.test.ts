@@ -66,13 +66,15 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
-const UNSET_VARIABLE = 'CHAINPORT_TEST_NEVER_SET_URL';
+/** The receiver listens on 127.0.0.1, which http agents may reach only when an operator allows it. */
+const ALLOW_LOCAL = { CHAINPORT_HTTP_AGENT_ALLOW_HOSTS: '127.0.0.1' };
+const UNSET_VARIABLE = 'CHAINPORT_AGENT_TEST_NEVER_SET_URL';
 
 describe('http agent against a real endpoint', () => {
   let temporal: TestTemporal | undefined;
   let receiver: Receiver | undefined;
   let engine: TestEngine | undefined;
-  const savedUrl = process.env.TEST_HTTP_URL;
+  const savedUrl = process.env.CHAINPORT_AGENT_TEST_HTTP_URL;
 
   const callsTo = (path: string) => receiver!.received.filter((r) => r.path === path);
 
@@ -80,10 +82,10 @@ describe('http agent against a real endpoint', () => {
     try {
       temporal = await startTestTemporal();
       receiver = await startReceiver();
-      // The http agent reads ${TEST_HTTP_URL} from the worker's environment at call time.
-      process.env.TEST_HTTP_URL = receiver.url;
+      // The http agent reads ${CHAINPORT_AGENT_TEST_HTTP_URL} from the worker's environment at call time.
+      process.env.CHAINPORT_AGENT_TEST_HTTP_URL = receiver.url;
       delete process.env[UNSET_VARIABLE];
-      engine = await startEngine(temporal.address);
+      engine = await startEngine(temporal.address, ALLOW_LOCAL);
       await engine.startWorker();
     } catch (err) {
       await engine?.stop();
@@ -96,8 +98,8 @@ describe('http agent against a real endpoint', () => {
     await engine?.stop();
     await receiver?.close();
     await temporal?.stop();
-    if (savedUrl === undefined) delete process.env.TEST_HTTP_URL;
-    else process.env.TEST_HTTP_URL = savedUrl;
+    if (savedUrl === undefined) delete process.env.CHAINPORT_AGENT_TEST_HTTP_URL;
+    else process.env.CHAINPORT_AGENT_TEST_HTTP_URL = savedUrl;
   });
 
   it('posts the templated body and makes the JSON response the output the next agent reads', async () => {
@@ -156,7 +158,7 @@ describe('http agent against a real endpoint', () => {
     assert.equal(state.status, 'failed');
     assert.equal(state.error?.code, 'agent_failed');
     assert.equal(state.error?.agent, 'misconfigured');
-    assert.match(state.error?.message ?? '', /url references \$\{CHAINPORT_TEST_NEVER_SET_URL\}, which is not set in the worker's environment/);
+    assert.match(state.error?.message ?? '', /url references \$\{CHAINPORT_AGENT_TEST_NEVER_SET_URL\}, which is not set in the worker's environment/);
     assert.equal(state.agents[0]?.attempts, 1, 'no retry can fix configuration');
     assert.equal(receiver!.received.length, sentBefore, 'nothing was sent');
   });
