@@ -24,12 +24,7 @@ export function templatePaths(value: unknown): string[] {
  * its text (objects as JSON, missing values as an empty string).
  */
 export function render(value: unknown, scope: TemplateScope): unknown {
-  if (typeof value === 'string') return renderString(value, scope);
-  if (Array.isArray(value)) return value.map((item) => render(item, scope));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, render(item, scope)]));
-  }
-  return value;
+  return mapStrings(value, (text) => renderString(text, scope));
 }
 
 /**
@@ -43,10 +38,15 @@ export type TextPart = { literal: string } | { inserted: string };
  * own text a meaning (such as `${NAME}`) that inserted text can never acquire.
  */
 export function renderParts(value: unknown, scope: TemplateScope): unknown {
-  if (typeof value === 'string') return splitString(value, scope);
-  if (Array.isArray(value)) return value.map((item) => renderParts(item, scope));
+  return mapStrings(value, (text) => splitString(text, scope));
+}
+
+/** `value` with every string (inside objects and arrays too) replaced by `map` of it. */
+function mapStrings(value: unknown, map: (text: string) => unknown): unknown {
+  if (typeof value === 'string') return map(value);
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, map));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderParts(item, scope)]));
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, mapStrings(item, map)]));
   }
   return value;
 }
