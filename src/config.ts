@@ -65,6 +65,7 @@ const envSchema = z.object({
   CHAINPORT_WEBHOOK_MAX_INTERVAL: durationMs.prefault('10m'),
   CHAINPORT_WEBHOOK_TIMEOUT: durationMs.prefault('5s'),
   CHAINPORT_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  CHAINPORT_HTTP_AGENT_ALLOW_HOSTS: optionalText,
   CHAINPORT_SECRET_KEY: optionalText,
   CHAINPORT_METRICS_TOKEN: optionalText,
   CHAINPORT_WORKER_METRICS_PORT: port.optional(),
@@ -116,6 +117,10 @@ export interface Config {
     timeoutMs: number;
     /** Lets webhooks reach loopback and private addresses: local development and tests only. */
     allowPrivate: boolean;
+  };
+  httpAgent: {
+    /** Host names and IPs http agents may reach even when they are loopback or private (lower case, IPv6 without brackets). */
+    allowHosts: string[];
   };
   /** Bearer token GET /metrics requires when set. */
   metricsToken: string | undefined;
@@ -200,6 +205,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.CHAINPORT_WEBHOOK_TIMEOUT,
       allowPrivate: e.CHAINPORT_WEBHOOK_ALLOW_PRIVATE,
     },
+    httpAgent: { allowHosts: hostList(e.CHAINPORT_HTTP_AGENT_ALLOW_HOSTS) },
     secretKey: e.CHAINPORT_SECRET_KEY,
     metricsToken: e.CHAINPORT_METRICS_TOKEN,
     workerMetricsPort: e.CHAINPORT_WORKER_METRICS_PORT,
@@ -208,6 +214,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runs: { orphanTimeoutMs: e.CHAINPORT_ORPHAN_TIMEOUT, maxLifetimeMs: e.CHAINPORT_MAX_RUN_LIFETIME },
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/** `a.example, 10.0.0.5,[::1]` as the forms URL host names take: lower case, IPv6 without brackets. */
+function hostList(text: string | undefined): string[] {
+  return (text ?? '').split(',').map((host) => host.trim().replace(/^\[|\]$/g, '').toLowerCase()).filter(Boolean);
 }
 
 function parsePrices(json: string | undefined): z.infer<typeof priceTable> {

@@ -14,7 +14,12 @@ import { applyDemoDefaults, createWorker, prepareNamespace } from './worker.js';
 async function main(): Promise<void> {
   // With the embedded server this is local development: webhook receivers such as `chainport webhooks
   // listen` run on this machine, so private addresses are allowed unless the variable says otherwise.
-  if (!process.env.TEMPORAL_ADDRESS) process.env.CHAINPORT_WEBHOOK_ALLOW_PRIVATE ??= 'true';
+  // http agents may reach this machine by 127.0.0.1 and localhost (the data-enrichment demo endpoint)
+  // and no other private host.
+  if (!process.env.TEMPORAL_ADDRESS) {
+    process.env.CHAINPORT_WEBHOOK_ALLOW_PRIVATE ??= 'true';
+    process.env.CHAINPORT_HTTP_AGENT_ALLOW_HOSTS ??= '127.0.0.1,localhost';
+  }
   let config = loadConfig();
   const log = createLogger(config, 'chainport');
   // This process orders its own shutdown (API, then worker, then server), so the SDK installs no signal handlers.

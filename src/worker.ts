@@ -58,11 +58,12 @@ function runSinks(): InjectedSinks<RunSinks> {
 }
 
 /**
- * The shipped data-enrichment chain calls ${CHAINPORT_ENRICH_URL}; unless set, point it at the demo
- * endpoint of the API on this machine so the demo works offline.
+ * The shipped data-enrichment chain calls ${CHAINPORT_AGENT_ENRICH_URL}; unless set, point it at the demo
+ * endpoint of the API on this machine so the demo works offline (`npm start` allows http agents to
+ * reach 127.0.0.1; elsewhere CHAINPORT_HTTP_AGENT_ALLOW_HOSTS must name it).
  */
 export function applyDemoDefaults(config: Config): void {
-  process.env.CHAINPORT_ENRICH_URL ??= `http://127.0.0.1:${config.api.port}/demo/enrich`;
+  process.env.CHAINPORT_AGENT_ENRICH_URL ??= `http://127.0.0.1:${config.api.port}/demo/enrich`;
 }
 
 /** Registers our search attributes when missing, so a fresh external cluster needs no manual step. */

@@ -75,6 +75,10 @@ function checkAgents(chain: ChainFile, kinds: AgentKinds): string[] {
       const settings = kind.with.safeParse(agent.with);
       // An issue about `with` itself (e.g. an unrecognized key) has an empty path: no trailing dot then.
       if (!settings.success) problems.push(...settings.error.issues.map((i) => `${[`${at}.with`, ...i.path].join('.')}: ${i.message}`));
+      else {
+        const who = `chain "${chain.name}", agent "${agent.name}"`;
+        problems.push(...(kind.checkChainText?.(settings.data) ?? []).map((problem) => `${at}.with.${problem} (${who})`));
+      }
     }
     problems.push(...checkTemplates(agent.with, earlier, `${at}.with`));
     earlier.add(agent.name);
@@ -100,6 +104,7 @@ function toChainVersion(chain: ChainFile, file: string, ajv: Ajv2020, kinds: Age
   } catch (err) {
     throw new ChainFileError(`${file}: input_schema: not a valid JSON Schema: ${(err as Error).message}`);
   }
+  const splitFieldsOf = (kind: string) => kinds.get(kind)?.splitFields;
   const plan: RunPlan = {
     chain: chain.name,
     version: chain.version,
@@ -118,6 +123,7 @@ function toChainVersion(chain: ChainFile, file: string, ajv: Ajv2020, kinds: Age
         maxIntervalMs: agent.retry.max_interval,
       },
       with: agent.with,
+      ...(splitFieldsOf(agent.kind) ? { splitFields: [...splitFieldsOf(agent.kind)!] } : {}),
     })),
   };
   const unavailable = chain.agents.map((a) => kinds.get(a.kind)?.unavailable?.(config)).find((reason) => reason !== undefined);

@@ -3,6 +3,7 @@ import { CommanderError } from 'commander';
 import pc from 'picocolors';
 import { ChainportError, WebhookVerificationError } from '../client/index.js';
 import { EXIT, SetupError, UsageError } from './context.js';
+import { terminalSafe } from './terminal-text.js';
 
 /** Codes of a run that ended without completing: the run's outcome, not a failed request. */
 const RUN_OUTCOMES: ReadonlySet<string> = new Set(['agent_failed', 'budget_exceeded', 'chain_timeout', 'cancelled', 'wait_timeout']);
@@ -45,5 +46,5 @@ export function report(err: unknown): number {
 }
 
 function fail(message: string, ...more: string[]): void {
-  process.stderr.write(`${pc.red('error')} ${message}\n${more.map((line) => `${line}\n`).join('')}`);
+  process.stderr.write(`${pc.red('error')} ${terminalSafe(message)}\n${more.map((line) => `${terminalSafe(line)}\n`).join('')}`);
 }

@@ -5,6 +5,7 @@ import pc from 'picocolors';
 import type { Chainport, RunStreamEvent } from '../client/index.js';
 import { EXIT, note, printJson } from './context.js';
 import { StreamView } from './stream-view.js';
+import { terminalSafe } from './terminal-text.js';
 
 export interface FollowOptions {
   json: boolean;
@@ -79,5 +80,5 @@ async function confirm(question: string): Promise<boolean> {
 
 /** A run's output for a person: text as is, anything else as indented JSON. */
 export function formatOutput(output: unknown): string {
-  return typeof output === 'string' ? output : JSON.stringify(output, null, 2);
+  return terminalSafe(typeof output === 'string' ? output : JSON.stringify(output, null, 2));
 }

@@ -7,6 +7,7 @@ import { createLogUpdate } from 'log-update';
 import pc from 'picocolors';
 import type { RunStreamEvent } from '../client/index.js';
 import { formatCost, formatDuration } from './context.js';
+import { terminalSafe } from './terminal-text.js';
 
 type AgentStatus = 'running' | 'retrying' | 'completed' | 'failed';
 
@@ -96,7 +97,7 @@ export class StreamView {
       if (!agent) continue;
       lines.push(truncate(this.#agentLine(agent), width));
       if (agent.status === 'running' || agent.status === 'retrying') {
-        const tail = agent.text.replace(/\s+/g, ' ').slice(-(width - 6));
+        const tail = terminalSafe(agent.text).replace(/\s+/g, ' ').slice(-(width - 6));
         if (tail) lines.push(pc.dim(`    ${tail}`));
       }
     }
@@ -120,7 +121,7 @@ export function summary(last: RunStreamEvent): string {
   if (last.event === 'run.failed' || last.event === 'run.timed_out' || last.event === 'run.cancelled') {
     const status = last.event.slice('run.'.length);
     const agent = last.data.error.agent ? ` at agent ${last.data.error.agent}` : '';
-    return `${pc.red(`✖ ${status}`)} ${last.data.run_id}${agent} after ${formatDuration(last.data.duration_ms)}, cost ${formatCost(last.data.cost)}: ${last.data.error.code}: ${last.data.error.message}`;
+    return `${pc.red(`✖ ${status}`)} ${last.data.run_id}${agent} after ${formatDuration(last.data.duration_ms)}, cost ${formatCost(last.data.cost)}: ${last.data.error.code}: ${terminalSafe(last.data.error.message)}`;
   }
   return '';
 }

@@ -1,7 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import ipaddr from 'ipaddr.js';
-import { guardedLookup, isPublicAddress } from './ssrf.js';
+import { NON_PUBLIC_REFUSAL, describeNetworkError, guardedLookup, refusesLiteralHost } from './ssrf.js';
 
 /** Receivers' bodies are read only this far: enough for an error message, never echoed in full. */
 const MAX_RESPONSE_BYTES = 4096;
@@ -22,10 +21,7 @@ export function postOnce(url: string, headers: Record<string, string>, body: str
   const started = Date.now();
   const done = (statusCode: number | null, error: string | null, retryAfterMs?: number): PostResult => ({ statusCode, error, retryAfterMs, durationMs: Date.now() - started });
   const target = new URL(url);
-  const host = target.hostname.replace(/^\[|\]$/g, '');
-  if (!opts.allowPrivate && ipaddr.isValid(host) && !isPublicAddress(host)) {
-    return Promise.resolve(done(null, `refused to connect to non-public address ${host}`));
-  }
+  if (refusesLiteralHost(target, opts.allowPrivate)) return Promise.resolve(done(null, NON_PUBLIC_REFUSAL));
   return new Promise((resolve) => {
     const client = target.protocol === 'https:' ? https : http;
     const request = client.request(target, {
@@ -50,7 +46,7 @@ export function postOnce(url: string, headers: Record<string, string>, body: str
     });
     request.once('error', (err) => {
       const timedOut = err.name === 'AbortError' && !opts.signal.aborted;
-      resolve(done(null, timedOut ? `no answer within ${opts.timeoutMs} ms` : err.message));
+      resolve(done(null, timedOut ? `no answer within ${opts.timeoutMs} ms` : describeNetworkError(err)));
     });
     request.end(body);
   });

@@ -18,7 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { CallerIdKey, DeliveryStatusKey, RunStatusKey } from './search-attribute-keys.js';
-import { render, type TemplateScope } from './template.js';
+import { render, renderParts, type TemplateScope } from './template.js';
 import type {
   AgentFailureDetails,
   AgentPlan,
@@ -203,7 +203,7 @@ async function runAgent(state: RunState, index: number, agent: AgentPlan, runId:
     summary: agent.name,
   });
   try {
-    const result = await run({ runId, index, agent: agent.name, kind: agent.kind, with: render(agent.with, scope) as Record<string, unknown> });
+    const result = await run({ runId, index, agent: agent.name, kind: agent.kind, with: renderWith(agent, scope) });
     agentState.status = 'completed';
     agentState.attempts = result.attempt;
     agentState.cost = result.cost;
@@ -223,6 +223,15 @@ async function runAgent(state: RunState, index: number, agent: AgentPlan, runId:
   } finally {
     agentState.duration_ms = Date.now() - startedMs;
   }
+}
+
+/** The agent's settings with templates resolved; its split fields keep the chain text apart from what templates inserted. */
+function renderWith(agent: AgentPlan, scope: TemplateScope): Record<string, unknown> {
+  const rendered = render(agent.with, scope) as Record<string, unknown>;
+  for (const field of agent.splitFields ?? []) {
+    if (Object.hasOwn(agent.with, field)) rendered[field] = renderParts(agent.with[field], scope);
+  }
+  return rendered;
 }
 
 /** `stoppedBy` says why the agents' scope was cancelled from inside: the chain timer or a cancel signal. */

@@ -24,12 +24,43 @@ export function templatePaths(value: unknown): string[] {
  * its text (objects as JSON, missing values as an empty string).
  */
 export function render(value: unknown, scope: TemplateScope): unknown {
-  if (typeof value === 'string') return renderString(value, scope);
-  if (Array.isArray(value)) return value.map((item) => render(item, scope));
+  return mapStrings(value, (text) => renderString(text, scope));
+}
+
+/**
+ * One piece of a string split by where its text came from: `literal` is the chain file's own text,
+ * `inserted` is what a template produced (caller input or an earlier agent's output).
+ */
+export type TextPart = { literal: string } | { inserted: string };
+
+/**
+ * Renders like `render`, but every string becomes its parts, so a consumer can give the chain file's
+ * own text a meaning (such as `${NAME}`) that inserted text can never acquire.
+ */
+export function renderParts(value: unknown, scope: TemplateScope): unknown {
+  return mapStrings(value, (text) => splitString(text, scope));
+}
+
+/** `value` with every string (inside objects and arrays too) replaced by `map` of it. */
+function mapStrings(value: unknown, map: (text: string) => unknown): unknown {
+  if (typeof value === 'string') return map(value);
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, map));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, render(item, scope)]));
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, mapStrings(item, map)]));
   }
   return value;
+}
+
+function splitString(text: string, scope: TemplateScope): TextPart[] {
+  const parts: TextPart[] = [];
+  let from = 0;
+  for (const match of text.matchAll(EXPRESSION)) {
+    if (match.index > from) parts.push({ literal: text.slice(from, match.index) });
+    parts.push({ inserted: toText(lookup(match[1] as string, scope)) });
+    from = match.index + match[0].length;
+  }
+  if (from < text.length) parts.push({ literal: text.slice(from) });
+  return parts;
 }
 
 function renderString(text: string, scope: TemplateScope): unknown {

@@ -29,6 +29,8 @@ export interface AgentPlan {
   heartbeatTimeoutMs: number;
   retry: RetryPlan;
   with: Record<string, unknown>;
+  /** Top-level `with` fields the workflow renders as TextPart lists (see the kind's `splitFields`); absent in runs started before it existed. */
+  splitFields?: string[];
 }
 
 /** The chain version a run executes. It travels in the workflow input so chain edits never touch running runs. */

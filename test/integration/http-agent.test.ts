@@ -16,6 +16,8 @@ interface Received {
 interface Receiver {
   url: string;
   received: Received[];
+  /** Bytes written to endless answers, and whether each such answer's connection was closed. */
+  endless: Array<{ sent: number; closed: boolean }>;
   close(): Promise<void>;
 }
 
@@ -25,6 +27,20 @@ interface Receiver {
  */
 async function startReceiver(): Promise<Receiver> {
   const received: Received[] = [];
+  const endless: Receiver['endless'] = [];
+  /** Writes 64 KiB chunks for as long as the client keeps reading, with no content-length. */
+  const sendEndlessly = (res: http.ServerResponse) => {
+    const record = { sent: 0, closed: false };
+    endless.push(record);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.once('close', () => (record.closed = true));
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const more = () => {
+      while (!record.closed && res.write(chunk)) record.sent += chunk.length;
+      if (!record.closed) res.once('drain', more);
+    };
+    more();
+  };
   const server = http.createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (part: Buffer) => parts.push(part));
@@ -45,6 +61,8 @@ async function startReceiver(): Promise<Receiver> {
         case '/lookup/text':
           res.writeHead(200, { 'content-type': 'text/plain' });
           return res.end('plain words');
+        case '/lookup/endless':
+          return sendEndlessly(res);
         default:
           return json(404, { error: `no record at ${path}` });
       }
@@ -58,6 +76,7 @@ async function startReceiver(): Promise<Receiver> {
   return {
     url: `http://127.0.0.1:${port}`,
     received,
+    endless,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -66,13 +85,15 @@ async function startReceiver(): Promise<Receiver> {
   };
 }
 
-const UNSET_VARIABLE = 'CHAINPORT_TEST_NEVER_SET_URL';
+/** The receiver listens on 127.0.0.1, which http agents may reach only when an operator allows it. */
+const ALLOW_LOCAL = { CHAINPORT_HTTP_AGENT_ALLOW_HOSTS: '127.0.0.1' };
+const UNSET_VARIABLE = 'CHAINPORT_AGENT_TEST_NEVER_SET_URL';
 
 describe('http agent against a real endpoint', () => {
   let temporal: TestTemporal | undefined;
   let receiver: Receiver | undefined;
   let engine: TestEngine | undefined;
-  const savedUrl = process.env.TEST_HTTP_URL;
+  const savedUrl = process.env.CHAINPORT_AGENT_TEST_HTTP_URL;
 
   const callsTo = (path: string) => receiver!.received.filter((r) => r.path === path);
 
@@ -80,10 +101,10 @@ describe('http agent against a real endpoint', () => {
     try {
       temporal = await startTestTemporal();
       receiver = await startReceiver();
-      // The http agent reads ${TEST_HTTP_URL} from the worker's environment at call time.
-      process.env.TEST_HTTP_URL = receiver.url;
+      // The http agent reads ${CHAINPORT_AGENT_TEST_HTTP_URL} from the worker's environment at call time.
+      process.env.CHAINPORT_AGENT_TEST_HTTP_URL = receiver.url;
       delete process.env[UNSET_VARIABLE];
-      engine = await startEngine(temporal.address);
+      engine = await startEngine(temporal.address, ALLOW_LOCAL);
       await engine.startWorker();
     } catch (err) {
       await engine?.stop();
@@ -96,8 +117,8 @@ describe('http agent against a real endpoint', () => {
     await engine?.stop();
     await receiver?.close();
     await temporal?.stop();
-    if (savedUrl === undefined) delete process.env.TEST_HTTP_URL;
-    else process.env.TEST_HTTP_URL = savedUrl;
+    if (savedUrl === undefined) delete process.env.CHAINPORT_AGENT_TEST_HTTP_URL;
+    else process.env.CHAINPORT_AGENT_TEST_HTTP_URL = savedUrl;
   });
 
   it('posts the templated body and makes the JSON response the output the next agent reads', async () => {
@@ -149,6 +170,44 @@ describe('http agent against a real endpoint', () => {
     assert.equal(callsTo('/lookup/nobody').length, 1, 'a 404 is not sent again');
   });
 
+  it('sends a caller’s ${NAME} as text: input never reaches environment expansion', async () => {
+    const handle = await start(engine!, 'http-lookup', { id: '${CHAINPORT_AGENT_TEST_HTTP_URL}' });
+    const state = await finalState(engine!.client, handle.workflowId);
+    assert.equal(state.status, 'failed');
+    assert.equal(callsTo('/lookup/$%7BCHAINPORT_AGENT_TEST_HTTP_URL%7D').length, 1, 'the placeholder arrived unexpanded');
+    assert.ok(!JSON.stringify(state).includes(receiver!.url), 'the variable’s value appears nowhere in the run');
+  });
+
+  it('stops reading an endless answer at the 5 MiB cap and fails at once, closing the connection', async () => {
+    const began = Date.now();
+    const handle = await start(engine!, 'http-lookup', { id: 'endless' });
+    const state = await finalState(engine!.client, handle.workflowId);
+    assert.equal(state.status, 'failed');
+    assert.match(state.error?.message ?? '', /Response exceeds the 5242880-byte cap/);
+    assert.equal(state.agents[0]?.attempts, 1, 'a too-large answer is not asked for again');
+    assert.ok(Date.now() - began < 4_000, 'failed before the agent’s 5 s timeout: the cap cut the read');
+    const [answer] = receiver!.endless;
+    assert.ok(answer?.closed, 'the agent closed the connection');
+    assert.ok(answer.sent < 16 * 1024 * 1024, `the server stopped after ${answer.sent} bytes`);
+  });
+
+  it('refuses a loopback host unless CHAINPORT_HTTP_AGENT_ALLOW_HOSTS names it, without naming the address', async () => {
+    const strict = await startEngine(temporal!.address);
+    try {
+      await strict.startWorker();
+      const sentBefore = receiver!.received.length;
+      const handle = await start(strict, 'http-lookup', { id: 'ada' });
+      const state = await finalState(strict.client, handle.workflowId);
+      assert.equal(state.status, 'failed');
+      assert.match(state.error?.message ?? '', /HTTP POST \$\{CHAINPORT_AGENT_TEST_HTTP_URL\}\/lookup\/ada was refused: the host is not public; an operator can allow it with CHAINPORT_HTTP_AGENT_ALLOW_HOSTS/);
+      assert.doesNotMatch(state.error?.message ?? '', /127\.0\.0\.1/);
+      assert.equal(state.agents[0]?.attempts, 1, 'a refusal is not retried');
+      assert.equal(receiver!.received.length, sentBefore, 'nothing was sent');
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('fails non-retryably, naming the variable, when the URL refers to an unset environment variable', async () => {
     const sentBefore = receiver!.received.length;
     const handle = await start(engine!, 'http-unset-env', { id: 'x' });
@@ -156,7 +215,7 @@ describe('http agent against a real endpoint', () => {
     assert.equal(state.status, 'failed');
     assert.equal(state.error?.code, 'agent_failed');
     assert.equal(state.error?.agent, 'misconfigured');
-    assert.match(state.error?.message ?? '', /url references \$\{CHAINPORT_TEST_NEVER_SET_URL\}, which is not set in the worker's environment/);
+    assert.match(state.error?.message ?? '', /url references \$\{CHAINPORT_AGENT_TEST_NEVER_SET_URL\}, which is not set in the worker's environment/);
     assert.equal(state.agents[0]?.attempts, 1, 'no retry can fix configuration');
     assert.equal(receiver!.received.length, sentBefore, 'nothing was sent');
   });

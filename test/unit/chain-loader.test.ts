@@ -102,6 +102,38 @@ describe('loadChains: invalid files', () => {
     assert.match(message, /<dir>\/refs\.yaml: output: \{\{agents\.ghost\.output\}\} refers to "ghost"/);
   });
 
+  it('refuses ${NAME} in an http agent for variables outside CHAINPORT_AGENT_*, naming chain, agent and field', () => {
+    const agents = [
+      '  - name: crm\n    kind: http\n',
+      '    with: {url: "https://crm.example/co?key=${CHAINPORT_SECRET_KEY}", headers: {authorization: "Bearer ${OPENAI_API_KEY}", x-t: "${TEMPORAL_ADDRESS}"}}\n',
+    ].join('');
+    const message = loadError({ 'env.yaml': chain('env', 1, agents) });
+    const refused = (field: string, name: string) =>
+      new RegExp(`<dir>/env\\.yaml: agents\\.0\\.with\\.${field}: \\$\\{${name}\\} is not readable by chains; only variables named CHAINPORT_AGENT_\\* are .*\\(chain "env", agent "crm"\\)`);
+    assert.match(message, refused('url', 'CHAINPORT_SECRET_KEY'));
+    assert.match(message, refused('headers\\.authorization', 'OPENAI_API_KEY'));
+    assert.match(message, refused('headers\\.x-t', 'TEMPORAL_ADDRESS'));
+  });
+
+  it('refuses a template in an http url’s scheme, credentials, host or port, and in header names', () => {
+    const urls = [
+      '{{input.url}}',
+      'https://{{input.host}}/x',
+      'https://crm.{{input.domain}}/x',
+      'https://crm.example:{{input.port}}/x',
+      'https://{{input.user}}@crm.example/x',
+      '{{input.scheme}}://crm.example/x',
+      '${CHAINPORT_AGENT_BASE}{{input.path}}',
+    ];
+    const agents = urls.map((url, i) => `  - name: a${i}\n    kind: http\n    with: {url: "${url}"}\n`).join('');
+    const headerAgent = '  - name: h\n    kind: http\n    with: {url: "https://crm.example/", headers: {"x-{{input.name}}": "v"}}\n';
+    const message = loadError({ 'host.yaml': chain('host', 1, agents + headerAgent) });
+    urls.forEach((url, i) => {
+      assert.match(message, new RegExp(`agents\\.${i}\\.with\\.url: a template \\{\\{…\\}\\} may not set the scheme, credentials, host or port.*\\(chain "host", agent "a${i}"\\)`), url);
+    });
+    assert.match(message, /agents\.7\.with\.headers: the header name "x-\{\{input\.name\}\}" may not contain a template \(chain "host", agent "h"\)/);
+  });
+
   it('rejects an input_schema that is not a valid JSON Schema', () => {
     const message = loadError({ 'schema.yaml': chain('schema', 1, undefined, 'input_schema: {type: nonsense}\n') });
     assert.match(message, /<dir>\/schema\.yaml: input_schema: not a valid JSON Schema/);
@@ -169,6 +201,21 @@ describe('loadChains: valid files', () => {
         },
       ],
     });
+  });
+
+  it('accepts templates after an http url’s host and CHAINPORT_AGENT_* variables, and has the workflow split url and headers', () => {
+    const agents = [
+      '  - name: crm\n    kind: http\n',
+      '    with: {url: "https://${CHAINPORT_AGENT_CRM_HOST}/co/{{input.company}}?key=${CHAINPORT_AGENT_CRM_KEY}", headers: {authorization: "Bearer ${CHAINPORT_AGENT_CRM_TOKEN}"}}\n',
+      '  - name: base\n    kind: http\n    with: {url: "${CHAINPORT_AGENT_BASE}/lookup/{{input.id}}#{{input.part}}"}\n',
+    ].join('');
+    const plan = load({ 'ok.yaml': chain('ok', 1, agents) }).catalog.resolve('ok')?.plan;
+    assert.deepEqual(plan?.agents.map((a) => a.splitFields), [['url', 'headers'], ['url', 'headers']]);
+  });
+
+  it('loads the shipped chains', () => {
+    const shipped = loadFrom(path.resolve(import.meta.dirname, '../../chains'));
+    assert.ok(shipped.resolve('data-enrichment'));
   });
 
   it('marks llm chains unavailable until an LLM endpoint is configured', () => {

@@ -30,6 +30,14 @@ export interface AgentKind<Schema extends z.ZodType = z.ZodType> {
   name: string;
   with: Schema;
   run(context: AgentContext<z.output<Schema>>): Promise<AgentReturn>;
+  /**
+   * Top-level `with` fields whose strings the workflow hands over as TextPart lists instead of rendered
+   * text, so the kind can tell the chain file's own text from what templates inserted. The schema must
+   * accept both forms: strings when a chain loads, parts when an attempt runs.
+   */
+  splitFields?: readonly string[];
+  /** Problems only the kind can see in a chain file's own `with` (already parsed by `with`), as `field: what is wrong`; checked at load. */
+  checkChainText?(settings: z.output<Schema>): string[];
   /** Why this kind cannot run with the current configuration, or undefined when it can. */
   unavailable?(config: Config): string | undefined;
 }

@@ -1,5 +1,5 @@
 import type { Config } from '../../config.js';
-import { httpAgent } from './http.js';
+import { createHttpAgent } from './http.js';
 import type { AgentKind } from './kind.js';
 import { createLlmAgent } from './llm.js';
 import { simulatedAgent } from './simulated.js';
@@ -12,7 +12,7 @@ export type AgentKinds = ReadonlyMap<string, AgentKind>;
  */
 export function createAgentKinds(config: Config, custom: AgentKind[] = []): AgentKinds {
   const kinds = new Map<string, AgentKind>();
-  for (const kind of [simulatedAgent, createLlmAgent(config.llm), httpAgent, ...custom] as AgentKind[]) {
+  for (const kind of [simulatedAgent, createLlmAgent(config.llm), createHttpAgent(config.httpAgent), ...custom] as AgentKind[]) {
     if (kinds.has(kind.name)) throw new Error(`Agent kind "${kind.name}" is registered twice`);
     kinds.set(kind.name, kind);
   }

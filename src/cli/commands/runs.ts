@@ -4,6 +4,7 @@ import pc from 'picocolors';
 import type { ListFilter, Run, RunSummary } from '../../client/index.js';
 import { createClient, formatCost, formatDuration, parsePositiveInt, printJson, type GlobalOptions } from '../context.js';
 import { follow, formatOutput } from '../follow.js';
+import { terminalSafe } from '../terminal-text.js';
 
 const STATUS_COLOUR = { running: pc.cyan, completed: pc.green, failed: pc.red, cancelled: pc.yellow, timed_out: pc.red } as const;
 
@@ -67,7 +68,7 @@ export function printRun(run: Run): void {
     lines.push(`  ${agent.name.padEnd(16)} ${agent.status.padEnd(10)} attempts ${agent.attempts}  ${agent.duration_ms === null ? '-' : formatDuration(agent.duration_ms)}  ${formatCost(agent.cost)}`);
   }
   if (run.output !== undefined) lines.push('', formatOutput(run.output));
-  if (run.error) lines.push('', pc.red(`${run.error.code}${run.error.agent ? ` at agent ${run.error.agent}` : ''}: ${run.error.detail}`));
+  if (run.error) lines.push('', pc.red(`${run.error.code}${run.error.agent ? ` at agent ${run.error.agent}` : ''}: ${terminalSafe(run.error.detail)}`));
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
