@@ -3,7 +3,6 @@ import type { Context } from 'koa';
 import type { ChainVersion } from '../chains/catalog.js';
 import { idempotentRunId, requestFingerprint } from '../runs/idempotency.js';
 import { startRun, type RunMemo } from '../runs/start.js';
-import { CallerIdKey } from '../temporal/search-attributes.js';
 import { mayUseChain, type Caller } from './callers.js';
 import type { ApiDeps } from './deps.js';
 import { rateLimitHeaders } from './middleware/rate-limit.js';
@@ -26,6 +25,8 @@ export interface Launched {
   chain: ChainVersion;
   /** The webhook as accepted, with the secret only when the server generated it (shown once). */
   webhook?: { url: string; events: WebhookRequest['events']; secret?: string };
+  /** Whether the run is cancelled as orphaned when nobody polls or watches it; only then do waits touch it. */
+  orphanable: boolean;
 }
 
 const MAX_IDEMPOTENCY_KEY = 255;
@@ -62,31 +63,25 @@ export async function launchRun(deps: ApiDeps, ctx: Context, chainRef: string, r
 
   const runId = key ? idempotentRunId(caller.id, key) : undefined;
   if (runId) {
+    // A repeat attaches whatever the caller's limits: it starts nothing.
     const existing = await existingRun(deps.client, runId);
     if (existing) return attach(existing, runId, requestHash, deps, chainRef);
   }
   const webhook = request.webhook && (await acceptWebhook(deps, request.webhook));
   // Async and stream runs nobody polls or watches are cancelled as orphaned; a webhook counts as watching.
   const orphanTimeoutMs = opts.orphanable && !webhook ? deps.config.runs.orphanTimeoutMs : undefined;
-  const options = { input, callerId: caller.id, maxCost: request.max_cost, webhook: webhook?.run, orphanTimeoutMs };
-  if (!runId) {
-    await enforceConcurrency(deps.client, caller);
-    const handle = await startRun(deps.client, deps.config, chain, options);
-    runsStarted.inc({ chain: chain.name });
-    return { runId: handle.workflowId, chain, webhook: webhook?.shown };
-  }
-  await enforceConcurrency(deps.client, caller);
+  await admit(deps, caller);
   try {
-    await startRun(deps.client, deps.config, chain, { ...options, runId, requestHash });
+    const handle = await startRun(deps.client, deps.config, chain, { input, callerId: caller.id, maxCost: request.max_cost, webhook: webhook?.run, orphanTimeoutMs, runId, requestHash });
     runsStarted.inc({ chain: chain.name });
+    return { runId: handle.workflowId, chain, webhook: webhook?.shown, orphanable: orphanTimeoutMs !== undefined };
   } catch (err) {
-    // The key's run ended between our look and our start: answer from that run rather than start another.
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    // Another request with the same key started the run between our look and our start: attach to it.
+    if (!(runId && err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
-  // Concurrent requests with one key race to start and all but one attach: check the body matches.
   const started = await existingRun(deps.client, runId);
   if (!started) throw new Error(`Run ${runId} was started but cannot be described`);
-  return { ...attach(started, runId, requestHash, deps, chainRef), webhook: webhook?.shown };
+  return attach(started, runId, requestHash, deps, chainRef);
 }
 
 /**
@@ -127,16 +122,16 @@ function attach(memo: RunMemo, runId: string, requestHash: string | undefined, d
   }
   const chain = deps.catalog.resolve(`${memo.chain}@${memo.chain_version}`) ?? deps.catalog.resolve(chainRef);
   if (!chain) throw new ApiError('chain_not_found', `The chain of run ${runId} is no longer loaded.`);
-  return { runId, chain };
+  // Runs from before `orphanable` was kept count as orphanable, so their watchers keep touching them.
+  return { runId, chain, orphanable: memo.orphanable ?? true };
 }
 
-async function enforceConcurrency(client: Client, caller: Caller): Promise<void> {
-  const { count } = await client.workflow.count(
-    `WorkflowType = 'chainWorkflow' AND ${CallerIdKey.name} = '${caller.id}' AND ExecutionStatus = 'Running'`,
-  );
-  if (count < caller.maxConcurrentRuns) return;
+/** Counts the new run against the caller's concurrent-run limit: 429 rate_limited when it is reached. */
+async function admit(deps: ApiDeps, caller: Caller): Promise<void> {
+  const admission = await deps.runningRuns.admit(caller.id, caller.maxConcurrentRuns);
+  if (admission.admitted) return;
   rateLimitRejections.inc({ limit: 'concurrent-runs' });
-  throw new ApiError('rate_limited', `You already have ${count} runs in progress (limit ${caller.maxConcurrentRuns}). Wait for one to end.`, {
+  throw new ApiError('rate_limited', `You already have ${admission.running} runs in progress (limit ${caller.maxConcurrentRuns}). Wait for one to end.`, {
     headers: { ...rateLimitHeaders('concurrent-runs', caller.maxConcurrentRuns, 1, 0, 5), [HEADER.retryAfter]: '5' },
   });
 }

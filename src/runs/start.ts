@@ -28,6 +28,8 @@ export interface RunMemo {
   agents: string[];
   input_bytes: number;
   request_hash?: string;
+  /** Whether the run is cancelled when nobody watches it (then sync waits and streams must touch it). Absent on runs from before it was kept. */
+  orphanable?: boolean;
 }
 
 /** A new run id: `run-` and 20 hex digits (80 random bits), safe in URLs and Temporal workflow IDs. */
@@ -73,10 +75,12 @@ export async function startRun(
       agents: chain.plan.agents.map((a) => a.name),
       input_bytes: Buffer.byteLength(JSON.stringify(options.input ?? null)),
       ...(options.requestHash && { request_hash: options.requestHash }),
+      orphanable: options.orphanTimeoutMs !== undefined,
     } satisfies RunMemo,
-    // With a derived run id, a repeat attaches to the running run and a start after it closed is refused
-    // (we then answer from the closed run) — so one Idempotency-Key never makes two runs.
-    workflowIdConflictPolicy: 'USE_EXISTING',
+    // A run id is never used twice: for a derived id (Idempotency-Key), a start that finds the id taken,
+    // running or closed, fails, and the caller attaches to that run instead — so one key never makes two
+    // runs, and a start that succeeds is known to have made this one.
+    workflowIdConflictPolicy: 'FAIL',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     staticSummary: `${chain.name}@${chain.version} for ${options.callerId}`,
   });

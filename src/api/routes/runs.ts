@@ -55,8 +55,9 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
         504: { description: 'wait_timeout (the run goes on) or chain_timeout' },
       },
       async handler(ctx, { params, body }) {
-        const { runId } = await launchRun(deps, ctx, params.chain, body);
-        deps.toucher.touch(runId);
+        const { runId, orphanable } = await launchRun(deps, ctx, params.chain, body);
+        // A run this request started is not orphanable: touching it would only add a workflow task.
+        if (orphanable) deps.toucher.touch(runId);
         const closed = await waitForClose(deps, ctx, runId, body.timeout_s * 1000);
         if (!closed) {
           throw new ApiError('wait_timeout', `The run did not finish within ${body.timeout_s} s; it goes on. Poll it, or repeat this request with the same Idempotency-Key.`, {

@@ -1,0 +1,63 @@
+import type { Client } from '@temporalio/client';
+import { CallerIdKey } from '../temporal/search-attributes.js';
+
+/** How long a caller's running-run count read from visibility stands in for a fresh one. */
+const DEFAULT_REFRESH_MS = 1_000;
+
+interface Reading {
+  /** Running runs visibility reported at `readAt`. */
+  count: number;
+  readAt: number;
+  /** Runs this instance started since that reading. */
+  startedSince: number;
+}
+
+export type Admission = { admitted: true } | { admitted: false; running: number };
+
+/**
+ * The concurrent-run limit without a visibility `count` on every start. A caller's running runs are
+ * read from Temporal visibility at most once per second and the starts this instance admits since
+ * are added on top. Visibility is the source, so the count survives restarts and sees every API
+ * instance; between readings other instances' starts are not seen, so a burst spread over N instances
+ * can pass the limit by what those instances start within a second (eventually consistent). A start
+ * that would be refused always re-reads first, so nobody is refused on a stale count.
+ */
+export class RunningRuns {
+  private readonly readings = new Map<string, Reading>();
+  private readonly reads = new Map<string, Promise<Reading>>();
+
+  constructor(
+    private readonly client: Client,
+    private readonly refreshMs = DEFAULT_REFRESH_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Admits one more run for the caller when it has fewer than `limit` running, and counts it. */
+  async admit(callerId: string, limit: number): Promise<Admission> {
+    let reading = this.readings.get(callerId);
+    if (!reading || this.now() - reading.readAt >= this.refreshMs) reading = await this.read(callerId);
+    if (reading.count + reading.startedSince >= limit && reading.readAt < this.now()) reading = await this.read(callerId);
+    const running = reading.count + reading.startedSince;
+    if (running >= limit) return { admitted: false, running };
+    reading.startedSince += 1;
+    return { admitted: true };
+  }
+
+  /** One visibility read per caller at a time; concurrent admissions share it. */
+  private read(callerId: string): Promise<Reading> {
+    let pending = this.reads.get(callerId);
+    if (!pending) {
+      const readAt = this.now();
+      pending = this.client.workflow
+        .count(`WorkflowType = 'chainWorkflow' AND ${CallerIdKey.name} = '${callerId}' AND ExecutionStatus = 'Running'`)
+        .then(({ count }) => {
+          const reading = { count, readAt, startedSince: 0 };
+          this.readings.set(callerId, reading);
+          return reading;
+        })
+        .finally(() => this.reads.delete(callerId));
+      this.reads.set(callerId, pending);
+    }
+    return pending;
+  }
+}
