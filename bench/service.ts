@@ -1,4 +1,4 @@
-// The service exactly as `npm start` runs it (src/start.ts: embedded, file-backed Temporal dev server;
+// The service as `npm start` runs it (src/start.ts: embedded, file-backed Temporal dev server;
 // worker and API in one Node process), as a child of the bench, so its processes are measured alone.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -43,7 +43,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     ...(options.cliPath && { TEMPORAL_CLI_PATH: options.cliPath }),
     ...options.env,
   });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/start.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  // `npm start` itself, so the measured tree is exactly what a user runs: npm, its shell, Node, Temporal.
+  // Its own process group, so one signal reaches all of them.
+  const child = spawn('npm', ['start', '--silent'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'inherit'], detached: true });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -61,6 +63,6 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     key: readFileSync(path.join(dataDir, 'dev-api-key'), 'utf8').trim(),
     pid: child.pid!,
     sample: () => sampleTree(child.pid!),
-    stop: () => stopProcess(child, 15_000),
+    stop: () => stopProcess(child, 15_000, () => process.kill(-child.pid!, 'SIGINT')),
   };
 }

@@ -15,7 +15,8 @@ if (node === process.execPath && args.length === 1 && args[0].endsWith('.ts')) {
   register();
   await import(pathToFileURL(path.resolve(args[0])).href);
 } else {
-  const child = spawn(node, ['--import', 'tsx', ...args], {
+  // This process's own Node flags (package.json's scripts set some) carry over to the child.
+  const child = spawn(node, [...process.execArgv, '--import', 'tsx', ...args], {
     stdio: 'inherit',
     env: { ...process.env, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}` },
   });

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import type { InjectedSinks, NativeConnection, WorkflowBundleOption } from '@temporalio/worker';
@@ -13,10 +14,9 @@ import { registry, runsEnded } from './metrics.js';
 import type { RunSinks } from './workflows/types.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
+import { prebuiltWorkflowBundle } from './temporal/workflow-bundle.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
 import { SecretBox } from './webhooks/secret-box.js';
-
-export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
 export interface WorkerDeps {
   config: Config;
@@ -25,7 +25,7 @@ export interface WorkerDeps {
   client: Client;
   /** Custom agent kinds, registered beside the built-ins. */
   customKinds?: AgentKind[];
-  /** A pre-built workflow bundle (tests build one and share it); otherwise bundled from source. */
+  /** A pre-built workflow bundle (tests build one and share it); otherwise the bundle of the current code, built once in a child process. */
   workflowBundle?: WorkflowBundleOption;
 }
 
@@ -37,7 +37,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     connection: deps.connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    workflowBundle: deps.workflowBundle ?? { codePath: await prebuiltWorkflowBundle(path.join(config.dataDir, 'workflow-bundles')) },
     activities: createActivities({
       kinds,
       webhooks: { client: deps.client, secrets: SecretBox.fromConfig(config), allowPrivate: config.webhooks.allowPrivate },

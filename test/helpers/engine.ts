@@ -10,7 +10,8 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { connectClient, connectWorker } from '../../src/temporal/connection.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
-import { WORKFLOWS_PATH, createWorker } from '../../src/worker.js';
+import { createWorker } from '../../src/worker.js';
+import { WORKFLOWS_PATH } from '../../src/temporal/workflow-bundle.js';
 
 export const FIXTURE_CHAINS = path.resolve(import.meta.dirname, '../fixtures/chains');
 
