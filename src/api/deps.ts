@@ -7,6 +7,7 @@ import type { Caller } from './callers.js';
 import type { RateLimiters } from './middleware/rate-limit.js';
 import type { SecretBox } from '../webhooks/secret-box.js';
 import type { DurationEstimates } from '../runs/estimates.js';
+import type { PollCache } from '../runs/poll-cache.js';
 import type { RunningRuns } from '../runs/running-runs.js';
 import type { RunToucher } from './touch.js';
 import type { StreamTokens } from './stream-tokens.js';
@@ -20,6 +21,8 @@ export interface ApiDeps {
   limiters: RateLimiters;
   /** Signs and checks the short-lived tokens that let browsers' EventSource open a run's stream. */
   streamTokens: StreamTokens;
+  /** Shares one read among polls of a run that arrive within 100 ms. */
+  polls: PollCache;
   /** Each caller's running runs, for the concurrent-run limit. */
   runningRuns: RunningRuns;
   /** Keeps polled and watched runs from being cancelled as orphaned. */

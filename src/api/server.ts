@@ -16,6 +16,7 @@ import type { ApiDeps } from './deps.js';
 import { RunReaders } from '../runs/stream/registry.js';
 import { SecretBox } from '../webhooks/secret-box.js';
 import { DurationEstimates } from '../runs/estimates.js';
+import { PollCache } from '../runs/poll-cache.js';
 import { RunningRuns } from '../runs/running-runs.js';
 import { RunToucher } from './touch.js';
 
@@ -67,6 +68,7 @@ export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps & 
     limiters: new RateLimiters(opts.redis),
     secrets,
     streamTokens: new StreamTokens(secrets.deriveKey('stream-token')),
+    polls: new PollCache(client),
     runningRuns: new RunningRuns(client),
     toucher: new RunToucher(client, config.runs.orphanTimeoutMs),
     estimates: new DurationEstimates(client, config.temporal.namespace),

@@ -25,7 +25,10 @@ const idempotencyHeaderSpec = {
 
 /** Reads a caller's run or answers 404 not_found (also for another caller's run: its existence never leaks). */
 async function snapshotOr404(deps: ApiDeps, ctx: Context, runId: string): Promise<RunSnapshot> {
-  const snapshot = await readRun(deps.client, runId, ctx.state.caller.id);
+  return found(runId, await readRun(deps.client, runId, ctx.state.caller.id));
+}
+
+function found(runId: string, snapshot: RunSnapshot | undefined): RunSnapshot {
   if (!snapshot) throw new ApiError('not_found', `No run ${runId}.`);
   return snapshot;
 }
@@ -131,7 +134,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       params: runIdParam,
       responses: { 200: { description: 'The run', schema: runSchema, headers: ['Retry-After'] }, 404: { description: 'not_found' } },
       async handler(ctx, { params }) {
-        const snapshot = await snapshotOr404(deps, ctx, params.run_id);
+        const snapshot = found(params.run_id, await deps.polls.read(params.run_id, ctx.state.caller.id));
         if (snapshot.state.status === 'running') {
           deps.toucher.touch(params.run_id);
           ctx.set(HEADER.retryAfter, String(pollDelaySeconds(snapshot.state)));

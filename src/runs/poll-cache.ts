@@ -1,0 +1,35 @@
+import type { Client } from '@temporalio/client';
+import { readRun, type RunSnapshot } from './read.js';
+
+/** How old a shared read may be: far below the 2 s Retry-After polls are told to wait. */
+const FRESH_MS = 100;
+const MAX_ENTRIES = 10_000;
+
+/**
+ * Polls of one run that arrive within 100 ms of each other share one read (a describe and, while the
+ * run is open, a progress query answered by a worker): a caller polling in a tight loop, or many
+ * dashboards watching the same run, cost Temporal one read per 100 ms instead of one per request.
+ * A poll's answer is at most that old; only polls use it, never the answer of a sync wait.
+ */
+export class PollCache {
+  private readonly reads = new Map<string, { at: number; snapshot: Promise<RunSnapshot | undefined> }>();
+
+  constructor(
+    private readonly client: Client,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  read(runId: string, callerId: string): Promise<RunSnapshot | undefined> {
+    const key = `${callerId}\u0000${runId}`;
+    const cached = this.reads.get(key);
+    if (cached && this.now() - cached.at < FRESH_MS) return cached.snapshot;
+    const snapshot = readRun(this.client, runId, callerId);
+    // A failed read is not shared beyond the requests already waiting on it.
+    snapshot.catch(() => this.reads.delete(key));
+    this.reads.delete(key);
+    this.reads.set(key, { at: this.now(), snapshot });
+    // Oldest first (a Map keeps insertion order): bounded however many runs are polled.
+    if (this.reads.size > MAX_ENTRIES) this.reads.delete(this.reads.keys().next().value!);
+    return snapshot;
+  }
+}
