@@ -17,6 +17,8 @@ import { RunReaders } from '../runs/stream/registry.js';
 import { SecretBox } from '../webhooks/secret-box.js';
 import { DurationEstimates } from '../runs/estimates.js';
 import { RunToucher } from './touch.js';
+import type { TokenChannel } from '../tokens/channel.js';
+import { redisTokenChannel } from '../tokens/redis.js';
 
 export interface RunningApi {
   server: Server;
@@ -49,6 +51,11 @@ export interface ApiOptions {
   log: Logger;
   /** SSE timings; tests shorten them. */
   stream?: { keepAliveMs?: number; heartbeatPollMs?: number };
+  /**
+   * Where agents push their output (the in-process channel when the worker shares this process);
+   * otherwise the Redis channel when REDIS_URL is set, or none (output from heartbeats only).
+   */
+  tokens?: TokenChannel;
 }
 
 /** Everything createApp needs, built from configuration: callers, limiters, secrets, stream readers. */
@@ -69,7 +76,7 @@ export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps & 
     toucher: new RunToucher(client, config.runs.orphanTimeoutMs),
     estimates: new DurationEstimates(client, config.temporal.namespace),
     version: VERSION,
-    readers: new RunReaders(client, { log, heartbeatPollMs: opts.stream?.heartbeatPollMs }),
+    readers: new RunReaders(client, { log, heartbeatPollMs: opts.stream?.heartbeatPollMs, tokens: opts.tokens }),
     sseKeepAliveMs: opts.stream?.keepAliveMs,
   };
 }
@@ -78,7 +85,9 @@ export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps & 
 export async function startApi(opts: ApiOptions & { port?: number }): Promise<RunningApi> {
   const { config } = opts;
   const redis = await redisClient(config.api.redisUrl);
-  const deps = buildApiDeps({ ...opts, redis });
+  // A channel this function opened is closed with the API; one handed in belongs to the caller.
+  const ownTokens = opts.tokens ? undefined : await redisTokenChannel(config, opts.log);
+  const deps = buildApiDeps({ ...opts, redis, tokens: opts.tokens ?? ownTokens });
   const { readers, devKey } = deps;
   const app = createApp(deps);
   const server = app.listen(opts.port ?? config.api.port, config.api.host);
@@ -107,6 +116,7 @@ export async function startApi(opts: ApiOptions & { port?: number }): Promise<Ru
       });
       clearTimeout(cutoff);
       if (redis) (redis as { disconnect(): void }).disconnect();
+      await ownTokens?.close();
     },
   };
 }
