@@ -3,11 +3,17 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CALLERS, startTestApi, type TestApi } from '../helpers/api.js';
 import { Started } from '../helpers/api-suite.js';
+import { eventually } from '../helpers/runs.js';
 import { TEST_SECRET_KEY, startEngine, type TestEngine } from '../helpers/engine.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';
 import { agentTexts, assertExactOutput, openStream, type ReceivedEvent } from '../helpers/sse-client.js';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
+import { Redis } from 'ioredis';
+import { createLogger } from '../../src/logger.js';
+import { tokenChunksDropped } from '../../src/metrics.js';
+import type { TokenChunk } from '../../src/tokens/channel.js';
+import { RedisTokenChannel, tokenChannelName } from '../../src/tokens/redis.js';
 
 // The push path across processes: two API instances and worker processes, all with REDIS_URL, so
 // agents publish their output to Redis and each API's reader subscribes to the runs it streams.
@@ -91,5 +97,33 @@ void describe('SSE with the Redis token channel: two API instances and a separat
     const end = (middle.data.offset as number) + (middle.data.chunk as string).length;
     assert.equal(agentTexts(resumed.events).get(1), PLODDER_OUTPUT.slice(end), 'the output continues right after the resume point');
     assert.deepEqual(lifecycle(resumed.events), lifecycle(stream.events.slice(stream.events.indexOf(middle) + 1)));
+  });
+
+  void it("delivers a run's chunks to that run's subscribers only, and drops and counts malformed messages", async () => {
+    const log = createLogger({ logLevel: 'silent' }, 'test');
+    const [publisher, subscriber] = [await RedisTokenChannel.connect(redis.url, log), await RedisTokenChannel.connect(redis.url, log)];
+    const raw = new Redis(redis.url);
+    const subscribers = async (runId: string) => ((await raw.pubsub('NUMSUB', tokenChannelName(runId))) as [string, number])[1];
+    const malformed = async () => (await tokenChunksDropped.get()).values.find((v) => v.labels.reason === 'malformed')?.value ?? 0;
+    try {
+      const got: TokenChunk[] = [];
+      const unsubscribe = subscriber.subscribe('run-a', (chunk) => got.push(chunk));
+      subscriber.subscribe('run-b', () => assert.fail('run-b has no chunks'));
+      await eventually(async () => ((await subscribers('run-a')) === 1 ? true : undefined), 5_000, 'the subscription to reach Redis');
+      const dropped = await malformed();
+      await raw.publish(tokenChannelName('run-a'), 'not json');
+      await raw.publish(tokenChannelName('run-a'), JSON.stringify({ runId: 'run-a', activityId: '1', attempt: 0, offset: 0, text: 'x' }));
+      const chunk = { runId: 'run-a', activityId: '1', attempt: 1, offset: 0, text: 'hello' };
+      publisher.publish(chunk);
+      await eventually(async () => (got.length > 0 ? true : undefined), 5_000, 'the chunk');
+      assert.deepEqual(got, [chunk], 'Redis delivers in order: the malformed messages came first and were dropped');
+      assert.equal(await malformed(), dropped + 2);
+      unsubscribe();
+      await eventually(async () => ((await subscribers('run-a')) === 0 ? true : undefined), 5_000, 'the last local subscriber to leave the Redis channel');
+    } finally {
+      raw.disconnect();
+      await publisher.close();
+      await subscriber.close();
+    }
   });
 });

@@ -267,9 +267,9 @@ export class RunReader {
         signal.removeEventListener('abort', done);
         resolve();
       };
-      onEnd?.(done);
       const timer = setTimeout(done, ms);
       signal.addEventListener('abort', done, { once: true });
+      onEnd?.(done);
     });
   }
 }
