@@ -77,3 +77,10 @@ export const rateLimitRejections = new Counter({
   labelNames: ['limit'] as const,
   registers: [registry],
 });
+
+export const tokenChunksDropped = new Counter({
+  name: 'chainport_token_chunks_dropped_total',
+  help: 'Pushed agent output chunks dropped (publish_failed, malformed); streams recover them from heartbeats',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});

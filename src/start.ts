@@ -9,6 +9,8 @@ import { connectClient, connectWorker } from './temporal/connection.js';
 import type { DevServer } from './temporal/dev-server.js';
 import { startEmbeddedTemporal } from './temporal/embedded.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
+import { InProcessTokenChannel } from './tokens/in-process.js';
+import { redisTokenChannel } from './tokens/redis.js';
 import { applyDemoDefaults, createWorker, prepareNamespace } from './worker.js';
 
 async function main(): Promise<void> {
@@ -45,9 +47,13 @@ async function main(): Promise<void> {
     cleanups.push(() => workerConnection.close());
     const { client, connection } = await connectClient(config);
     cleanups.push(() => connection.close());
-    const worker = await createWorker({ config, connection: workerConnection, client });
+    // Agents push their output straight to this process's stream readers; through Redis when REDIS_URL
+    // is set, so API instances elsewhere get it too.
+    const tokens = (await redisTokenChannel(config, log)) ?? new InProcessTokenChannel(log);
+    cleanups.push(() => tokens.close());
+    const worker = await createWorker({ config, connection: workerConnection, client, tokens });
     const running = worker.run();
-    const api = await startApi({ config, client, catalog, log });
+    const api = await startApi({ config, client, catalog, log, tokens });
     printWelcome(api.url, api.devKey, server?.uiUrl, temporalAddress(config), config.webhooks.allowPrivate);
     // Stop in order: the API stops accepting, tells streams to reconnect and drains in-flight requests;
     // then the worker finishes or hands back its tasks; then Temporal stops.

@@ -17,6 +17,8 @@ import { installTemporalRuntime } from './temporal/runtime.js';
 import { prebuiltWorkflowBundle } from './temporal/workflow-bundle.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
 import { SecretBox } from './webhooks/secret-box.js';
+import type { TokenChannel } from './tokens/channel.js';
+import { redisTokenChannel } from './tokens/redis.js';
 
 export interface WorkerDeps {
   config: Config;
@@ -27,6 +29,8 @@ export interface WorkerDeps {
   customKinds?: AgentKind[];
   /** A pre-built workflow bundle (tests build one and share it); otherwise the bundle of the current code, built once in a child process. */
   workflowBundle?: WorkflowBundleOption;
+  /** Where agents push their output as they emit it, for live streams; heartbeats carry it regardless. */
+  tokens?: TokenChannel;
 }
 
 /** Builds a worker for the chain task queue: the chain workflow plus every agent kind as the runAgent activity. */
@@ -41,6 +45,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     activities: createActivities({
       kinds,
       webhooks: { client: deps.client, secrets: SecretBox.fromConfig(config), allowPrivate: config.webhooks.allowPrivate },
+      tokens: deps.tokens,
     }),
     sinks: runSinks(),
     maxConcurrentActivityTaskExecutions: config.worker.maxActivities,
@@ -101,10 +106,12 @@ async function main(): Promise<void> {
   if (added.length) log.info({ added }, 'registered search attributes');
   const connection = await connectWorker(config);
   const { client, connection: clientConnection } = await connectClient(config);
-  const worker = await createWorker({ config, connection, client });
+  const tokens = await redisTokenChannel(config, log);
+  const worker = await createWorker({ config, connection, client, tokens });
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker polling');
   // Worker.run resolves after SIGINT/SIGTERM: in-flight tasks finish or are handed back within the grace time.
   await worker.run();
+  await tokens?.close();
   await clientConnection.close();
   await connection.close();
   log.info('worker stopped');

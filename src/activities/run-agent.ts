@@ -2,6 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { AgentError, ensureError } from '../errors.js';
 import { agentCost, agentDuration } from '../metrics.js';
 import type { AgentFailureDetails, AgentHeartbeat, AgentRequest, AgentResult } from '../workflows/types.js';
+import type { TokenChannel } from '../tokens/channel.js';
 import type { AgentKinds } from './agents/registry.js';
 
 /** How often a silent agent still heartbeats, so cancellation reaches it and a dead worker is noticed. */
@@ -10,9 +11,11 @@ const KEEPALIVE_MS = 1_000;
 /**
  * The one activity every agent runs in. It parses the agent's settings, runs the kind, heartbeats the
  * cumulative output (the worker's throttle sends the latest at least every few hundred ms; streaming
- * readers diff it) and turns failures into ApplicationFailures whose retry meaning Temporal honours.
+ * readers diff it), pushes each chunk at once on the token channel when there is one (live streams
+ * read it; heartbeats stay the durable record) and turns failures into ApplicationFailures whose retry
+ * meaning Temporal honours.
  */
-export function createRunAgent(kinds: AgentKinds) {
+export function createRunAgent(kinds: AgentKinds, tokens?: TokenChannel) {
   return async function runAgent(request: AgentRequest): Promise<AgentResult> {
     const context = Context.current();
     const attempt = context.info.attempt;
@@ -39,6 +42,7 @@ export function createRunAgent(kinds: AgentKinds) {
         attempt,
         signal: context.cancellationSignal,
         emit(chunk) {
+          tokens?.publish({ runId: request.runId, activityId: context.info.activityId, attempt, offset: progress.text.length, text: chunk });
           progress.text += chunk;
           if (!tokensReported) progress.tokens += 1;
           beat();

@@ -19,6 +19,8 @@ import { DurationEstimates } from '../runs/estimates.js';
 import { PollCache } from '../runs/poll-cache.js';
 import { RunningRuns } from '../runs/running-runs.js';
 import { RunToucher } from './touch.js';
+import type { TokenChannel } from '../tokens/channel.js';
+import { redisTokenChannel } from '../tokens/redis.js';
 
 export interface RunningApi {
   server: Server;
@@ -51,6 +53,11 @@ export interface ApiOptions {
   log: Logger;
   /** SSE timings; tests shorten them. */
   stream?: { keepAliveMs?: number; heartbeatPollMs?: number };
+  /**
+   * Where agents push their output (the in-process channel when the worker shares this process);
+   * otherwise the Redis channel when REDIS_URL is set, or none (output from heartbeats only).
+   */
+  tokens?: TokenChannel;
 }
 
 /** Everything createApp needs, built from configuration: callers, limiters, secrets, stream readers. */
@@ -73,7 +80,7 @@ export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps & 
     toucher: new RunToucher(client, config.runs.orphanTimeoutMs),
     estimates: new DurationEstimates(client, config.temporal.namespace),
     version: VERSION,
-    readers: new RunReaders(client, { log, heartbeatPollMs: opts.stream?.heartbeatPollMs }),
+    readers: new RunReaders(client, { log, heartbeatPollMs: opts.stream?.heartbeatPollMs, tokens: opts.tokens }),
     sseKeepAliveMs: opts.stream?.keepAliveMs,
   };
 }
@@ -82,7 +89,9 @@ export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps & 
 export async function startApi(opts: ApiOptions & { port?: number }): Promise<RunningApi> {
   const { config } = opts;
   const redis = await redisClient(config.api.redisUrl);
-  const deps = buildApiDeps({ ...opts, redis });
+  // A channel this function opened is closed with the API; one handed in belongs to the caller.
+  const ownTokens = opts.tokens ? undefined : await redisTokenChannel(config, opts.log);
+  const deps = buildApiDeps({ ...opts, redis, tokens: opts.tokens ?? ownTokens });
   const { readers, devKey } = deps;
   const app = createApp(deps);
   const server = app.listen(opts.port ?? config.api.port, config.api.host);
@@ -111,6 +120,7 @@ export async function startApi(opts: ApiOptions & { port?: number }): Promise<Ru
       });
       clearTimeout(cutoff);
       if (redis) (redis as { disconnect(): void }).disconnect();
+      await ownTokens?.close();
     },
   };
 }

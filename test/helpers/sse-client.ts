@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { createParser } from 'eventsource-parser';
 
 /** One event as a client received it: the raw fields, the parsed JSON data and when it arrived. */
@@ -143,4 +144,23 @@ export function agentTexts(events: readonly ReceivedEvent[]): Map<number, string
     if (event === 'agent.output') texts.set(data.index as number, (texts.get(data.index as number) ?? '') + (data.chunk as string));
   }
   return texts;
+}
+
+/**
+ * Asserts that the agent's last attempt (after its last agent.retrying) reached the client as
+ * `text`, each character exactly once: every chunk starts where the previous one ended. Returns those
+ * chunks' events.
+ */
+export function assertExactOutput(events: readonly ReceivedEvent[], index: number, text: string): ReceivedEvent[] {
+  const own = events.filter((e) => e.data.index === index);
+  const lastRetry = own.findLastIndex((e) => e.event === 'agent.retrying');
+  const chunks = own.slice(lastRetry + 1).filter((e) => e.event === 'agent.output');
+  let end = 0;
+  for (const chunk of chunks) {
+    assert.equal(chunk.data.offset, end, `chunk ${chunk.id} starts where the previous one ended (${end})`);
+    end += (chunk.data.chunk as string).length;
+    assert.equal(Number(chunk.id!.split('.')[2]), end, `chunk ${chunk.id}'s id names its end`);
+  }
+  assert.equal(chunks.map((c) => c.data.chunk as string).join(''), text);
+  return chunks;
 }

@@ -2,6 +2,7 @@ import { after, before } from 'node:test';
 import { startTestApi, type TestApi } from './api.js';
 import { startEngine, type TestEngine } from './engine.js';
 import { startTestTemporal, type TestTemporal } from './temporal.js';
+import type { TokenChannel } from '../../src/tokens/channel.js';
 
 export interface Stack {
   temporal: TestTemporal;
@@ -15,6 +16,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** `false` for suites that need no API; otherwise options for startTestApi. */
   api?: false | Parameters<typeof startTestApi>[1];
+  /** A token channel shared by the in-process worker and the API, as `npm start` has. */
+  tokens?: TokenChannel;
 }
 
 /**
@@ -32,7 +35,7 @@ export function useStack(options: StackOptions = {}): Stack {
   before(async () => {
     try {
       stack.temporal = await startTestTemporal();
-      stack.engine = await startEngine(stack.temporal.address, options.env);
+      stack.engine = await startEngine(stack.temporal.address, options.env, { tokens: options.tokens });
       await stack.engine.startWorker();
       if (options.api !== false) stack.api = await startTestApi(stack.engine, options.api ?? {});
     } catch (err) {

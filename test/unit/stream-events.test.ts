@@ -94,6 +94,26 @@ void describe('RunTimeline', () => {
     );
   });
 
+  void it('sends pushed output from where the sent output ends, taking only the new part of an overlap', () => {
+    const timeline = started();
+    const push = (offset: number, text: string, attempt = 1) => timeline.applyPushed({ activityId: '1', attempt, offset, text });
+    assert.deepEqual(brief(push(0, 'one ').events), ['6.1.4 agent.output {"agent":"a","index":0,"chunk":"one ","offset":0}']);
+    assert.deepEqual(brief(timeline.applyPending(beat(1, 'one two '))), ['6.1.8 agent.output {"agent":"a","index":0,"chunk":"two ","offset":4}']);
+    assert.deepEqual(push(4, 'two '), { verdict: 'used', events: [] }, 'a chunk the heartbeat already carried is dropped');
+    assert.deepEqual(brief(push(6, 'o three ').events), ['6.1.14 agent.output {"agent":"a","index":0,"chunk":"three ","offset":8}']);
+    assert.deepEqual(push(20, 'later'), { verdict: 'wait', events: [] }, 'a chunk past a gap waits for a heartbeat to fill it');
+    assert.deepEqual(brief(timeline.applyPending(beat(1, 'one two three four '))), ['6.1.19 agent.output {"agent":"a","index":0,"chunk":"four ","offset":14}']);
+  });
+
+  void it('never announces an attempt from a push, and keeps pushes for agents the history has not shown yet', () => {
+    const timeline = started();
+    assert.deepEqual(timeline.applyPushed({ activityId: '1', attempt: 2, offset: 0, text: 'x' }), { verdict: 'ahead', events: [] });
+    assert.deepEqual(timeline.applyPushed({ activityId: '2', attempt: 1, offset: 0, text: 'x' }), { verdict: 'wait', events: [] });
+    timeline.applyPending(beat(2, '', 1, 'boom'));
+    assert.deepEqual(timeline.applyPushed({ activityId: '1', attempt: 1, offset: 0, text: 'old' }), { verdict: 'used', events: [] }, 'a lost attempt\'s chunk is dropped');
+    assert.deepEqual(brief(timeline.applyPushed({ activityId: '1', attempt: 2, offset: 0, text: 'x' }).events), ['6.2.1 agent.output {"agent":"a","index":0,"chunk":"x","offset":0}']);
+  });
+
   void it('ends with the final state, or one derived from the close event when the run left none', () => {
     const settled = started();
     const [end] = settled.applyHistory({ type: 'run-settled', eventId: 20, time: 90, state: { status: 'failed', cost: 0.1, duration_ms: 80, error: { code: 'agent_failed', message: 'no', agent: 'a' } } });

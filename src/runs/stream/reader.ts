@@ -1,11 +1,12 @@
 import { isGrpcServiceError, type Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { Logger } from '../../logger.js';
+import type { TokenChannel, TokenChunk } from '../../tokens/channel.js';
 import type { RunEvent } from './events.js';
 import { historyFacts, pendingFacts } from './facts.js';
 import type { Position } from './ids.js';
 import { resumeAfter } from './resume.js';
-import { RunTimeline } from './timeline.js';
+import { RunTimeline, type PushedOutput } from './timeline.js';
 
 const { HistoryEventFilterType } = proto.temporal.api.enums.v1;
 const GRPC_NOT_FOUND = 5;
@@ -13,6 +14,10 @@ const GRPC_NOT_FOUND = 5;
 export interface ReaderOptions {
   /** How often a running agent's heartbeats are read (only while an agent runs). */
   heartbeatPollMs?: number;
+  /** The longest gap between heartbeat reads while pushed output keeps arriving (the push path carries the tokens then). */
+  maxHeartbeatPollMs?: number;
+  /** Where agents push their output as they emit it; without one, output comes from heartbeats only. */
+  tokens?: TokenChannel;
   /** Consecutive failed Temporal calls after which the reader gives up and ends its streams. */
   maxFailures?: number;
   log?: Logger;
@@ -31,11 +36,16 @@ export interface Subscription {
   readonly runEnded: boolean;
 }
 
+/** Pushed chunks kept for later (a gap, an unannounced attempt, an agent not in history yet), at most. */
+const MAX_WAITING_PUSHES = 1_000;
+
 /**
  * Follows one run for every subscriber watching it from this process: a long-poll of the workflow
  * history for lifecycle events and, only while an agent runs, a short poll of the pending activity's
- * heartbeats for its output. Keeps the events so far, so a late subscriber gets the run from the start
- * (or from its resume point) and then the live events.
+ * heartbeats for its output. With a token channel, output also arrives as the agent emits it; the
+ * timeline merges both by position (attempt and offset), so every character is sent once, and the
+ * heartbeat poll slows down while pushes flow. Keeps the events so far, so a late subscriber gets the
+ * run from the start (or from its resume point) and then the live events.
  */
 export class RunReader {
   private readonly events: RunEvent[] = [];
@@ -43,7 +53,16 @@ export class RunReader {
   private readonly timeline = new RunTimeline();
   private readonly stopped = new AbortController();
   private wakeHeartbeats: (() => void) | undefined;
+  /** Pushed output the timeline could not place yet, in arrival order. */
+  private waitingPushes: PushedOutput[] = [];
+  private pushesSincePoll = 0;
+  /** Set when pending activities must be read without waiting (a push showed an unannounced attempt). */
+  private pollWanted = false;
+  private endPollPause: (() => void) | undefined;
+  private readonly tokens: TokenChannel | undefined;
+  private unsubscribeTokens: (() => void) | undefined;
   private readonly pollMs: number;
+  private readonly maxPollMs: number;
   private readonly maxFailures: number;
   private readonly log: Logger | undefined;
 
@@ -55,8 +74,10 @@ export class RunReader {
     private readonly onStop: () => void,
   ) {
     this.pollMs = options.heartbeatPollMs ?? 150;
+    this.maxPollMs = Math.max(this.pollMs, options.maxHeartbeatPollMs ?? 1_500);
     this.maxFailures = options.maxFailures ?? 8;
     this.log = options.log;
+    this.tokens = options.tokens;
   }
 
   get subscriberCount(): number {
@@ -65,6 +86,7 @@ export class RunReader {
 
   start(): void {
     const { signal } = this.stopped;
+    this.unsubscribeTokens = this.tokens?.subscribe(this.runId, (chunk) => this.receivePush(chunk));
     void Promise.all([this.followHistory(), this.followHeartbeats()]).catch((err: unknown) => {
       if (signal.aborted) return;
       this.log?.error({ err, run_id: this.runId }, 'run stream reader failed; ending its streams');
@@ -96,6 +118,7 @@ export class RunReader {
   stop(): void {
     if (this.stopped.signal.aborted) return;
     this.stopped.abort();
+    this.unsubscribeTokens?.();
     this.wakeHeartbeats?.();
     const subscribers = [...this.subscribers.keys()];
     this.subscribers.clear();
@@ -103,8 +126,42 @@ export class RunReader {
     this.onStop();
   }
 
+  private receivePush({ activityId, attempt, offset, text }: TokenChunk): void {
+    if (this.stopped.signal.aborted) return;
+    this.pushesSincePoll += 1;
+    this.waitingPushes.push({ activityId, attempt, offset, text });
+    // Heartbeats carry whatever is dropped here, so the oldest go first.
+    if (this.waitingPushes.length > MAX_WAITING_PUSHES) this.waitingPushes.shift();
+    this.deliver([]);
+  }
+
+  /** Output from the waiting pushes the timeline can place now; repeated while one placed chunk lets another follow. */
+  private placePushes(): RunEvent[] {
+    const events: RunEvent[] = [];
+    for (let placed = true; placed && this.waitingPushes.length > 0; ) {
+      placed = false;
+      const still: PushedOutput[] = [];
+      for (const pushed of this.waitingPushes) {
+        const result = this.timeline.applyPushed(pushed);
+        if (result.verdict !== 'used') still.push(pushed);
+        if (result.verdict === 'ahead') this.pollSoon();
+        if (result.events.length > 0) placed = true;
+        events.push(...result.events);
+      }
+      this.waitingPushes = still;
+    }
+    return events;
+  }
+
+  /** Reads the pending activities now instead of after the current pause. */
+  private pollSoon(): void {
+    this.pollWanted = true;
+    this.endPollPause?.();
+  }
+
+  /** Sends `events` (already applied to the timeline), then whatever waiting pushes they let through. */
   private deliver(events: RunEvent[]): void {
-    for (const event of events) {
+    for (const event of [...events, ...this.placePushes()]) {
       this.events.push(event);
       for (const [subscriber, after] of this.subscribers) {
         const part = resumeAfter(event, after);
@@ -144,6 +201,7 @@ export class RunReader {
 
   private async followHeartbeats(): Promise<void> {
     const { namespace, loadedDataConverter } = this.client.options;
+    let delay = this.pollMs;
     while (!this.stopped.signal.aborted) {
       if (!this.timeline.agentRunning) {
         await new Promise<void>((resolve) => (this.wakeHeartbeats = resolve));
@@ -154,8 +212,21 @@ export class RunReader {
       const facts = await pendingFacts(loadedDataConverter, response.pendingActivities ?? []);
       if (this.stopped.signal.aborted) return;
       this.deliver(this.timeline.applyPending(facts));
-      await this.pause(this.pollMs);
+      delay = this.nextPollDelay(delay);
+      if (!this.pollWanted) await this.pause(delay, (end) => (this.endPollPause = end));
+      this.endPollPause = undefined;
+      this.pollWanted = false;
     }
+  }
+
+  /**
+   * Doubles the gap between heartbeat reads while pushes flow and all of them were placed (they carry
+   * the output then); back to the short poll when they stop, or when one waits for a heartbeat to fill a gap.
+   */
+  private nextPollDelay(delay: number): number {
+    const flowing = this.pushesSincePoll > 0 && this.waitingPushes.length === 0;
+    this.pushesSincePoll = 0;
+    return flowing ? Math.min(this.maxPollMs, delay * 2) : this.pollMs;
   }
 
   /** A Temporal call, cancelled when the reader stops, retried with backoff while Temporal is unreachable. */
@@ -187,8 +258,8 @@ export class RunReader {
     }
   }
 
-  /** Waits `ms`, or less when the reader stops; never leaves a timer behind. */
-  private pause(ms: number): Promise<void> {
+  /** Waits `ms`, or less when the reader stops or `onEnd`'s function is called; never leaves a timer behind. */
+  private pause(ms: number, onEnd?: (end: () => void) => void): Promise<void> {
     const { signal } = this.stopped;
     return new Promise((resolve) => {
       const done = () => {
@@ -198,6 +269,7 @@ export class RunReader {
       };
       const timer = setTimeout(done, ms);
       signal.addEventListener('abort', done, { once: true });
+      onEnd?.(done);
     });
   }
 }

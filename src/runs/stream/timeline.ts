@@ -37,6 +37,22 @@ export interface PendingFact {
   heartbeat: { text: string; attempt: number } | undefined;
 }
 
+/** Part of an attempt's output pushed by the agent as it emitted it: `text` starts at `offset`. */
+export interface PushedOutput {
+  activityId: string;
+  attempt: number;
+  offset: number;
+  text: string;
+}
+
+/**
+ * What became of pushed output: `used` (sent, or already covered: drop it), `wait` (its agent is not
+ * in the history read so far, or it starts past what was sent: keep it until history or a heartbeat
+ * catches up), `ahead` (an attempt not announced yet: keep it, and read the pending activities now,
+ * since only they tell the retry's cause).
+ */
+export type PushVerdict = 'used' | 'wait' | 'ahead';
+
 interface AgentTrack {
   scheduledEventId: number;
   scheduledAt: number;
@@ -135,6 +151,19 @@ export class RunTimeline {
     return events;
   }
 
+  /**
+   * Output pushed by the agent, sent only for the attempt already announced and only from where the
+   * sent output ends: a push never announces an attempt nor skips over missing text.
+   */
+  applyPushed(pushed: PushedOutput): { verdict: PushVerdict; events: RunEvent[] } {
+    const agent = this.byActivity.get(pushed.activityId);
+    if (!agent) return { verdict: this.settled ? 'used' : 'wait', events: [] };
+    if (this.settled || agent.closed || pushed.attempt < agent.attempt) return { verdict: 'used', events: [] };
+    if (pushed.attempt > agent.attempt) return { verdict: 'ahead', events: [] };
+    if (pushed.offset > agent.sent) return { verdict: 'wait', events: [] };
+    return { verdict: 'used', events: this.output(agent, pushed.text, pushed.offset) };
+  }
+
   private open(agent: AgentTrack | undefined): AgentTrack | undefined {
     return agent && !agent.closed ? agent : undefined;
   }
@@ -158,16 +187,20 @@ export class RunTimeline {
     return events;
   }
 
-  /** The part of the current attempt's cumulative `text` not sent yet, as one chunk. */
-  private output(agent: AgentTrack, text: string): RunEvent[] {
-    if (text.length <= agent.sent) return [];
+  /**
+   * The part not sent yet of the current attempt's output `text`, which starts at `from` (0 for the
+   * cumulative text of heartbeats and results; `from` must not be past what was sent), as one chunk.
+   */
+  private output(agent: AgentTrack, text: string, from = 0): RunEvent[] {
+    const end = from + text.length;
+    if (end <= agent.sent) return [];
     const offset = agent.sent;
-    agent.sent = text.length;
+    agent.sent = end;
     return [
       {
-        position: { event: agent.scheduledEventId, attempt: agent.attempt, offset: text.length },
+        position: { event: agent.scheduledEventId, attempt: agent.attempt, offset: end },
         event: RUN_EVENT.agentOutput,
-        data: { agent: agent.name, index: agent.index, chunk: text.slice(offset), offset },
+        data: { agent: agent.name, index: agent.index, chunk: text.slice(offset - from), offset },
       },
     ];
   }
