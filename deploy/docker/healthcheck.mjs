@@ -3,7 +3,7 @@
 //   polling worker, so it would mark every API unhealthy while workers restart).
 // - Worker: its Node process (src/worker.ts) must be running; Temporal itself notices a worker that
 //   stops polling and hands its tasks to the others.
-/* global process, console, fetch, AbortSignal -- Node globals; plain .mjs so the check starts fast without tsx */
+/* global fetch, AbortSignal -- Node globals; plain .mjs so the check starts fast without tsx */
 import { readdirSync, readFileSync } from 'node:fs';
 
 function running(script) {
