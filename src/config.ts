@@ -66,9 +66,12 @@ const envSchema = z.object({
   CHAINPORT_WEBHOOK_TIMEOUT: durationMs.prefault('5s'),
   CHAINPORT_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   CHAINPORT_HTTP_AGENT_ALLOW_HOSTS: optionalText,
+  CHAINPORT_WEBHOOK_MAX_REDELIVERIES: z.coerce.number().int().nonnegative().default(10),
+  CHAINPORT_WEBHOOK_MAX_OPEN_PER_CALLER: positiveInt.default(1000),
   CHAINPORT_SECRET_KEY: optionalText,
   CHAINPORT_METRICS_TOKEN: optionalText,
   CHAINPORT_WORKER_METRICS_PORT: port.optional(),
+  CHAINPORT_WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   TEMPORAL_SDK_METRICS_ADDRESS: optionalText,
   TEMPORAL_UI_URL: optionalText,
   CHAINPORT_ORPHAN_TIMEOUT: durationMs.prefault('5m'),
@@ -117,16 +120,22 @@ export interface Config {
     timeoutMs: number;
     /** Lets webhooks reach loopback and private addresses: local development and tests only. */
     allowPrivate: boolean;
+    /** Redeliveries one delivery may be asked for; each sends up to maxAttempts requests to the receiver. */
+    maxRedeliveries: number;
+    /** Deliveries of one caller that may be in progress when a redelivery is asked for. */
+    maxOpenPerCaller: number;
   };
   httpAgent: {
     /** Host names and IPs http agents may reach even when they are loopback or private (lower case, IPv6 without brackets). */
     allowHosts: string[];
   };
-  /** Bearer token GET /metrics requires when set. */
+  /** Bearer token GET /metrics requires when set; required when HOST is not loopback. */
   metricsToken: string | undefined;
   /** Port a standalone worker serves its /metrics on; unset: none. */
   workerMetricsPort: number | undefined;
-  /** host:port where the Temporal SDK's own Prometheus metrics are served (worker processes); unset: off. */
+  /** Interface of the worker's /metrics, which has no auth: loopback unless the network around it is private. */
+  workerMetricsHost: string;
+  /** host:port where the Temporal SDK's own Prometheus metrics are served (worker processes); a bare port binds 127.0.0.1; unset: off. */
   sdkMetricsAddress: string | undefined;
   /** Temporal Web UI base URL, for temporal_ui_url on runs; the embedded server's UI when unset there. */
   temporalUiUrl: string | undefined;
@@ -153,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nFix these environment variables and start again.`);
   }
   const e = parsed.data;
+  requireSecrets(e);
   const tlsWanted = e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_API_KEY);
   return {
     dataDir: path.resolve(e.CHAINPORT_DATA_DIR),
@@ -204,12 +214,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxIntervalMs: e.CHAINPORT_WEBHOOK_MAX_INTERVAL,
       timeoutMs: e.CHAINPORT_WEBHOOK_TIMEOUT,
       allowPrivate: e.CHAINPORT_WEBHOOK_ALLOW_PRIVATE,
+      maxRedeliveries: e.CHAINPORT_WEBHOOK_MAX_REDELIVERIES,
+      maxOpenPerCaller: e.CHAINPORT_WEBHOOK_MAX_OPEN_PER_CALLER,
     },
     httpAgent: { allowHosts: hostList(e.CHAINPORT_HTTP_AGENT_ALLOW_HOSTS) },
     secretKey: e.CHAINPORT_SECRET_KEY,
     metricsToken: e.CHAINPORT_METRICS_TOKEN,
     workerMetricsPort: e.CHAINPORT_WORKER_METRICS_PORT,
-    sdkMetricsAddress: e.TEMPORAL_SDK_METRICS_ADDRESS,
+    workerMetricsHost: e.CHAINPORT_WORKER_METRICS_HOST,
+    sdkMetricsAddress: e.TEMPORAL_SDK_METRICS_ADDRESS && (/^\d+$/.test(e.TEMPORAL_SDK_METRICS_ADDRESS) ? `127.0.0.1:${e.TEMPORAL_SDK_METRICS_ADDRESS}` : e.TEMPORAL_SDK_METRICS_ADDRESS),
     temporalUiUrl: e.TEMPORAL_UI_URL,
     runs: { orphanTimeoutMs: e.CHAINPORT_ORPHAN_TIMEOUT, maxLifetimeMs: e.CHAINPORT_MAX_RUN_LIFETIME },
     logLevel: e.LOG_LEVEL,
@@ -219,6 +232,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 /** `a.example, 10.0.0.5,[::1]` as the forms URL host names take: lower case, IPv6 without brackets. */
 function hostList(text: string | undefined): string[] {
   return (text ?? '').split(',').map((host) => host.trim().replace(/^\[|\]$/g, '').toLowerCase()).filter(Boolean);
+}
+
+/** Whether a listen address is reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Settings that are optional on one machine but required once others can reach it. */
+function requireSecrets(e: Env): void {
+  if (!isLoopback(e.HOST) && e.CHAINPORT_METRICS_TOKEN === undefined) {
+    throw new ConfigError(
+      `CHAINPORT_METRICS_TOKEN is required when HOST (${e.HOST}) is not loopback: GET /metrics would be open to the network. Set a long random token (openssl rand -hex 32) and give it to your scraper.`,
+    );
+  }
+  if (e.TEMPORAL_ADDRESS !== undefined && e.CHAINPORT_SECRET_KEY === undefined) {
+    throw new ConfigError(
+      'CHAINPORT_SECRET_KEY is required with TEMPORAL_ADDRESS: every API and worker of a cluster must seal webhook secrets and sign stream tokens with the same key, and a per-host key file would break them across hosts. Set it to `openssl rand -base64 32` on every process.',
+    );
+  }
 }
 
 function parsePrices(json: string | undefined): z.infer<typeof priceTable> {

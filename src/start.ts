@@ -1,10 +1,9 @@
 // `npm start`: the whole service in one process tree — an embedded Temporal dev server (unless
 // TEMPORAL_ADDRESS points at a cluster), a worker and the API.
-import { createAgentKinds } from './activities/agents/registry.js';
 import { startApi } from './api/server.js';
-import { loadChains } from './chains/load.js';
 import { loadConfig, temporalAddress } from './config.js';
 import { createLogger } from './logger.js';
+import { checkBeforeStart } from './preflight.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import type { DevServer } from './temporal/dev-server.js';
 import { startEmbeddedTemporal } from './temporal/embedded.js';
@@ -23,11 +22,12 @@ async function main(): Promise<void> {
     process.env.CHAINPORT_HTTP_AGENT_ALLOW_HOSTS ??= '127.0.0.1,localhost';
   }
   let config = loadConfig();
+  applyDemoDefaults(config);
+  // Every configuration error surfaces here, before the Temporal server or the worker exists to be stopped.
+  const catalog = checkBeforeStart(config, { api: true });
   const log = createLogger(config, 'chainport');
   // This process orders its own shutdown (API, then worker, then server), so the SDK installs no signal handlers.
   installTemporalRuntime(log, { sdkMetricsAddress: config.sdkMetricsAddress, shutdownSignals: [] });
-  applyDemoDefaults(config);
-  const catalog = loadChains(config, createAgentKinds(config));
 
   let server: DevServer | undefined;
   const cleanups: Array<() => Promise<unknown>> = [];

@@ -7,12 +7,12 @@ import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import type { AgentKind } from './activities/agents/kind.js';
 import { createAgentKinds } from './activities/agents/registry.js';
-import { loadChains } from './chains/load.js';
 import { loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { registry, runsEnded } from './metrics.js';
 import type { RunSinks } from './workflows/types.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
+import { checkBeforeStart } from './preflight.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { prebuiltWorkflowBundle } from './temporal/workflow-bundle.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
@@ -96,12 +96,12 @@ async function serveMetrics(port: number, host: string): Promise<void> {
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  applyDemoDefaults(config);
+  // Fail fast on bad chain files or keys: a worker that cannot run the catalog's agents should not poll.
+  checkBeforeStart(config, { api: false });
   const log = createLogger(config, 'worker');
   installTemporalRuntime(log, { sdkMetricsAddress: config.sdkMetricsAddress });
-  applyDemoDefaults(config);
-  if (config.workerMetricsPort !== undefined) await serveMetrics(config.workerMetricsPort, config.api.host);
-  // Fail fast on bad chain files: a worker that cannot run the catalog's agents should not poll.
-  loadChains(config, createAgentKinds(config));
+  if (config.workerMetricsPort !== undefined) await serveMetrics(config.workerMetricsPort, config.workerMetricsHost);
   const added = await prepareNamespace(config);
   if (added.length) log.info({ added }, 'registered search attributes');
   const connection = await connectWorker(config);

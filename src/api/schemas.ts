@@ -146,7 +146,9 @@ export const chainSchema = z
 
 export const chainListSchema = z.object({ data: z.array(chainSchema), next_cursor: z.null() }).meta({ id: 'ChainList' });
 
-export const healthSchema = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.string()).optional() });
+export const healthSchema = z.object({ status: z.literal('ok') });
+/** A fixed word only: /readyz is public, so why it is not ready is logged, not answered. */
+export const readySchema = z.object({ status: z.enum(['ready', 'not_ready']) });
 
 const deliveryAttemptSchema = z.object({
   attempt: z.number().int(),

@@ -1,11 +1,10 @@
 import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { createAgentKinds } from '../activities/agents/registry.js';
 import type { ChainCatalog } from '../chains/catalog.js';
-import { loadChains } from '../chains/load.js';
 import { loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
+import { checkBeforeStart } from '../preflight.js';
 import { connectClient } from '../temporal/connection.js';
 import { VERSION } from '../version.js';
 import { createApp } from './app.js';
@@ -127,8 +126,8 @@ export async function startApi(opts: ApiOptions & { port?: number }): Promise<Ru
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  const catalog = checkBeforeStart(config, { api: true });
   const log = createLogger(config, 'api');
-  const catalog = loadChains(config, createAgentKinds(config));
   const { client, connection } = await connectClient(config);
   const api = await startApi({ config, client, catalog, log });
   log.info({ url: api.url }, 'API listening');

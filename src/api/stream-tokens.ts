@@ -1,12 +1,17 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** How long a stream token opens its run's event stream: enough to connect and reconnect, short if leaked. */
-export const STREAM_TOKEN_TTL_MS = 5 * 60_000;
+/**
+ * How long a stream token opens its run's event stream. It is a bearer credential in a URL (proxy and
+ * browser logs may keep it), so it lives about a minute: enough to connect; a client asks for a new
+ * one to reconnect later.
+ */
+export const STREAM_TOKEN_TTL_MS = 60_000;
 
 /**
  * Short-lived, read-only tokens that open one run's event stream for one caller. Browsers'
  * EventSource cannot send an Authorization header, and an API key must never travel in a URL; a
- * stream token may, because it opens nothing else and expires in minutes.
+ * stream token may, because it opens nothing else and expires in a minute. Whoever holds it can read
+ * that run's stream until then.
  * Format: base64url("<caller>.<run>.<expiry ms>") + "." + base64url(HMAC-SHA256).
  */
 export class StreamTokens {

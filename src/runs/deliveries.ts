@@ -1,8 +1,11 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
+import { z } from 'zod';
+import { deliverySchema } from '../api/schemas.js';
 import { CallerIdKey, DeliveryStatusKey } from '../temporal/search-attributes.js';
 import { visibilityPage, type Page } from './visibility.js';
-import { DELIVERY_MEMO_KEY, redeliverSignal } from '../workflows/webhook-delivery.js';
-import type { DeliveryRecord } from '../workflows/types.js';
+import { DELIVERY_MEMO_KEY, redeliverSignal, webhookDeliveryWorkflow } from '../workflows/webhook-delivery.js';
+import type { DeliveryRecord, DeliveryRequest, WebhookPayload } from '../workflows/types.js';
 
 /** A delivery's record from its memo (no worker needed); undefined when it no longer exists. */
 export async function readDelivery(client: Client, deliveryId: string): Promise<{ record: DeliveryRecord; open: boolean } | undefined> {
@@ -16,12 +19,86 @@ export async function readDelivery(client: Client, deliveryId: string): Promise<
   }
 }
 
-/** Asks an open delivery to send again (same webhook-id, fresh timestamp and signature). */
-export async function redeliver(client: Client, deliveryId: string): Promise<void> {
-  await client.workflow.getHandle(deliveryId).signal(redeliverSignal);
+/** The start input of a delivery's newest run, as the workflow received it; only what a redelivery reuses is checked. */
+const deliveryRequestSchema = z.object({
+  deliveryId: z.string(),
+  callerId: z.string(),
+  url: z.string(),
+  sealedSecret: z.string(),
+  policy: z.object({ maxAttempts: z.number(), initialIntervalMs: z.number(), maxIntervalMs: z.number(), timeoutMs: z.number(), keepMs: z.number() }),
+  payload: z.custom<WebhookPayload>((v) => typeof v === 'object' && v !== null && 'delivery_id' in v),
+  redelivery: z.object({ record: deliverySchema, count: z.number().int().nonnegative() }).optional(),
+});
+
+async function newestRequest(client: Client, namespace: string, deliveryId: string): Promise<DeliveryRequest> {
+  const { history } = await client.workflowService.getWorkflowExecutionHistory({ namespace, execution: { workflowId: deliveryId }, maximumPageSize: 1 });
+  const started = history?.events?.[0]?.workflowExecutionStartedEventAttributes;
+  const [input] = await decodeArrayFromPayloads(client.options.loadedDataConverter, started?.input?.payloads);
+  return deliveryRequestSchema.parse(input);
 }
 
-/** One page of a caller's failed deliveries, newest first, from visibility. */
+export type Redelivery =
+  | { outcome: 'started'; record: DeliveryRecord }
+  /** A round is under way already; nothing new was started. */
+  | { outcome: 'in_progress'; record: DeliveryRecord }
+  | { outcome: 'limit_reached'; count: number };
+
+/**
+ * Sends a delivery again: same webhook-id, fresh timestamp and signature, attempts added to the same
+ * record. A closed delivery gets a new run of its workflow id continuing the record (at most
+ * `maxRedeliveries` times); a delivery still in its round is left to finish it; a delivery started
+ * before deliveries closed after their round, and still waiting, is signalled as it expects.
+ */
+export async function redeliver(
+  client: Client,
+  temporal: { namespace: string; taskQueue: string },
+  found: { record: DeliveryRecord; open: boolean },
+  maxRedeliveries: number,
+): Promise<Redelivery> {
+  const { record } = found;
+  const handle = client.workflow.getHandle(record.delivery_id);
+  if (found.open && record.status === 'pending') return { outcome: 'in_progress', record };
+  if (found.open) {
+    await handle.signal(redeliverSignal);
+    return { outcome: 'started', record: { ...record, status: 'pending' } };
+  }
+  const previous = await newestRequest(client, temporal.namespace, record.delivery_id);
+  const count = (previous.redelivery?.count ?? 0) + 1;
+  if (count > maxRedeliveries) return { outcome: 'limit_reached', count: count - 1 };
+  const pending: DeliveryRecord = { ...record, status: 'pending' };
+  try {
+    await client.workflow.start(webhookDeliveryWorkflow, {
+      workflowId: record.delivery_id,
+      taskQueue: temporal.taskQueue,
+      args: [{ ...previous, redelivery: { record, count } }],
+      // The record closed with the last round; this run continues it under the same id (the webhook-id).
+      workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      memo: { [DELIVERY_MEMO_KEY]: pending },
+      typedSearchAttributes: [
+        { key: CallerIdKey, value: previous.callerId },
+        { key: DeliveryStatusKey, value: 'pending' },
+      ],
+      staticSummary: `redelivery ${count} of ${record.delivery_id}`,
+    });
+  } catch (err) {
+    // Another request started this redelivery a moment ago.
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { outcome: 'in_progress', record: pending };
+    throw err;
+  }
+  return { outcome: 'started', record: pending };
+}
+
+/** How many of a caller's deliveries are in a round now (visibility: may lag a second behind). */
+export async function countOpenDeliveries(client: Client, callerId: string): Promise<number> {
+  const { count } = await client.workflow.count(`WorkflowType = 'webhookDeliveryWorkflow' AND ${CallerIdKey.name} = '${callerId}' AND ExecutionStatus = 'Running'`);
+  return count;
+}
+
+/**
+ * One page of a caller's failed deliveries, newest first, from visibility. A redelivered delivery has
+ * several runs under one workflow id; only its newest run speaks for it, so a failed run that a later
+ * redelivery superseded is left out (a page may then hold fewer than `limit`).
+ */
 export async function listFailedDeliveries(
   client: Client,
   namespace: string,
@@ -29,5 +106,27 @@ export async function listFailedDeliveries(
   page: { limit: number; cursor?: string },
 ): Promise<Page<DeliveryRecord>> {
   const query = `WorkflowType = 'webhookDeliveryWorkflow' AND ${CallerIdKey.name} = '${callerId}' AND ${DeliveryStatusKey.name} = 'failed'`;
-  return visibilityPage(client, namespace, { query, scope: `failed-deliveries\u0000${callerId}`, ...page }, (info) => info.memo?.[DELIVERY_MEMO_KEY] as DeliveryRecord | undefined);
+  const found = await visibilityPage(client, namespace, { query, scope: `failed-deliveries\u0000${callerId}`, ...page }, (info) => {
+    const record = info.memo?.[DELIVERY_MEMO_KEY] as DeliveryRecord | undefined;
+    return record && { workflowId: info.workflowId, runId: info.runId, record };
+  });
+  const newest = await newestRuns(client, found.data.map((d) => d.workflowId));
+  return { data: found.data.filter((d) => newest.get(d.workflowId) === d.runId).map((d) => d.record), next_cursor: found.next_cursor };
+}
+
+/** Delivery ids are `<run id>-wh<n>`: safe to quote in a visibility query once checked. */
+const DELIVERY_ID = /^[A-Za-z0-9_-]{1,120}$/;
+
+/** The newest run id of each delivery workflow id. */
+async function newestRuns(client: Client, workflowIds: string[]): Promise<Map<string, string>> {
+  const ids = [...new Set(workflowIds)].filter((id) => DELIVERY_ID.test(id));
+  const newest = new Map<string, { runId: string; at: number }>();
+  if (ids.length === 0) return new Map();
+  const query = `WorkflowType = 'webhookDeliveryWorkflow' AND WorkflowId IN (${ids.map((id) => `'${id}'`).join(', ')})`;
+  for await (const info of client.workflow.list({ query })) {
+    const at = info.startTime.getTime();
+    const seen = newest.get(info.workflowId);
+    if (!seen || at > seen.at) newest.set(info.workflowId, { runId: info.runId, at });
+  }
+  return new Map([...newest].map(([id, { runId }]) => [id, runId]));
 }

@@ -141,7 +141,10 @@ export interface WebhookPolicy {
   initialIntervalMs: number;
   maxIntervalMs: number;
   timeoutMs: number;
-  /** How long a delivery record stays open for redelivery after its last round. */
+  /**
+   * How long a delivery record stayed open for redelivery after its last round. Deliveries started
+   * before a delivery closed after its round still wait this long; new ones ignore it.
+   */
   keepMs: number;
 }
 
@@ -178,6 +181,11 @@ export interface DeliveryRequest {
   sealedSecret: string;
   policy: WebhookPolicy;
   payload: WebhookPayload;
+  /**
+   * Set on a redelivery: a new run of the same workflow id that continues this record (same
+   * webhook-id, attempts numbered on), and how many redeliveries came before it.
+   */
+  redelivery?: { record: DeliveryRecord; count: number };
 }
 
 export interface DeliveryAttempt {

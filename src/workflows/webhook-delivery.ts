@@ -4,6 +4,7 @@ import {
   condition,
   defineQuery,
   defineSignal,
+  patched,
   proxyActivities,
   setHandler,
   upsertMemo,
@@ -15,7 +16,10 @@ import type { DeliveryAttempt, DeliveryRecord, DeliveryRequest } from './types.j
 
 /** Each attempt's outcome, reported by the delivery activity as it happens. */
 export const attemptSignal = defineSignal<[DeliveryAttempt]>('attempt');
-/** Sends the delivery again (same webhook-id, fresh timestamp and signature), adding attempts to this record. */
+/**
+ * Sends the delivery again within the same run. Only deliveries started before a delivery closed after
+ * its round wait for it; a redelivery of a closed delivery is a new run of the same workflow id.
+ */
 export const redeliverSignal = defineSignal('redeliver');
 export const deliveryQuery = defineQuery<DeliveryRecord>('delivery');
 
@@ -23,13 +27,19 @@ export const deliveryQuery = defineQuery<DeliveryRecord>('delivery');
 export const DELIVERY_MEMO_KEY = 'delivery';
 
 /**
+ * Deliveries used to stay open for the retention period waiting for a redeliver signal; now a delivery
+ * closes after its round. Histories recorded before keep replaying down the old path.
+ */
+const CLOSES_AFTER_ROUND = 'delivery-closes-after-round';
+
+/**
  * One webhook delivery, started by a run (as an abandoned child, so a slow receiver never holds the
- * run up). Rounds of the retried `deliverWebhook` activity; after each round the record stays open
- * for redelivery until `policy.keepMs` passes without one.
+ * run up): one round of the retried `deliverWebhook` activity, then the workflow closes with the
+ * record. A redelivery is a new run of the same workflow id that continues the record.
  */
 export async function webhookDeliveryWorkflow(request: DeliveryRequest): Promise<DeliveryRecord> {
   const { policy } = request;
-  const record: DeliveryRecord = {
+  const record: DeliveryRecord = request.redelivery?.record ?? {
     delivery_id: request.deliveryId,
     run_id: request.payload.run_id,
     event: request.payload.event,
@@ -65,7 +75,7 @@ export async function webhookDeliveryWorkflow(request: DeliveryRequest): Promise
     },
   });
 
-  for (;;) {
+  const round = async () => {
     redeliverRequested = false;
     record.status = 'pending';
     publish();
@@ -89,6 +99,14 @@ export async function webhookDeliveryWorkflow(request: DeliveryRequest): Promise
       record.status = 'failed';
     }
     publish();
+  };
+
+  if (patched(CLOSES_AFTER_ROUND)) {
+    await round();
+    return record;
+  }
+  for (;;) {
+    await round();
     if (!(await condition(() => redeliverRequested, policy.keepMs))) return record;
   }
 }

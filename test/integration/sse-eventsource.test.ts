@@ -45,7 +45,8 @@ describe('browser EventSource with a stream token', () => {
     const res = await stack.api.request(`/api/v1/runs/${runId}/stream-token`, { method: 'POST' });
     assert.equal(res.status, 200);
     const { events_url: eventsUrl, expires_at: expiresAt } = (await res.json()) as { events_url: string; expires_at: string };
-    assert.ok(Date.parse(expiresAt) > Date.now());
+    const ttlMs = Date.parse(expiresAt) - Date.now();
+    assert.ok(ttlMs > 0 && ttlMs <= 60_000, `a stream token lives about a minute (${ttlMs} ms left)`);
     assert.doesNotMatch(eventsUrl, new RegExp(CALLERS.alice), 'the API key never appears in the URL');
     const events = await collect(`${stack.api.url}${eventsUrl}`);
     assert.equal(events[0]!.type, 'run.started');

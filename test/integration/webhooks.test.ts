@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
+import { expectProblem } from '../helpers/api-suite.js';
 import { CALLERS, startTestApi } from '../helpers/api.js';
 import { TEST_SECRET_KEY, startEngine } from '../helpers/engine.js';
 import { eventually } from '../helpers/runs.js';
@@ -17,6 +18,8 @@ const WEBHOOK_ENV = {
   CHAINPORT_WEBHOOK_INITIAL_INTERVAL: '1s',
   CHAINPORT_WEBHOOK_MAX_INTERVAL: '4s',
   CHAINPORT_WEBHOOK_TIMEOUT: '1s',
+  CHAINPORT_WEBHOOK_MAX_REDELIVERIES: '2',
+  CHAINPORT_WEBHOOK_MAX_OPEN_PER_CALLER: '3',
 };
 
 interface Delivery {
@@ -37,21 +40,21 @@ describe('webhooks', () => {
     return r;
   }
 
-  async function startWithWebhook(chain: string, webhook: Record<string, unknown>, input: unknown = { topic: 'hooks' }) {
-    const res = await stack.api.request(`/api/v1/chains/${chain}/runs`, { body: { input, webhook } });
+  async function startWithWebhook(chain: string, webhook: Record<string, unknown>, input: unknown = { topic: 'hooks' }, key: string = CALLERS.alice) {
+    const res = await stack.api.request(`/api/v1/chains/${chain}/runs`, { body: { input, webhook }, key });
     assert.equal(res.status, 202, await res.clone().text());
     return (await res.json()) as { run_id: string; webhook: { url: string; events: string[]; secret?: string } };
   }
 
-  async function deliveries(runId: string): Promise<Delivery[]> {
-    const res = await stack.api.request(`/api/v1/runs/${runId}/deliveries`);
+  async function deliveries(runId: string, key: string = CALLERS.alice): Promise<Delivery[]> {
+    const res = await stack.api.request(`/api/v1/runs/${runId}/deliveries`, { key });
     assert.equal(res.status, 200);
     return ((await res.json()) as { data: Delivery[] }).data;
   }
 
-  async function settled(runId: string, count = 1): Promise<Delivery[]> {
+  async function settled(runId: string, count = 1, key: string = CALLERS.alice): Promise<Delivery[]> {
     return eventually(async () => {
-      const list = await deliveries(runId);
+      const list = await deliveries(runId, key);
       return list.length >= count && list.every((d) => d.status !== 'pending') ? list : undefined;
     }, 30_000, `deliveries of ${runId} to settle`);
   }
@@ -156,6 +159,56 @@ describe('webhooks', () => {
     assert.equal(got[1]!.headers['webhook-id'], got[0]!.headers['webhook-id']);
     const missing = await stack.api.request(`/api/v1/runs/${started.run_id}/deliveries/nope/redeliver`, { method: 'POST' });
     assert.equal(missing.status, 404);
+  });
+
+  it('closes a delivery workflow once its round ends; a redelivery is a new run of the same id continuing the record, at most CHAINPORT_WEBHOOK_MAX_REDELIVERIES times', async () => {
+    const hook = await receiver();
+    const started = await startWithWebhook('chain-3', { url: hook.url });
+    const [first] = await settled(started.run_id);
+    const handle = stack.engine.client.workflow.getHandle(first!.delivery_id);
+    const closed = await eventually(async () => {
+      const d = await handle.describe();
+      return d.status.name === 'COMPLETED' ? d : undefined;
+    }, 10_000, 'the delivery workflow to close after its round');
+    const redeliverUrl = `/api/v1/runs/${started.run_id}/deliveries/${first!.delivery_id}/redeliver`;
+    for (const round of [1, 2]) {
+      const res = await stack.api.request(redeliverUrl, { method: 'POST' });
+      assert.equal(res.status, 202, await res.clone().text());
+      assert.equal(((await res.json()) as Delivery).status, 'pending');
+      await hook.waitFor(1 + round);
+      const [record] = await eventually(async () => {
+        const list = await deliveries(started.run_id);
+        return list[0]?.status === 'delivered' && list[0].attempts.length === 1 + round ? list : undefined;
+      }, 20_000, `redelivery ${round} to settle`);
+      assert.equal(record!.delivery_id, first!.delivery_id, 'the same delivery record, seen through the API');
+      assert.deepEqual(record!.attempts.map((a) => a.attempt), Array.from({ length: 1 + round }, (_, i) => i + 1));
+    }
+    const after = await eventually(async () => {
+      const d = await handle.describe();
+      return d.status.name === 'COMPLETED' ? d : undefined;
+    }, 10_000, 'the redelivery run to close');
+    assert.notEqual(after.runId, closed.runId, 'a redelivery starts a new run of the closed workflow id');
+    const got = await hook.waitFor(3);
+    assert.deepEqual(new Set(got.map((r) => r.headers['webhook-id'])), new Set([first!.delivery_id]));
+    await expectProblem(await stack.api.request(redeliverUrl, { method: 'POST' }), 429, 'rate_limited');
+    await expectProblem(await stack.api.request(`/api/v1/runs/${started.run_id}/webhook/resend`, { method: 'POST' }), 429, 'rate_limited');
+  });
+
+  it('answers 429 to a redelivery while the caller has CHAINPORT_WEBHOOK_MAX_OPEN_PER_CALLER deliveries in progress', async () => {
+    const fast = await receiver();
+    const done = await startWithWebhook('chain-3', { url: fast.url }, { topic: 'bob' }, CALLERS.bob);
+    const [settledOne] = await settled(done.run_id, 1, CALLERS.bob);
+    // Four deliveries (three agents and the run) that hang at every attempt stay in their round for seconds.
+    const hanging = await receiver(() => 'hang');
+    await startWithWebhook('chain-3', { url: hanging.url, events: ['agent.completed', 'completed'] }, { topic: 'bob' }, CALLERS.bob);
+    await hanging.waitFor(4);
+    const res = await eventually(async () => {
+      const answer = await stack.api.request(`/api/v1/runs/${done.run_id}/deliveries/${settledOne!.delivery_id}/redeliver`, { method: 'POST', key: CALLERS.bob });
+      return answer.status === 429 ? answer : undefined;
+    }, 10_000, 'the open-deliveries limit');
+    const problem = await expectProblem(res, 429, 'rate_limited');
+    assert.match(problem.detail, /deliveries in progress \(limit 3\)/);
+    assert.ok(Number(res.headers.get('retry-after')) > 0);
   });
 
   it('cuts a hanging receiver at the attempt timeout', async () => {

@@ -129,6 +129,15 @@ describe('docker-compose.yml', () => {
     assert.ok(Number(/proxy_read_timeout (\d+)s;/.exec(conf)?.[1]) > 300, 'outlasts the longest sync wait (300 s)');
   });
 
+  it('requires a metrics token for the API replicas and keeps /metrics and query strings away from the outside', () => {
+    assert.match(env('api').CHAINPORT_METRICS_TOKEN ?? '', /^\$\{CHAINPORT_METRICS_TOKEN:\?.+\}$/, 'api: CHAINPORT_METRICS_TOKEN is required');
+    const conf = read('deploy/nginx/nginx.conf');
+    assert.match(conf, /location = \/metrics \{\s*deny all;\s*\}/, 'nginx denies /metrics');
+    const formats = [...conf.matchAll(/log_format\s+\w+([^;]*);/g)].map((m) => m[1]!);
+    assert.ok(formats.length > 0, 'nginx has a log_format');
+    for (const format of formats) assert.doesNotMatch(format, /\$(request|args|query_string|request_uri)\b/, 'no query string (stream tokens) in the access log');
+  });
+
   it('deploy/.env.example names every variable the file requires', () => {
     const example = read('deploy/.env.example');
     const required = [...read('docker-compose.yml').matchAll(/\$\{([A-Z0-9_]+):\?/g)].map((m) => m[1]!);

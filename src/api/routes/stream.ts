@@ -111,7 +111,7 @@ export function streamRoutes(deps: ApiDeps): RouteSpec[] {
       operationId: 'createStreamToken',
       summary: 'A short-lived token to open this run’s event stream from a browser EventSource',
       description:
-        'EventSource cannot send an Authorization header, and API keys never belong in URLs. This token opens only GET /runs/{run_id}/events of this run, for 5 minutes (reconnects included): `new EventSource(events_url)`.',
+        'EventSource cannot send an Authorization header, and API keys never belong in URLs. This token opens only GET /runs/{run_id}/events of this run, for 60 seconds, to whoever holds it (a bearer token: ask for a new one to reconnect later): `new EventSource(events_url)`.',
       tag: 'streaming',
       params: runIdParam,
       responses: { 200: { description: 'The token', schema: streamTokenSchema }, 404: { description: 'not_found' } },

@@ -1,8 +1,10 @@
 import type { Context } from 'koa';
-import { listFailedDeliveries, readDelivery, redeliver } from '../../runs/deliveries.js';
+import { rateLimitRejections } from '../../metrics.js';
+import { countOpenDeliveries, listFailedDeliveries, readDelivery, redeliver } from '../../runs/deliveries.js';
 import { readRun } from '../../runs/read.js';
 import type { DeliveryRecord } from '../../workflows/types.js';
 import type { ApiDeps } from '../deps.js';
+import { rateLimitHeaders } from '../middleware/rate-limit.js';
 import { ApiError } from '../problem.js';
 import { defineRoute, type RouteSpec } from '../route.js';
 import { deliveryListSchema, deliveryParams, deliverySchema, pageQuery, runIdParam } from '../schemas.js';
@@ -18,11 +20,23 @@ async function deliveryIds(deps: ApiDeps, ctx: Context, runId: string): Promise<
 async function resend(deps: ApiDeps, ctx: Context, runId: string, deliveryId: string): Promise<DeliveryRecord> {
   const found = await readDelivery(deps.client, deliveryId);
   if (!found) throw new ApiError('not_found', `Delivery ${deliveryId} is past its retention period.`);
-  if (!found.open) throw new ApiError('not_found', `Delivery ${deliveryId} is past its retention period and can no longer be sent.`);
-  await redeliver(deps.client, deliveryId);
+  const { maxRedeliveries, maxOpenPerCaller } = deps.config.webhooks;
+  const open = await countOpenDeliveries(deps.client, ctx.state.caller.id);
+  if (open >= maxOpenPerCaller) {
+    throw limited(`You have ${open} webhook deliveries in progress (limit ${maxOpenPerCaller}). Redeliver once some have finished.`, 'open-deliveries', maxOpenPerCaller, 30);
+  }
+  const result = await redeliver(deps.client, deps.config.temporal, found, maxRedeliveries);
+  if (result.outcome === 'limit_reached') {
+    throw limited(`Delivery ${deliveryId} has been redelivered ${result.count} times, the most allowed (${maxRedeliveries}).`, 'redeliveries', maxRedeliveries, 3600);
+  }
   ctx.status = 202;
   ctx.set(HEADER.location, `${runUrl(runId)}/deliveries`);
-  return { ...found.record, status: 'pending' };
+  return result.record;
+}
+
+function limited(detail: string, policy: string, quota: number, retryAfterS: number): ApiError {
+  rateLimitRejections.inc({ limit: policy });
+  return new ApiError('rate_limited', detail, { headers: { ...rateLimitHeaders(policy, quota, retryAfterS, 0, retryAfterS), [HEADER.retryAfter]: String(retryAfterS) } });
 }
 
 export function webhookRoutes(deps: ApiDeps): RouteSpec[] {
@@ -46,10 +60,10 @@ export function webhookRoutes(deps: ApiDeps): RouteSpec[] {
       path: '/api/v1/runs/:run_id/deliveries/:delivery_id/redeliver',
       operationId: 'redeliver',
       summary: 'Send a delivery again',
-      description: 'Same webhook-id, fresh timestamp and signature; the attempts are added to the same delivery record. Works after the run ended, for the retention period.',
+      description: 'Same webhook-id, fresh timestamp and signature; the attempts are added to the same delivery record. Works after the run ended, for the retention period, up to CHAINPORT_WEBHOOK_MAX_REDELIVERIES times per delivery.',
       tag: 'webhooks',
       params: deliveryParams,
-      responses: { 202: { description: 'Redelivery started', schema: deliverySchema }, 404: { description: 'not_found' } },
+      responses: { 202: { description: 'Redelivery started (or already under way)', schema: deliverySchema }, 404: { description: 'not_found' }, 429: { description: 'rate_limited: this delivery was redelivered the most times allowed, or too many of your deliveries are in progress' } },
       async handler(ctx, { params }) {
         const ids = await deliveryIds(deps, ctx, params.run_id);
         if (!ids.includes(params.delivery_id)) throw new ApiError('not_found', `Run ${params.run_id} has no delivery ${params.delivery_id}.`);
@@ -63,7 +77,7 @@ export function webhookRoutes(deps: ApiDeps): RouteSpec[] {
       summary: "Send a run's newest delivery again",
       tag: 'webhooks',
       params: runIdParam,
-      responses: { 202: { description: 'Redelivery started', schema: deliverySchema }, 404: { description: 'not_found: no such run, or it has no delivery yet' } },
+      responses: { 202: { description: 'Redelivery started (or already under way)', schema: deliverySchema }, 404: { description: 'not_found: no such run, or it has no delivery yet' }, 429: { description: 'rate_limited: redelivery limits reached' } },
       async handler(ctx, { params }) {
         const newest = (await deliveryIds(deps, ctx, params.run_id)).at(-1);
         if (!newest) throw new ApiError('not_found', `Run ${params.run_id} has made no webhook delivery yet.`);
