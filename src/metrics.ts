@@ -73,7 +73,14 @@ export const activeReaders = new Gauge({
 
 export const rateLimitRejections = new Counter({
   name: 'chainport_rate_limit_rejections_total',
-  help: 'Requests refused with 429, by limit (requests, concurrent-runs)',
+  help: 'Requests refused with 429, by limit (requests, concurrent-runs, waits, streams, lookups, failed-auth)',
   labelNames: ['limit'] as const,
+  registers: [registry],
+});
+
+export const callerSlotsInUse = new Gauge({
+  name: 'chainport_caller_slots_in_use',
+  help: 'Long-lived requests in flight on this API instance, by kind (waits: sync requests, streams, lookups: webhook DNS)',
+  labelNames: ['kind'] as const,
   registers: [registry],
 });

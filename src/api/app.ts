@@ -35,7 +35,8 @@ export function createApp(deps: ApiDeps): Koa {
   const app = new Koa({ proxy: false });
   const routes = allRoutes(deps);
   const publicRouter = new Router();
-  publicRouter.use(jsonBody({ limit: deps.config.api.maxBodyBytes }));
+  const body = jsonBody({ limit: deps.config.api.maxBodyBytes, timeoutMs: deps.config.api.timeouts.bodyMs });
+  publicRouter.use(body);
   mount(publicRouter, routes.filter((r) => r.public));
   mountDocs(publicRouter, routes, deps.version);
   mountPlayground(publicRouter);
@@ -61,9 +62,9 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(publicRouter.routes());
   app.use(publicRouter.allowedMethods({ throw: true, methodNotAllowed: methodNotAllowed, notImplemented: methodNotAllowed }));
   app.use(async (ctx, next) => (ctx.path.startsWith(`${API_PREFIX}/`) || ctx.path === API_PREFIX ? next() : undefined));
-  app.use(auth(deps.callers, deps.streamTokens));
+  app.use(auth(deps.callers, deps.streamTokens, deps.limiters.failedAuth(deps.config.api.authFailuresPerMin), () => rateLimitRejections.inc({ limit: 'failed-auth' })));
   app.use(rateLimit(deps.limiters, () => rateLimitRejections.inc({ limit: 'requests' })));
-  app.use(jsonBody({ limit: deps.config.api.maxBodyBytes }));
+  app.use(body);
   app.use(apiRouter.routes());
   app.use(apiRouter.allowedMethods({ throw: true, methodNotAllowed: methodNotAllowed, notImplemented: methodNotAllowed }));
   return app;
