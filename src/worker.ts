@@ -13,6 +13,7 @@ import { registry } from './metrics.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
+import { webhookResolver } from './webhooks/resolve.js';
 import { SecretBox } from './webhooks/secret-box.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -39,7 +40,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({
       kinds,
-      webhooks: { client: deps.client, secrets: SecretBox.fromConfig(config), allowPrivate: config.webhooks.allowPrivate },
+      webhooks: { client: deps.client, secrets: SecretBox.fromConfig(config), allowPrivate: config.webhooks.allowPrivate, resolve: webhookResolver(config.webhooks) },
     }),
     maxConcurrentActivityTaskExecutions: config.worker.maxActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxWorkflowTasks,

@@ -2,7 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { Context } from 'koa';
 import type { ChainVersion } from '../chains/catalog.js';
 import { idempotentRunId, requestFingerprint } from '../runs/idempotency.js';
-import { startRun, type RunMemo } from '../runs/start.js';
+import { runMemoSchema, startRun, type RunMemo } from '../runs/start.js';
 import { CallerIdKey } from '../temporal/search-attributes.js';
 import { mayUseChain, type Caller } from './callers.js';
 import type { ApiDeps } from './deps.js';
@@ -24,7 +24,10 @@ export interface LaunchRequest {
 export interface Launched {
   runId: string;
   chain: ChainVersion;
-  /** The webhook as accepted, with the secret only when the server generated it (shown once). */
+  /**
+   * The webhook as accepted, with the secret only when the server generated it: without an
+   * Idempotency-Key shown once; with one, the run's own secret on every matching repeat.
+   */
   webhook?: { url: string; events: WebhookRequest['events']; secret?: string };
 }
 
@@ -42,7 +45,8 @@ export function resolveChain(deps: ApiDeps, caller: Caller, ref: string): ChainV
 /**
  * Starts a run, or with an Idempotency-Key attaches to the run that key already made (running or
  * ended, for the retention period). A key reused with a different input, webhook or max_cost is 422.
- * New runs count against the caller's concurrent-run limit.
+ * Every request of one key answers from the run itself, so all see the same generated webhook secret
+ * (the one the run signs with), however they race. New runs count against the caller's concurrent-run limit.
  */
 export async function launchRun(deps: ApiDeps, ctx: Context, chainRef: string, request: LaunchRequest, opts: { orphanable?: boolean } = {}): Promise<Launched> {
   const caller = ctx.state.caller;
@@ -63,9 +67,9 @@ export async function launchRun(deps: ApiDeps, ctx: Context, chainRef: string, r
   const runId = key ? idempotentRunId(caller.id, key) : undefined;
   if (runId) {
     const existing = await existingRun(deps.client, runId);
-    if (existing) return attach(existing, runId, requestHash, deps, chainRef);
+    if (existing) return attach(existing, runId, requestHash, deps, chainRef, request.webhook);
   }
-  const webhook = request.webhook && (await acceptWebhook(deps, request.webhook));
+  const webhook = request.webhook && (await acceptWebhook(deps, caller, request.webhook));
   // Async and stream runs nobody polls or watches are cancelled as orphaned; a webhook counts as watching.
   const orphanTimeoutMs = opts.orphanable && !webhook ? deps.config.runs.orphanTimeoutMs : undefined;
   const options = { input, callerId: caller.id, maxCost: request.max_cost, webhook: webhook?.run, orphanTimeoutMs };
@@ -77,31 +81,38 @@ export async function launchRun(deps: ApiDeps, ctx: Context, chainRef: string, r
   }
   await enforceConcurrency(deps.client, caller);
   try {
-    await startRun(deps.client, deps.config, chain, { ...options, runId, requestHash });
+    await startRun(deps.client, deps.config, chain, { ...options, runId, requestHash, generatedSecret: webhook?.generatedSecret });
     runsStarted.inc({ chain: chain.name });
   } catch (err) {
     // The key's run ended between our look and our start: answer from that run rather than start another.
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
-  // Concurrent requests with one key race to start and all but one attach: check the body matches.
+  // Concurrent requests with one key race to start and all but one attach: check the body matches, and
+  // show the secret of the run that won, not the one this request generated.
   const started = await existingRun(deps.client, runId);
   if (!started) throw new Error(`Run ${runId} was started but cannot be described`);
-  return { ...attach(started, runId, requestHash, deps, chainRef), webhook: webhook?.shown };
+  return attach(started, runId, requestHash, deps, chainRef, request.webhook);
 }
 
 /**
- * Checks a webhook URL (form, and every address its host resolves to) and seals its secret —
- * generating one when the caller gave none — for the workflow input.
+ * Checks a webhook URL (form, and every address its host resolves to, within the caller's look-up
+ * slots) and seals its secret — generating one when the caller gave none — for the workflow input.
  */
-async function acceptWebhook(deps: ApiDeps, webhook: WebhookRequest): Promise<{ run: RunWebhook; shown: NonNullable<Launched['webhook']> }> {
-  const refused = await refuseWebhookUrl(webhook.url, deps.config.webhooks.allowPrivate);
+async function acceptWebhook(
+  deps: ApiDeps,
+  caller: Caller,
+  webhook: WebhookRequest,
+): Promise<{ run: RunWebhook; shown: NonNullable<Launched['webhook']>; generatedSecret?: string }> {
+  const refused = await deps.slots.with(caller.id, 'lookups', () => refuseWebhookUrl(webhook.url, deps.config.webhooks.allowPrivate, deps.resolveHost));
   if (refused) throw new ApiError('validation_failed', `The webhook URL ${refused}.`, { errors: [{ path: 'webhook.url', message: refused }] });
   const secret = webhook.secret ?? generateSecret();
+  const sealedSecret = deps.secrets.seal(secret);
   const { maxAttempts, initialIntervalMs, maxIntervalMs, timeoutMs } = deps.config.webhooks;
   return {
+    ...(webhook.secret === undefined && { generatedSecret: sealedSecret }),
     run: {
       url: webhook.url,
-      sealedSecret: deps.secrets.seal(secret),
+      sealedSecret,
       events: webhook.events,
       policy: { maxAttempts, initialIntervalMs, maxIntervalMs, timeoutMs, keepMs: deps.config.retentionMs },
     },
@@ -112,14 +123,14 @@ async function acceptWebhook(deps: ApiDeps, webhook: WebhookRequest): Promise<{ 
 async function existingRun(client: Client, runId: string): Promise<RunMemo | undefined> {
   try {
     const description = await client.workflow.getHandle(runId).describe();
-    return description.memo as RunMemo | undefined;
+    return runMemoSchema.parse(description.memo);
   } catch (err) {
     if ((err as Error).name === 'WorkflowNotFoundError') return undefined;
     throw err;
   }
 }
 
-function attach(memo: RunMemo, runId: string, requestHash: string | undefined, deps: ApiDeps, chainRef: string): Launched {
+function attach(memo: RunMemo, runId: string, requestHash: string | undefined, deps: ApiDeps, chainRef: string, webhook: WebhookRequest | undefined): Launched {
   if (memo.request_hash !== requestHash) {
     throw new ApiError('idempotency_conflict', 'This Idempotency-Key was already used with a different request body. Use a new key for a new run.', {
       run_id: runId,
@@ -127,7 +138,9 @@ function attach(memo: RunMemo, runId: string, requestHash: string | undefined, d
   }
   const chain = deps.catalog.resolve(`${memo.chain}@${memo.chain_version}`) ?? deps.catalog.resolve(chainRef);
   if (!chain) throw new ApiError('chain_not_found', `The chain of run ${runId} is no longer loaded.`);
-  return { runId, chain };
+  if (!webhook) return { runId, chain };
+  const secret = memo.webhook_secret === undefined ? undefined : deps.secrets.open(memo.webhook_secret);
+  return { runId, chain, webhook: { url: webhook.url, events: webhook.events, ...(secret !== undefined && { secret }) } };
 }
 
 async function enforceConcurrency(client: Client, caller: Caller): Promise<void> {
