@@ -35,7 +35,7 @@ export function hostResolver({ servers, timeoutMs }: ResolveOptions): ResolveHos
       const addresses = answers.flatMap((a) => (a.status === 'fulfilled' ? a.value : []));
       if (addresses.length > 0) return addresses;
       const errors = answers.map((a) => (a.status === 'rejected' ? (a.reason as NodeJS.ErrnoException) : undefined));
-      if (errors.some((e) => e?.code === 'ETIMEOUT' || e?.code === 'ECANCELLED')) throw new DnsTimeoutError(`no answer within ${timeoutMs} ms`);
+      if (errors.some((e) => e?.code === 'ETIMEOUT' || e?.code === 'ECANCELLED')) throw new DnsTimeoutError(`DNS gave no answer within ${timeoutMs} ms`);
       throw errors.find((e) => e && !NO_RECORDS.has(e.code ?? '')) ?? errors[0] ?? new Error(`${host} has no address`);
     } finally {
       clearTimeout(deadline);
