@@ -27,12 +27,16 @@ export function allRoutes(deps: ApiDeps): RouteSpec[] {
   return [...healthRoutes(deps), ...metricsRoutes(deps), ...chainRoutes(deps), ...runRoutes(deps), ...streamRoutes(deps), ...webhookRoutes(deps), ...demoRoutes()];
 }
 
+const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
 /**
  * The Koa app: middleware and routes wired to their dependencies. It binds no port — server.ts
  * listens; tests drive it over a real socket on port 0.
  */
 export function createApp(deps: ApiDeps): Koa {
   const app = new Koa({ proxy: false });
+  // Errors past the problem middleware: mostly a client that hung up mid-request, which is no fault of ours.
+  app.on('error', (err: NodeJS.ErrnoException) => deps.log[CLIENT_GONE.has(err.code ?? '') ? 'debug' : 'error']({ err }, 'connection error'));
   const routes = allRoutes(deps);
   const publicRouter = new Router();
   const body = jsonBody({ limit: deps.config.api.maxBodyBytes, timeoutMs: deps.config.api.timeouts.bodyMs });
