@@ -32,6 +32,8 @@ export async function startApiProcess(config: Config, chainsDir: string): Promis
     CHAINPORT_API_KEYS: `alice:${CALLERS.alice}`,
     CHAINPORT_RATE_LIMIT_PER_MIN: '1000000',
     CHAINPORT_MAX_CONCURRENT_RUNS: '100000',
+    CHAINPORT_MAX_WAITS_PER_CALLER: '100000',
+    CHAINPORT_MAX_STREAMS_PER_CALLER: '100000',
     ...(config.secretKey && { CHAINPORT_SECRET_KEY: config.secretKey }),
     HOST: '127.0.0.1',
     PORT: '0',

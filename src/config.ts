@@ -11,6 +11,7 @@ const optionalText = z
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
+const positiveDuration = durationMs.refine((ms) => ms > 0, 'must be longer than 0');
 
 /** USD per million tokens, per model; the LLM agent turns stream usage into cost with it. */
 const priceTable = z.record(z.string(), z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }));
@@ -59,6 +60,16 @@ const envSchema = z.object({
   CHAINPORT_MAX_CONCURRENT_RUNS: positiveInt.default(50),
   CHAINPORT_CORS_ORIGINS: optionalText,
   CHAINPORT_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
+  CHAINPORT_MAX_WAITS_PER_CALLER: positiveInt.default(100),
+  CHAINPORT_MAX_STREAMS_PER_CALLER: positiveInt.default(100),
+  CHAINPORT_STREAM_MAX_BUFFER_BYTES: positiveInt.default(8 * 1024 * 1024),
+  CHAINPORT_AUTH_FAILURES_PER_MIN: positiveInt.default(20),
+  CHAINPORT_HEADERS_TIMEOUT: positiveDuration.prefault('10s'),
+  CHAINPORT_BODY_TIMEOUT: positiveDuration.prefault('10s'),
+  CHAINPORT_REQUEST_TIMEOUT: positiveDuration.prefault('30s'),
+  CHAINPORT_KEEP_ALIVE_TIMEOUT: positiveDuration.prefault('5s'),
+  CHAINPORT_DNS_SERVERS: optionalText,
+  CHAINPORT_DNS_TIMEOUT: positiveDuration.prefault('2s'),
   REDIS_URL: optionalText,
   CHAINPORT_WEBHOOK_MAX_ATTEMPTS: positiveInt.default(8),
   CHAINPORT_WEBHOOK_INITIAL_INTERVAL: durationMs.prefault('2s'),
@@ -77,7 +88,12 @@ const envSchema = z.object({
   CHAINPORT_ORPHAN_TIMEOUT: durationMs.prefault('5m'),
   CHAINPORT_MAX_RUN_LIFETIME: durationMs.prefault('1h'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+})
+  // Node requires it, and a body deadline past the request deadline would never be reached.
+  .refine((e) => e.CHAINPORT_HEADERS_TIMEOUT <= e.CHAINPORT_REQUEST_TIMEOUT && e.CHAINPORT_BODY_TIMEOUT <= e.CHAINPORT_REQUEST_TIMEOUT, {
+    message: 'must be at least CHAINPORT_HEADERS_TIMEOUT and CHAINPORT_BODY_TIMEOUT',
+    path: ['CHAINPORT_REQUEST_TIMEOUT'],
+  });
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -112,6 +128,15 @@ export interface Config {
     corsOrigins: string[];
     maxBodyBytes: number;
     redisUrl: string | undefined;
+    /** Sync requests one caller may have waiting at once; streams likewise. */
+    maxWaitsPerCaller: number;
+    maxStreamsPerCaller: number;
+    /** Bytes queued for a stream's client that does not read before the stream is ended (it resumes with Last-Event-ID). */
+    streamMaxBufferBytes: number;
+    /** Failed authentications one client address may make per minute before it is answered 429. */
+    authFailuresPerMin: number;
+    /** Socket deadlines; Node's requestTimeout covers receiving the request only, so long responses are unaffected. */
+    timeouts: { headersMs: number; bodyMs: number; requestMs: number; keepAliveMs: number };
   };
   webhooks: {
     maxAttempts: number;
@@ -124,6 +149,8 @@ export interface Config {
     maxRedeliveries: number;
     /** Deliveries of one caller that may be in progress when a redelivery is asked for. */
     maxOpenPerCaller: number;
+    /** DNS for webhook hosts: servers (`ip` or `ip:port`; unset: the system's) and a deadline per look-up. */
+    dns: { servers: string[] | undefined; timeoutMs: number };
   };
   httpAgent: {
     /** Host names and IPs http agents may reach even when they are loopback or private (lower case, IPv6 without brackets). */
@@ -207,6 +234,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       corsOrigins: (e.CHAINPORT_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
       maxBodyBytes: e.CHAINPORT_MAX_BODY_BYTES,
       redisUrl: e.REDIS_URL,
+      maxWaitsPerCaller: e.CHAINPORT_MAX_WAITS_PER_CALLER,
+      maxStreamsPerCaller: e.CHAINPORT_MAX_STREAMS_PER_CALLER,
+      streamMaxBufferBytes: e.CHAINPORT_STREAM_MAX_BUFFER_BYTES,
+      authFailuresPerMin: e.CHAINPORT_AUTH_FAILURES_PER_MIN,
+      timeouts: {
+        headersMs: e.CHAINPORT_HEADERS_TIMEOUT,
+        bodyMs: e.CHAINPORT_BODY_TIMEOUT,
+        requestMs: e.CHAINPORT_REQUEST_TIMEOUT,
+        keepAliveMs: e.CHAINPORT_KEEP_ALIVE_TIMEOUT,
+      },
     },
     webhooks: {
       maxAttempts: e.CHAINPORT_WEBHOOK_MAX_ATTEMPTS,
@@ -216,6 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowPrivate: e.CHAINPORT_WEBHOOK_ALLOW_PRIVATE,
       maxRedeliveries: e.CHAINPORT_WEBHOOK_MAX_REDELIVERIES,
       maxOpenPerCaller: e.CHAINPORT_WEBHOOK_MAX_OPEN_PER_CALLER,
+      dns: { servers: e.CHAINPORT_DNS_SERVERS?.split(',').map((s) => s.trim()).filter(Boolean), timeoutMs: e.CHAINPORT_DNS_TIMEOUT },
     },
     httpAgent: { allowHosts: hostList(e.CHAINPORT_HTTP_AGENT_ALLOW_HOSTS) },
     secretKey: e.CHAINPORT_SECRET_KEY,

@@ -73,7 +73,7 @@ export const activeReaders = new Gauge({
 
 export const rateLimitRejections = new Counter({
   name: 'chainport_rate_limit_rejections_total',
-  help: 'Requests refused with 429, by limit (requests, concurrent-runs)',
+  help: 'Requests refused with 429, by limit (requests, concurrent-runs, waits, streams, lookups, failed-auth)',
   labelNames: ['limit'] as const,
   registers: [registry],
 });
@@ -82,5 +82,12 @@ export const tokenChunksDropped = new Counter({
   name: 'chainport_token_chunks_dropped_total',
   help: 'Pushed agent output chunks dropped (publish_failed, malformed); streams recover them from heartbeats',
   labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
+export const callerSlotsInUse = new Gauge({
+  name: 'chainport_caller_slots_in_use',
+  help: 'Long-lived requests in flight on this API instance, by kind (waits: sync requests, streams, lookups: webhook DNS)',
+  labelNames: ['kind'] as const,
   registers: [registry],
 });

@@ -16,6 +16,7 @@ import { checkBeforeStart } from './preflight.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { prebuiltWorkflowBundle } from './temporal/workflow-bundle.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
+import { webhookResolver } from './webhooks/resolve.js';
 import { SecretBox } from './webhooks/secret-box.js';
 import type { TokenChannel } from './tokens/channel.js';
 import { redisTokenChannel } from './tokens/redis.js';
@@ -44,7 +45,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     workflowBundle: deps.workflowBundle ?? { codePath: await prebuiltWorkflowBundle(path.join(config.dataDir, 'workflow-bundles')) },
     activities: createActivities({
       kinds,
-      webhooks: { client: deps.client, secrets: SecretBox.fromConfig(config), allowPrivate: config.webhooks.allowPrivate },
+      webhooks: { client: deps.client, secrets: SecretBox.fromConfig(config), allowPrivate: config.webhooks.allowPrivate, resolve: webhookResolver(config.webhooks) },
       tokens: deps.tokens,
     }),
     sinks: runSinks(),

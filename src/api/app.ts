@@ -27,15 +27,20 @@ export function allRoutes(deps: ApiDeps): RouteSpec[] {
   return [...healthRoutes(deps), ...metricsRoutes(deps), ...chainRoutes(deps), ...runRoutes(deps), ...streamRoutes(deps), ...webhookRoutes(deps), ...demoRoutes()];
 }
 
+const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
 /**
  * The Koa app: middleware and routes wired to their dependencies. It binds no port — server.ts
  * listens; tests drive it over a real socket on port 0.
  */
 export function createApp(deps: ApiDeps): Koa {
   const app = new Koa({ proxy: false });
+  // Errors past the problem middleware: mostly a client that hung up mid-request, which is no fault of ours.
+  app.on('error', (err: NodeJS.ErrnoException) => deps.log[CLIENT_GONE.has(err.code ?? '') ? 'debug' : 'error']({ err }, 'connection error'));
   const routes = allRoutes(deps);
   const publicRouter = new Router();
-  publicRouter.use(jsonBody({ limit: deps.config.api.maxBodyBytes }));
+  const body = jsonBody({ limit: deps.config.api.maxBodyBytes, timeoutMs: deps.config.api.timeouts.bodyMs });
+  publicRouter.use(body);
   mount(publicRouter, routes.filter((r) => r.public));
   mountDocs(publicRouter, routes, deps.version);
   mountPlayground(publicRouter, deps.devKey);
@@ -61,9 +66,9 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(publicRouter.routes());
   app.use(publicRouter.allowedMethods({ throw: true, methodNotAllowed: methodNotAllowed, notImplemented: methodNotAllowed }));
   app.use(async (ctx, next) => (ctx.path.startsWith(`${API_PREFIX}/`) || ctx.path === API_PREFIX ? next() : undefined));
-  app.use(auth(deps.callers, deps.streamTokens));
+  app.use(auth(deps.callers, deps.streamTokens, deps.limiters.failedAuth(deps.config.api.authFailuresPerMin), () => rateLimitRejections.inc({ limit: 'failed-auth' })));
   app.use(rateLimit(deps.limiters, () => rateLimitRejections.inc({ limit: 'requests' })));
-  app.use(jsonBody({ limit: deps.config.api.maxBodyBytes }));
+  app.use(body);
   app.use(apiRouter.routes());
   app.use(apiRouter.allowedMethods({ throw: true, methodNotAllowed: methodNotAllowed, notImplemented: methodNotAllowed }));
   return app;

@@ -71,11 +71,29 @@ export function loadCallers(config: Config): Caller[] {
     }
   }
   const ids = new Set<string>();
+  const byKey = new Map<string, string>();
   for (const c of callers) {
     if (ids.has(c.id)) throw new ConfigError(`Caller "${c.id}" is configured twice.`);
     ids.add(c.id);
+    // One key for two callers would authenticate as whichever comes first: a silent mix-up of limits and runs.
+    const other = byKey.get(c.keySha256.toString('hex'));
+    if (other !== undefined) throw new ConfigError(`Callers "${other}" and "${c.id}" have the same key; give each caller its own key.`);
+    byKey.set(c.keySha256.toString('hex'), c.id);
   }
   return callers;
+}
+
+/** The callers in force. Replaced whole on reload, so a revoked key stops working with the next request. */
+export class CallerRegistry {
+  constructor(private current: readonly Caller[]) {}
+
+  list(): readonly Caller[] {
+    return this.current;
+  }
+
+  replace(callers: readonly Caller[]): void {
+    this.current = callers;
+  }
 }
 
 export const DEV_CALLER_ID = 'dev';

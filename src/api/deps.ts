@@ -3,7 +3,7 @@ import type { ChainCatalog } from '../chains/catalog.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { RunReaders } from '../runs/stream/registry.js';
-import type { Caller } from './callers.js';
+import type { CallerRegistry } from './callers.js';
 import type { RateLimiters } from './middleware/rate-limit.js';
 import type { SecretBox } from '../webhooks/secret-box.js';
 import type { DurationEstimates } from '../runs/estimates.js';
@@ -11,13 +11,15 @@ import type { PollCache } from '../runs/poll-cache.js';
 import type { RunningRuns } from '../runs/running-runs.js';
 import type { RunToucher } from './touch.js';
 import type { StreamTokens } from './stream-tokens.js';
+import type { CallerSlots } from './caller-slots.js';
+import type { ResolveHost } from '../webhooks/resolve.js';
 
 /** Everything the API needs, handed to createApp; the app itself opens nothing. */
 export interface ApiDeps {
   config: Config;
   client: Client;
   catalog: ChainCatalog;
-  callers: readonly Caller[];
+  callers: CallerRegistry;
   limiters: RateLimiters;
   /** Signs and checks the short-lived tokens that let browsers' EventSource open a run's stream. */
   streamTokens: StreamTokens;
@@ -29,6 +31,10 @@ export interface ApiDeps {
   toucher: RunToucher;
   /** Median recent durations, for estimated_duration_s. */
   estimates: DurationEstimates;
+  /** Per-caller caps on sync waits, open streams and webhook host look-ups. */
+  slots: CallerSlots;
+  /** Resolves webhook hosts for the URL check (with a deadline). */
+  resolveHost: ResolveHost;
   /** Seals webhook secrets before they enter workflow input. */
   secrets: SecretBox;
   log: Logger;

@@ -2,7 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import type { Context } from 'koa';
 import type { ChainVersion } from '../chains/catalog.js';
 import { idempotentRunId, requestFingerprint } from '../runs/idempotency.js';
-import { startRun, type RunMemo } from '../runs/start.js';
+import { runMemoSchema, startRun, type RunMemo } from '../runs/start.js';
 import { mayUseChain, type Caller } from './callers.js';
 import type { ApiDeps } from './deps.js';
 import { rateLimitHeaders } from './middleware/rate-limit.js';
@@ -23,7 +23,10 @@ export interface LaunchRequest {
 export interface Launched {
   runId: string;
   chain: ChainVersion;
-  /** The webhook as accepted, with the secret only when the server generated it (shown once). */
+  /**
+   * The webhook as accepted, with the secret only when the server generated it: without an
+   * Idempotency-Key shown once; with one, the run's own secret on every matching repeat.
+   */
   webhook?: { url: string; events: WebhookRequest['events']; secret?: string };
   /** Whether the run is cancelled as orphaned when nobody polls or watches it; only then do waits touch it. */
   orphanable: boolean;
@@ -43,7 +46,8 @@ export function resolveChain(deps: ApiDeps, caller: Caller, ref: string): ChainV
 /**
  * Starts a run, or with an Idempotency-Key attaches to the run that key already made (running or
  * ended, for the retention period). A key reused with a different input, webhook or max_cost is 422.
- * New runs count against the caller's concurrent-run limit.
+ * Every request of one key answers from the run itself, so all see the same generated webhook secret
+ * (the one the run signs with), however they race. New runs count against the caller's concurrent-run limit.
  */
 export async function launchRun(deps: ApiDeps, ctx: Context, chainRef: string, request: LaunchRequest, opts: { orphanable?: boolean } = {}): Promise<Launched> {
   const caller = ctx.state.caller;
@@ -65,38 +69,46 @@ export async function launchRun(deps: ApiDeps, ctx: Context, chainRef: string, r
   if (runId) {
     // A repeat attaches whatever the caller's limits: it starts nothing.
     const existing = await existingRun(deps.client, runId);
-    if (existing) return attach(existing, runId, requestHash, deps, chainRef);
+    if (existing) return attach(existing, runId, requestHash, deps, chainRef, request.webhook);
   }
-  const webhook = request.webhook && (await acceptWebhook(deps, request.webhook));
+  const webhook = request.webhook && (await acceptWebhook(deps, caller, request.webhook));
   // Async and stream runs nobody polls or watches are cancelled as orphaned; a webhook counts as watching.
   const orphanTimeoutMs = opts.orphanable && !webhook ? deps.config.runs.orphanTimeoutMs : undefined;
   await admit(deps, caller);
   try {
-    const handle = await startRun(deps.client, deps.config, chain, { input, callerId: caller.id, maxCost: request.max_cost, webhook: webhook?.run, orphanTimeoutMs, runId, requestHash });
+    const handle = await startRun(deps.client, deps.config, chain, { input, callerId: caller.id, maxCost: request.max_cost, webhook: webhook?.run, orphanTimeoutMs, runId, requestHash, generatedSecret: webhook?.generatedSecret });
     runsStarted.inc({ chain: chain.name });
     return { runId: handle.workflowId, chain, webhook: webhook?.shown, orphanable: orphanTimeoutMs !== undefined };
   } catch (err) {
     // Another request with the same key started the run between our look and our start: attach to it.
     if (!(runId && err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
   }
+  // Concurrent requests with one key race to start and all but one attach: check the body matches, and
+  // show the secret of the run that won, not the one this request generated.
   const started = await existingRun(deps.client, runId);
   if (!started) throw new Error(`Run ${runId} was started but cannot be described`);
-  return attach(started, runId, requestHash, deps, chainRef);
+  return attach(started, runId, requestHash, deps, chainRef, request.webhook);
 }
 
 /**
- * Checks a webhook URL (form, and every address its host resolves to) and seals its secret —
- * generating one when the caller gave none — for the workflow input.
+ * Checks a webhook URL (form, and every address its host resolves to, within the caller's look-up
+ * slots) and seals its secret — generating one when the caller gave none — for the workflow input.
  */
-async function acceptWebhook(deps: ApiDeps, webhook: WebhookRequest): Promise<{ run: RunWebhook; shown: NonNullable<Launched['webhook']> }> {
-  const refused = await refuseWebhookUrl(webhook.url, deps.config.webhooks.allowPrivate);
+async function acceptWebhook(
+  deps: ApiDeps,
+  caller: Caller,
+  webhook: WebhookRequest,
+): Promise<{ run: RunWebhook; shown: NonNullable<Launched['webhook']>; generatedSecret?: string }> {
+  const refused = await deps.slots.with(caller.id, 'lookups', () => refuseWebhookUrl(webhook.url, deps.config.webhooks.allowPrivate, deps.resolveHost));
   if (refused) throw new ApiError('validation_failed', `The webhook URL ${refused}.`, { errors: [{ path: 'webhook.url', message: refused }] });
   const secret = webhook.secret ?? generateSecret();
+  const sealedSecret = deps.secrets.seal(secret);
   const { maxAttempts, initialIntervalMs, maxIntervalMs, timeoutMs } = deps.config.webhooks;
   return {
+    ...(webhook.secret === undefined && { generatedSecret: sealedSecret }),
     run: {
       url: webhook.url,
-      sealedSecret: deps.secrets.seal(secret),
+      sealedSecret,
       events: webhook.events,
       policy: { maxAttempts, initialIntervalMs, maxIntervalMs, timeoutMs, keepMs: deps.config.retentionMs },
     },
@@ -107,14 +119,14 @@ async function acceptWebhook(deps: ApiDeps, webhook: WebhookRequest): Promise<{ 
 async function existingRun(client: Client, runId: string): Promise<RunMemo | undefined> {
   try {
     const description = await client.workflow.getHandle(runId).describe();
-    return description.memo as RunMemo | undefined;
+    return runMemoSchema.parse(description.memo);
   } catch (err) {
     if ((err as Error).name === 'WorkflowNotFoundError') return undefined;
     throw err;
   }
 }
 
-function attach(memo: RunMemo, runId: string, requestHash: string | undefined, deps: ApiDeps, chainRef: string): Launched {
+function attach(memo: RunMemo, runId: string, requestHash: string | undefined, deps: ApiDeps, chainRef: string, webhook: WebhookRequest | undefined): Launched {
   if (memo.request_hash !== requestHash) {
     throw new ApiError('idempotency_conflict', 'This Idempotency-Key was already used with a different request body. Use a new key for a new run.', {
       run_id: runId,
@@ -123,7 +135,10 @@ function attach(memo: RunMemo, runId: string, requestHash: string | undefined, d
   const chain = deps.catalog.resolve(`${memo.chain}@${memo.chain_version}`) ?? deps.catalog.resolve(chainRef);
   if (!chain) throw new ApiError('chain_not_found', `The chain of run ${runId} is no longer loaded.`);
   // Runs from before `orphanable` was kept count as orphanable, so their watchers keep touching them.
-  return { runId, chain, orphanable: memo.orphanable ?? true };
+  const orphanable = memo.orphanable ?? true;
+  if (!webhook) return { runId, chain, orphanable };
+  const secret = memo.webhook_secret === undefined ? undefined : deps.secrets.open(memo.webhook_secret);
+  return { runId, chain, orphanable, webhook: { url: webhook.url, events: webhook.events, ...(secret !== undefined && { secret }) } };
 }
 
 /** Counts the new run against the caller's concurrent-run limit: 429 rate_limited when it is reached. */

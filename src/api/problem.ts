@@ -16,6 +16,7 @@ export const PROBLEMS = {
   run_ended: { status: 409, title: 'Run already ended' },
   cancelled: { status: 409, title: 'Run cancelled' },
   orphaned: { status: 409, title: 'Run cancelled as orphaned' },
+  request_timeout: { status: 408, title: 'Request timeout' },
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   validation_failed: { status: 422, title: 'Validation failed' },

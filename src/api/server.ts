@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import type { ChainCatalog } from '../chains/catalog.js';
@@ -8,7 +8,10 @@ import { checkBeforeStart } from '../preflight.js';
 import { connectClient } from '../temporal/connection.js';
 import { VERSION } from '../version.js';
 import { createApp } from './app.js';
-import { devCaller, loadCallers, type Caller } from './callers.js';
+import { CallerRegistry, devCaller, loadCallers, type Caller } from './callers.js';
+import { CallerSlots } from './caller-slots.js';
+import { reloadCallersOnChange } from './callers-reload.js';
+import { webhookResolver } from '../webhooks/resolve.js';
 import { RateLimiters } from './middleware/rate-limit.js';
 import { StreamTokens } from './stream-tokens.js';
 import type { ApiDeps } from './deps.js';
@@ -59,6 +62,9 @@ export interface ApiOptions {
   tokens?: TokenChannel;
 }
 
+/** Webhook URL checks one caller may have resolving at once; each holds a resolver query up to the DNS timeout. */
+const MAX_LOOKUPS_PER_CALLER = 4;
+
 /** Everything createApp needs, built from configuration: callers, limiters, secrets, stream readers. */
 export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps & { readers: RunReaders } {
   const { config, client, catalog, log } = opts;
@@ -69,10 +75,12 @@ export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps & 
     client,
     catalog,
     log,
-    callers,
+    callers: new CallerRegistry(callers),
     devKey,
     limiters: new RateLimiters(opts.redis),
     secrets,
+    slots: new CallerSlots({ waits: config.api.maxWaitsPerCaller, streams: config.api.maxStreamsPerCaller, lookups: MAX_LOOKUPS_PER_CALLER }),
+    resolveHost: webhookResolver(config.webhooks),
     streamTokens: new StreamTokens(secrets.deriveKey('stream-token')),
     polls: new PollCache(client),
     runningRuns: new RunningRuns(client),
@@ -93,14 +101,25 @@ export async function startApi(opts: ApiOptions & { port?: number }): Promise<Ru
   const deps = buildApiDeps({ ...opts, redis, tokens: opts.tokens ?? ownTokens });
   const { readers, devKey } = deps;
   const app = createApp(deps);
-  const server = app.listen(opts.port ?? config.api.port, config.api.host);
+  const { headersMs, requestMs, keepAliveMs } = config.api.timeouts;
+  // requestTimeout bounds receiving a request (headers and body), not the response: sync waits and
+  // streams outlive it. No socket idle timeout: a sync wait is silent for up to timeout_s.
+  const server = http.createServer(
+    {
+      headersTimeout: headersMs,
+      requestTimeout: requestMs,
+      keepAliveTimeout: keepAliveMs,
+      // How often Node checks those deadlines (default 30 s, which would stretch a 10 s one to 40 s).
+      connectionsCheckingInterval: Math.min(1_000, headersMs),
+    },
+    app.callback(),
+  );
+  server.listen(opts.port ?? config.api.port, config.api.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  // Long waits (sync runs up to 300 s, SSE) must not be cut by Node's default request timeout.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
+  const stopReloading = reloadCallersOnChange(config, deps.callers, opts.log);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.api.port;
   return {
@@ -109,6 +128,7 @@ export async function startApi(opts: ApiOptions & { port?: number }): Promise<Ru
     devKey,
     readers,
     async close(graceMs = config.worker.shutdownGraceMs) {
+      stopReloading();
       // Event streams would otherwise hold the server open until the cutoff; clients resume with Last-Event-ID.
       readers.closeAll();
       // Stop accepting, let in-flight requests finish within the grace period, then cut what is left.

@@ -11,7 +11,7 @@ export interface SseOptions {
   /** A `: keep-alive` comment goes out after this much silence, so proxies and clients keep the connection. */
   keepAliveMs?: number;
   /** A client this far behind (bytes queued in our socket) is dropped; it can resume with Last-Event-ID. */
-  maxBufferedBytes?: number;
+  maxBufferedBytes: number;
 }
 
 /** Why a stream ended: the client went away, or the server closed it (run ended, shutdown, slow client). */
@@ -50,7 +50,7 @@ export function formatSse({ id, event, data }: SseMessage): string {
  * comments, and ends cleanly — timer cleared — when either side closes. Throw errors before calling
  * it: afterwards the status is sent and only events can follow.
  */
-export function openSse(ctx: Context, { keepAliveMs = 15_000, maxBufferedBytes = 8 * 1024 * 1024 }: SseOptions = {}): SseStream {
+export function openSse(ctx: Context, { keepAliveMs = 15_000, maxBufferedBytes }: SseOptions): SseStream {
   const res = ctx.res;
   // The status tells the error middleware this request was answered; respond=false keeps Koa off the body.
   ctx.status = 200;

@@ -38,6 +38,10 @@ const encoder = new TextEncoder();
  * any of several space-separated ones) over the exact bytes received, and that its timestamp is within
  * `toleranceS` of now; resolves with the parsed payload, or rejects with WebhookVerificationError.
  * `rawBody` must be the body as received: re-serialised JSON does not verify.
+ *
+ * Use this, not `X-Webhook-Signature`, to reject replays: that header signs the body alone, so a
+ * captured delivery replays with it forever; this signature also covers webhook-id and webhook-timestamp.
+ * Keep the webhook-ids you accepted for at least `toleranceS` and refuse a repeat.
  */
 export async function verifyWebhook(secret: string, headers: HeadersLike, rawBody: string | Uint8Array, options: VerifyOptions = {}): Promise<WebhookPayload> {
   const { toleranceS = 300, now = new Date() } = options;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
+import { z } from 'zod';
 import type { ChainVersion } from '../chains/catalog.js';
 import type { Config } from '../config.js';
 import { CallerIdKey, ChainNameKey, ChainVersionKey } from '../temporal/search-attributes.js';
@@ -18,19 +19,24 @@ export interface StartRunOptions {
   orphanTimeoutMs?: number;
   /** Fingerprint of the defining request, kept in the memo to detect a reused Idempotency-Key. */
   requestHash?: string;
+  /** The sealed webhook secret the server generated, kept so repeats of an idempotent start can show it. */
+  generatedSecret?: string;
 }
 
 /** What the memo of every run holds; read back without replaying the workflow. */
-export interface RunMemo {
-  caller_id: string;
-  chain: string;
-  chain_version: number;
-  agents: string[];
-  input_bytes: number;
-  request_hash?: string;
+export const runMemoSchema = z.object({
+  caller_id: z.string(),
+  chain: z.string(),
+  chain_version: z.number().int(),
+  agents: z.array(z.string()),
+  input_bytes: z.number(),
+  request_hash: z.string().optional(),
+  /** Sealed (SecretBox), never plain: the memo shows in the Temporal UI. */
+  webhook_secret: z.string().optional(),
   /** Whether the run is cancelled when nobody watches it (then sync waits and streams must touch it). Absent on runs from before it was kept. */
-  orphanable?: boolean;
-}
+  orphanable: z.boolean().optional(),
+});
+export type RunMemo = z.infer<typeof runMemoSchema>;
 
 /** A new run id: `run-` and 20 hex digits (80 random bits), safe in URLs and Temporal workflow IDs. */
 export function newRunId(): string {
@@ -76,6 +82,7 @@ export async function startRun(
       input_bytes: Buffer.byteLength(JSON.stringify(options.input ?? null)),
       ...(options.requestHash && { request_hash: options.requestHash }),
       orphanable: options.orphanTimeoutMs !== undefined,
+      ...(options.generatedSecret && { webhook_secret: options.generatedSecret }),
     } satisfies RunMemo,
     // A run id is never used twice: for a derived id (Idempotency-Key), a start that finds the id taken,
     // running or closed, fails, and the caller attaches to that run instead — so one key never makes two

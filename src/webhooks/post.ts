@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { NON_PUBLIC_REFUSAL, describeNetworkError, guardedLookup, refusesLiteralHost } from './ssrf.js';
+import type { ResolveHost } from './resolve.js';
 
 /** Receivers' bodies are read only this far: enough for an error message, never echoed in full. */
 const MAX_RESPONSE_BYTES = 4096;
@@ -17,7 +18,7 @@ export interface PostResult {
  * POSTs `body` once: no redirects followed, the connection refused for non-public addresses unless
  * allowed (checked on the resolved address), the exchange cut at `timeoutMs` or when `signal` aborts.
  */
-export function postOnce(url: string, headers: Record<string, string>, body: string, opts: { timeoutMs: number; signal: AbortSignal; allowPrivate: boolean }): Promise<PostResult> {
+export function postOnce(url: string, headers: Record<string, string>, body: string, opts: { timeoutMs: number; signal: AbortSignal; allowPrivate: boolean; resolve: ResolveHost }): Promise<PostResult> {
   const started = Date.now();
   const done = (statusCode: number | null, error: string | null, retryAfterMs?: number): PostResult => ({ statusCode, error, retryAfterMs, durationMs: Date.now() - started });
   const target = new URL(url);
@@ -27,7 +28,7 @@ export function postOnce(url: string, headers: Record<string, string>, body: str
     const request = client.request(target, {
       method: 'POST',
       headers: { ...headers, 'content-length': Buffer.byteLength(body) },
-      lookup: guardedLookup(opts.allowPrivate),
+      lookup: guardedLookup(opts.allowPrivate, opts.resolve),
       signal: AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]),
     });
     request.once('response', (response) => {

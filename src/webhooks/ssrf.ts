@@ -1,7 +1,7 @@
-import { lookup } from 'node:dns/promises';
-import type { LookupFunction } from 'node:net';
-import dns from 'node:dns';
+import type dns from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { DnsTimeoutError, type ResolveHost } from './resolve.js';
 
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
@@ -33,7 +33,7 @@ export function refusesLiteralHost(url: URL, allowPrivate: boolean): boolean {
 }
 
 /** Why a webhook URL is refused, or undefined when it may be used. Checks form, then every address the host resolves to. */
-export async function refuseWebhookUrl(url: string, allowPrivate: boolean): Promise<string | undefined> {
+export async function refuseWebhookUrl(url: string, allowPrivate: boolean, resolve: ResolveHost): Promise<string | undefined> {
   if (url.length > MAX_WEBHOOK_URL_LENGTH) return `must be at most ${MAX_WEBHOOK_URL_LENGTH} characters`;
   let parsed: URL;
   try {
@@ -47,9 +47,9 @@ export async function refuseWebhookUrl(url: string, allowPrivate: boolean): Prom
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];
   try {
-    addresses = ipaddr.isValid(host) ? [host] : (await lookup(host, { all: true })).map((a) => a.address);
-  } catch {
-    return `host "${host}" does not resolve`;
+    addresses = ipaddr.isValid(host) ? [host] : await resolve(host);
+  } catch (err) {
+    return err instanceof DnsTimeoutError ? `host "${host}" did not resolve in time (${err.message}); check the name or retry` : `host "${host}" does not resolve`;
   }
   const blocked = addresses.find((a) => !isPublicAddress(a));
   return blocked ? 'resolves to a non-public address; set CHAINPORT_WEBHOOK_ALLOW_PRIVATE=true for local development' : undefined;
@@ -59,16 +59,15 @@ export async function refuseWebhookUrl(url: string, allowPrivate: boolean): Prom
  * A DNS lookup for outgoing connections (webhooks, http agents) that refuses non-public addresses at connect time,
  * so a host that re-resolves to 127.0.0.1 or 169.254.169.254 after validation (DNS rebinding) is still blocked.
  */
-export function guardedLookup(allowPrivate: boolean): LookupFunction {
+export function guardedLookup(allowPrivate: boolean, resolve: ResolveHost): LookupFunction {
   return (hostname, options, callback) => {
-    dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) return callback(err, '', 0);
-      const list = addresses as dns.LookupAddress[];
+    resolve(hostname).then((found) => {
+      const list: dns.LookupAddress[] = found.map((address) => ({ address, family: isIP(address) }));
       const refused = allowPrivate ? undefined : list.find((a) => !isPublicAddress(a.address));
       if (refused) return callback(Object.assign(new Error(NON_PUBLIC_REFUSAL), { code: 'ESSRF' }), '', 0);
       if (options.all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
       callback(null, list[0]!.address, list[0]!.family);
-    });
+    }, (err: NodeJS.ErrnoException) => callback(err, '', 0));
   };
 }
 

@@ -103,6 +103,9 @@ export async function startStack(): Promise<Stack> {
         CHAINPORT_CHAINS_DIR: BENCH_CHAINS,
         CHAINPORT_RATE_LIMIT_PER_MIN: '1000000',
         CHAINPORT_MAX_CONCURRENT_RUNS: '100000',
+        // One caller drives every concurrent sync wait and stream of the load.
+        CHAINPORT_MAX_WAITS_PER_CALLER: '100000',
+        CHAINPORT_MAX_STREAMS_PER_CALLER: '100000',
         CHAINPORT_METRICS_TOKEN: metricsToken,
         ...WEBHOOK_ENV,
       }),

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { postOnce } from '../../src/webhooks/post.js';
 import { describeNetworkError, guardedLookup, isPublicAddress } from '../../src/webhooks/ssrf.js';
+import { systemResolve } from '../../src/webhooks/resolve.js';
 
 describe('isPublicAddress', () => {
   it('accepts public unicast IPv4 and IPv6', () => {
@@ -27,7 +28,7 @@ describe('isPublicAddress', () => {
 
 describe('guardedLookup', () => {
   it('refuses a name resolving to loopback without naming the address', async () => {
-    const error = await new Promise<NodeJS.ErrnoException | null>((resolve) => guardedLookup(false)('localhost', {}, (err) => resolve(err)));
+    const error = await new Promise<NodeJS.ErrnoException | null>((resolve) => guardedLookup(false, systemResolve)('localhost', {}, (err) => resolve(err)));
     assert.equal(error?.code, 'ESSRF');
     assert.doesNotMatch(error?.message ?? '', /127\.0\.0\.1|::1/);
   });
@@ -43,7 +44,7 @@ describe('describeNetworkError', () => {
 });
 
 describe('postOnce (webhook delivery)', () => {
-  const post = (url: string, allowPrivate: boolean) => postOnce(url, {}, '{}', { timeoutMs: 2_000, signal: new AbortController().signal, allowPrivate });
+  const post = (url: string, allowPrivate: boolean) => postOnce(url, {}, '{}', { timeoutMs: 2_000, signal: new AbortController().signal, allowPrivate, resolve: systemResolve });
 
   it('reports a refused connection without echoing ip:port', async () => {
     const server = http.createServer();

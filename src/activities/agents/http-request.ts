@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { NON_PUBLIC_REFUSAL, guardedLookup, refusesLiteralHost } from '../../webhooks/ssrf.js';
+import { systemResolve } from '../../webhooks/resolve.js';
 
 export interface HttpAnswer {
   status: number;
@@ -37,7 +38,7 @@ export function send(url: URL, options: SendOptions): Promise<HttpAnswer> {
     const request = client.request(url, {
       method: options.method,
       headers: options.body === undefined ? options.headers : { ...options.headers, 'content-length': Buffer.byteLength(options.body) },
-      lookup: guardedLookup(options.allowPrivate),
+      lookup: guardedLookup(options.allowPrivate, systemResolve),
       signal: options.signal,
     });
     const tooLarge = () => {

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { webhookAttempts } from '../../metrics.js';
 import { VERSION } from '../../version.js';
 import { postOnce } from '../../webhooks/post.js';
+import type { ResolveHost } from '../../webhooks/resolve.js';
 import type { SecretBox } from '../../webhooks/secret-box.js';
 import { signatureHeaders } from '../../webhooks/sign.js';
 import { attemptSignal } from '../../workflows/webhook-delivery.js';
@@ -12,6 +13,7 @@ export interface DeliverDeps {
   client: Client;
   secrets: SecretBox;
   allowPrivate: boolean;
+  resolve: ResolveHost;
 }
 
 /**
@@ -30,7 +32,7 @@ export function createDeliverWebhook(deps: DeliverDeps) {
       'user-agent': `chainport-webhooks/${VERSION}`,
       ...signatureHeaders(deps.secrets.open(input.sealedSecret), input.deliveryId, Math.floor(now.getTime() / 1000), body),
     };
-    const result = await postOnce(input.url, headers, body, { timeoutMs: input.timeoutMs, signal: context.cancellationSignal, allowPrivate: deps.allowPrivate });
+    const result = await postOnce(input.url, headers, body, { timeoutMs: input.timeoutMs, signal: context.cancellationSignal, allowPrivate: deps.allowPrivate, resolve: deps.resolve });
     const record: DeliveryAttempt = { attempt, at: now.toISOString(), status_code: result.statusCode, error: result.error, duration_ms: result.durationMs };
     await deps.client.workflow
       .getHandle(input.deliveryId)

@@ -1,20 +1,28 @@
+import type { IncomingMessage } from 'node:http';
 import type { Middleware } from 'koa';
 import getRawBody from 'raw-body';
 import { ApiError } from '../problem.js';
 
 /**
  * Reads a JSON request body up to `limit` bytes into ctx.request.body. An empty body reads as `{}`.
- * Oversized bodies are 413 payload_too_large, unparsable ones 400 malformed_json, other media 415.
+ * Oversized bodies are 413 payload_too_large, unparsable ones 400 malformed_json, other media 415; a
+ * body not fully arrived after `timeoutMs` is 408 request_timeout and the connection is closed.
  */
-export function jsonBody({ limit }: { limit: number }): Middleware {
+export function jsonBody({ limit, timeoutMs }: { limit: number; timeoutMs: number }): Middleware {
   return async function jsonBody(ctx, next) {
     if (ctx.method !== 'POST' && ctx.method !== 'PUT' && ctx.method !== 'PATCH') return next();
     const declared = Number(ctx.get('content-length'));
     if (declared > limit) throw tooLarge(limit);
     let text: string;
     try {
-      text = await getRawBody(ctx.req, { limit, encoding: 'utf8' });
+      text = await readBody(ctx.req, limit, timeoutMs);
     } catch (err) {
+      if (err instanceof BodyTimeout) {
+        // The rest of the body may never come: the socket must not be kept for another request.
+        throw new ApiError('request_timeout', `The request body did not arrive within ${timeoutMs} ms. Send it at once with the headers.`, {
+          headers: { connection: 'close' },
+        });
+      }
       if ((err as { type?: string }).type === 'entity.too.large') throw tooLarge(limit);
       throw new ApiError('invalid_request', `Could not read the request body: ${(err as Error).message}`);
     }
@@ -32,6 +40,21 @@ export function jsonBody({ limit }: { limit: number }): Middleware {
     }
     return next();
   };
+}
+
+class BodyTimeout extends Error {}
+
+/** raw-body has no deadline of its own; the read is raced against one, and its later failure ignored. */
+async function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<string> {
+  const reading = getRawBody(req, { limit, encoding: 'utf8' });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new BodyTimeout()), timeoutMs)));
+  try {
+    return await Promise.race([reading, deadline]);
+  } finally {
+    clearTimeout(timer);
+    reading.catch(() => undefined);
+  }
 }
 
 function tooLarge(limit: number): ApiError {

@@ -6,21 +6,31 @@ import { HEADER } from '../wire.js';
 
 const WINDOW_S = 60;
 
-/** Limiters per request rate; in memory, or in Redis when several API instances must share counts. */
+/** Limiters per one-minute quota; in memory, or in Redis when several API instances must share counts. */
 export class RateLimiters {
-  private readonly byLimit = new Map<number, RateLimiterAbstract>();
+  private readonly byPrefix = new Map<string, RateLimiterAbstract>();
 
   constructor(private readonly redis?: unknown) {}
 
+  /** Requests per caller id. */
   for(perMinute: number): RateLimiterAbstract {
-    let limiter = this.byLimit.get(perMinute);
+    return this.limiter(`chainport:rl:${perMinute}`, perMinute);
+  }
+
+  /** Failed authentications per client address; a bucket apart, so an address never shares a caller's count. */
+  failedAuth(perMinute: number): RateLimiterAbstract {
+    return this.limiter(`chainport:auth-fail:${perMinute}`, perMinute);
+  }
+
+  private limiter(keyPrefix: string, points: number): RateLimiterAbstract {
+    let limiter = this.byPrefix.get(keyPrefix);
     if (!limiter) {
-      const options = { points: perMinute, duration: WINDOW_S, keyPrefix: `chainport:rl:${perMinute}` };
+      const options = { points, duration: WINDOW_S, keyPrefix };
       limiter = this.redis
         ? // If Redis fails, fall back to per-instance limits rather than refusing every request.
           new RateLimiterRedis({ ...options, storeClient: this.redis, insuranceLimiter: new RateLimiterMemory(options) })
         : new RateLimiterMemory(options);
-      this.byLimit.set(perMinute, limiter);
+      this.byPrefix.set(keyPrefix, limiter);
     }
     return limiter;
   }
@@ -48,12 +58,17 @@ export function rateLimit(limiters: RateLimiters, onReject: (caller: Caller) => 
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
       onReject(caller);
-      const retryAfterS = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-      throw new ApiError('rate_limited', `More than ${quota} requests in a minute. Retry after ${retryAfterS} s.`, {
-        headers: { ...rateLimitHeaders('requests', quota, WINDOW_S, 0, retryAfterS), [HEADER.retryAfter]: String(retryAfterS) },
-      });
+      throw overQuota('requests', quota, rejection.msBeforeNext, `More than ${quota} requests in a minute.`);
     }
     ctx.set(rateLimitHeaders('requests', quota, WINDOW_S, result.remainingPoints, result.msBeforeNext / 1000));
     await next();
   };
+}
+
+/** 429 rate_limited for a one-minute quota used up, with Retry-After and RateLimit headers. */
+export function overQuota(policy: string, quota: number, msBeforeNext: number, why: string): ApiError {
+  const retryAfterS = Math.max(1, Math.ceil(msBeforeNext / 1000));
+  return new ApiError('rate_limited', `${why} Retry after ${retryAfterS} s.`, {
+    headers: { ...rateLimitHeaders(policy, quota, WINDOW_S, 0, retryAfterS), [HEADER.retryAfter]: String(retryAfterS) },
+  });
 }

@@ -54,14 +54,18 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
         404: { description: 'chain_not_found' },
         409: { description: 'cancelled' },
         422: { description: 'validation_failed or idempotency_conflict' },
+        429: { description: 'rate_limited: too many requests, runs in progress, or sync requests waiting' },
         502: { description: 'agent_failed, with the agent name' },
         504: { description: 'wait_timeout (the run goes on) or chain_timeout' },
       },
       async handler(ctx, { params, body }) {
-        const { runId, orphanable } = await launchRun(deps, ctx, params.chain, body);
-        // A run this request started is not orphanable: touching it would only add a workflow task.
-        if (orphanable) deps.toucher.touch(runId);
-        const closed = await waitForClose(deps, ctx, runId, body.timeout_s * 1000);
+        // The slot is taken before the run starts: a caller at its cap starts nothing it cannot wait for.
+        const { runId, closed } = await deps.slots.with(ctx.state.caller.id, 'waits', async () => {
+          const { runId, orphanable } = await launchRun(deps, ctx, params.chain, body);
+          // A run this request started is not orphanable: touching it would only add a workflow task.
+          if (orphanable) deps.toucher.touch(runId);
+          return { runId, closed: await waitForClose(deps, ctx, runId, body.timeout_s * 1000) };
+        });
         if (!closed) {
           throw new ApiError('wait_timeout', `The run did not finish within ${body.timeout_s} s; it goes on. Poll it, or repeat this request with the same Idempotency-Key.`, {
             run_id: runId,
@@ -187,7 +191,9 @@ async function waitForClose(deps: ApiDeps, ctx: Context, runId: string, timeoutM
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const onClose = () => controller.abort();
-  ctx.req.once('close', onClose);
+  // The response's close, not the request's: the request closes as soon as its body has been read.
+  ctx.res.once('close', onClose);
+  if (ctx.req.socket.destroyed) controller.abort();
   try {
     await deps.client.connection.withAbortSignal(controller.signal, () => deps.client.workflow.getHandle(runId).result());
     return true;
@@ -198,6 +204,6 @@ async function waitForClose(deps: ApiDeps, ctx: Context, runId: string, timeoutM
     throw err;
   } finally {
     clearTimeout(timer);
-    ctx.req.off('close', onClose);
+    ctx.res.off('close', onClose);
   }
 }

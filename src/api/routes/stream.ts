@@ -32,7 +32,7 @@ export function streamRoutes(deps: ApiDeps): RouteSpec[] {
 
   /** Streams a run's events after `after` until it ends or the client goes; on_disconnect=cancel cancels a run left early. */
   async function streamRun(ctx: Context, runId: string, after: Position | undefined, cancelOnDisconnect: boolean): Promise<void> {
-    const sse = openSse(ctx, { keepAliveMs: deps.sseKeepAliveMs });
+    const sse = openSse(ctx, { keepAliveMs: deps.sseKeepAliveMs, maxBufferedBytes: deps.config.api.streamMaxBufferBytes });
     let runEnded = false;
     const subscription = readers.subscribe(runId, after, {
       event: (event) => {
@@ -83,8 +83,10 @@ export function streamRoutes(deps: ApiDeps): RouteSpec[] {
             errors: [{ path: 'body.webhook.secret', message: 'is required on the stream route' }],
           });
         }
-        const { runId } = await launchRun(deps, ctx, params.chain, body, { orphanable: true });
-        await streamRun(ctx, runId, after, body.on_disconnect === 'cancel');
+        await deps.slots.with(ctx.state.caller.id, 'streams', async () => {
+          const { runId } = await launchRun(deps, ctx, params.chain, body, { orphanable: true });
+          await streamRun(ctx, runId, after, body.on_disconnect === 'cancel');
+        });
       },
     }),
     defineRoute({
@@ -102,7 +104,7 @@ export function streamRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(ctx, { params, query }) {
         const after = resumePoint(ctx, query.last_event_id);
         if (!(await runOwnedBy(deps.client, params.run_id, ctx.state.caller.id))) throw new ApiError('not_found', `No run ${params.run_id}.`);
-        await streamRun(ctx, params.run_id, after, false);
+        await deps.slots.with(ctx.state.caller.id, 'streams', () => streamRun(ctx, params.run_id, after, false));
       },
     }),
     defineRoute({
