@@ -29,6 +29,8 @@ export interface ApiDeps {
   toucher: RunToucher;
   /** Median recent durations, for estimated_duration_s. */
   estimates: DurationEstimates;
+  /** Keys the MAC of list cursors, so only cursors this service issued reach Temporal. */
+  cursorKey: Buffer;
   /** Seals webhook secrets before they enter workflow input. */
   secrets: SecretBox;
   log: Logger;

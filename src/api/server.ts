@@ -74,6 +74,7 @@ export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps & 
     limiters: new RateLimiters(opts.redis),
     secrets,
     streamTokens: new StreamTokens(secrets.deriveKey('stream-token')),
+    cursorKey: secrets.deriveKey('list-cursor'),
     polls: new PollCache(client),
     runningRuns: new RunningRuns(client),
     toucher: new RunToucher(client, config.runs.orphanTimeoutMs),

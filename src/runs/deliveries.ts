@@ -103,7 +103,7 @@ export async function listFailedDeliveries(
   client: Client,
   namespace: string,
   callerId: string,
-  page: { limit: number; cursor?: string },
+  page: { limit: number; cursor?: string; cursorKey: Buffer },
 ): Promise<Page<DeliveryRecord>> {
   const query = `WorkflowType = 'webhookDeliveryWorkflow' AND ${CallerIdKey.name} = '${callerId}' AND ${DeliveryStatusKey.name} = 'failed'`;
   const found = await visibilityPage(client, namespace, { query, scope: `failed-deliveries\u0000${callerId}`, ...page }, (info) => {
