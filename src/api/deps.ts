@@ -35,6 +35,8 @@ export interface ApiDeps {
   slots: CallerSlots;
   /** Resolves webhook hosts for the URL check (with a deadline). */
   resolveHost: ResolveHost;
+  /** Keys the MAC of list cursors, so only cursors this service issued reach Temporal. */
+  cursorKey: Buffer;
   /** Seals webhook secrets before they enter workflow input. */
   secrets: SecretBox;
   log: Logger;

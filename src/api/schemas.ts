@@ -6,11 +6,15 @@ import { z } from 'zod';
 export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
 export const AGENT_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'skipped'] as const;
 
+/** Run ids: `run-` and 20 hex digits, `run-k` and 31 for Idempotency-Key runs, 20 [a-z0-9] for runs from before hex ids. */
+const RUN_ID = /^run-(?:[0-9a-z]{20}|k[0-9a-f]{31})$/;
+
 export const chainRefParam = z.object({
   chain: z.string().max(80).meta({ description: 'Chain name, or name@version to pin a version', example: 'writing-pipeline@1' }),
 });
 export const runIdParam = z.object({
-  run_id: z.string().max(80).meta({ description: 'The run id returned when the run started', example: 'run-8f2k3j4h5g6f7d8s9a0q' }),
+  // Checked before any Temporal call: anything else is no run (404), never a Temporal error.
+  run_id: z.string().regex(RUN_ID, 'a run id').meta({ description: 'The run id returned when the run started', example: 'run-8f2a3c4d5e6f7a8b9c0d' }),
 });
 
 const runRequestFields = {
@@ -116,7 +120,8 @@ export const runAcceptedSchema = z
 
 export const listRunsQuery = z
   .object({
-    chain: z.string().regex(/^[a-z0-9-]+(@[1-9][0-9]*)?$/, 'a chain name or name@version').optional(),
+    // Versions stay below a billion, so the filter always reads as a number in the visibility query.
+    chain: z.string().regex(/^[a-z0-9-]+(@[1-9][0-9]{0,8})?$/, 'a chain name or name@version').optional(),
     status: z.enum(RUN_STATUSES).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().max(4096).optional(),

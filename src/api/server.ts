@@ -82,6 +82,7 @@ export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps & 
     slots: new CallerSlots({ waits: config.api.maxWaitsPerCaller, streams: config.api.maxStreamsPerCaller, lookups: MAX_LOOKUPS_PER_CALLER }),
     resolveHost: webhookResolver(config.webhooks),
     streamTokens: new StreamTokens(secrets.deriveKey('stream-token')),
+    cursorKey: secrets.deriveKey('list-cursor'),
     polls: new PollCache(client),
     runningRuns: new RunningRuns(client),
     toucher: new RunToucher(client, config.runs.orphanTimeoutMs),

@@ -46,8 +46,8 @@ export type Redelivery =
 /**
  * Sends a delivery again: same webhook-id, fresh timestamp and signature, attempts added to the same
  * record. A closed delivery gets a new run of its workflow id continuing the record (at most
- * `maxRedeliveries` times); a delivery still in its round is left to finish it; a delivery started
- * before deliveries closed after their round, and still waiting, is signalled as it expects.
+ * `maxRedeliveries` times); an open one (in its round, or from before deliveries closed after their
+ * round) is signalled and runs one more round.
  */
 export async function redeliver(
   client: Client,
@@ -56,11 +56,15 @@ export async function redeliver(
   maxRedeliveries: number,
 ): Promise<Redelivery> {
   const { record } = found;
-  const handle = client.workflow.getHandle(record.delivery_id);
-  if (found.open && record.status === 'pending') return { outcome: 'in_progress', record };
   if (found.open) {
-    await handle.signal(redeliverSignal);
-    return { outcome: 'started', record: { ...record, status: 'pending' } };
+    try {
+      // The delivery runs one more round when this one ends (however often it is asked meanwhile).
+      await client.workflow.getHandle(record.delivery_id).signal(redeliverSignal);
+      return { outcome: 'started', record: { ...record, status: 'pending' } };
+    } catch (err) {
+      // It closed between our look and the signal: redeliver it as a closed one.
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
   }
   const previous = await newestRequest(client, temporal.namespace, record.delivery_id);
   const count = (previous.redelivery?.count ?? 0) + 1;
@@ -103,7 +107,7 @@ export async function listFailedDeliveries(
   client: Client,
   namespace: string,
   callerId: string,
-  page: { limit: number; cursor?: string },
+  page: { limit: number; cursor?: string; cursorKey: Buffer },
 ): Promise<Page<DeliveryRecord>> {
   const query = `WorkflowType = 'webhookDeliveryWorkflow' AND ${CallerIdKey.name} = '${callerId}' AND ${DeliveryStatusKey.name} = 'failed'`;
   const found = await visibilityPage(client, namespace, { query, scope: `failed-deliveries\u0000${callerId}`, ...page }, (info) => {

@@ -10,6 +10,8 @@ export interface ListFilter {
   status?: RunStatus;
   limit: number;
   cursor?: string;
+  /** Signs and checks the page cursors (see cursor.ts). */
+  cursorKey: Buffer;
 }
 
 export interface RunSummary {
@@ -43,7 +45,7 @@ export async function listRuns(client: Client, namespace: string, callerId: stri
   if (filter.status === 'running') clauses.push(`ExecutionStatus = 'Running'`);
   else if (filter.status) clauses.push(`${RunStatusKey.name} = '${filter.status}'`);
   const now = Date.now();
-  const page = { query: clauses.join(' AND '), scope: cursorScope(callerId, filter), limit: filter.limit, cursor: filter.cursor };
+  const page = { query: clauses.join(' AND '), scope: cursorScope(callerId, filter), limit: filter.limit, cursor: filter.cursor, cursorKey: filter.cursorKey };
   return visibilityPage(client, namespace, page, (info): RunSummary => {
     const memo = info.memo as (RunMemo & { [RESULT_MEMO_KEY]?: RunState }) | undefined;
     const result = memo?.[RESULT_MEMO_KEY];

@@ -15,16 +15,16 @@ export interface Page<T> {
 export async function visibilityPage<T>(
   client: Client,
   namespace: string,
-  page: { query: string; scope: string; limit: number; cursor?: string },
+  page: { query: string; scope: string; limit: number; cursor?: string; cursorKey: Buffer },
   toItem: (info: WorkflowExecutionInfo) => T | undefined,
 ): Promise<Page<T>> {
   const response = await client.workflowService.listWorkflowExecutions({
     namespace,
     query: page.query,
     pageSize: page.limit,
-    nextPageToken: decodeCursor(page.scope, page.cursor),
+    nextPageToken: decodeCursor(page.cursorKey, page.scope, page.cursor),
   });
   const infos = await Promise.all(response.executions.map((raw) => executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, namespace)));
   const data = infos.map(toItem).filter((item): item is T => item !== undefined);
-  return { data, next_cursor: encodeCursor(page.scope, response.nextPageToken) };
+  return { data, next_cursor: encodeCursor(page.cursorKey, page.scope, response.nextPageToken) };
 }

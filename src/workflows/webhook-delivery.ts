@@ -17,8 +17,9 @@ import type { DeliveryAttempt, DeliveryRecord, DeliveryRequest } from './types.j
 /** Each attempt's outcome, reported by the delivery activity as it happens. */
 export const attemptSignal = defineSignal<[DeliveryAttempt]>('attempt');
 /**
- * Sends the delivery again within the same run. Only deliveries started before a delivery closed after
- * its round wait for it; a redelivery of a closed delivery is a new run of the same workflow id.
+ * Sends the delivery again within the same run: one more round once the current one ends (deliveries
+ * started before deliveries closed after their round also wait for it between rounds). A redelivery
+ * of a closed delivery is a new run of the same workflow id.
  */
 export const redeliverSignal = defineSignal('redeliver');
 export const deliveryQuery = defineQuery<DeliveryRecord>('delivery');
@@ -102,7 +103,9 @@ export async function webhookDeliveryWorkflow(request: DeliveryRequest): Promise
   };
 
   if (patched(CLOSES_AFTER_ROUND)) {
-    await round();
+    // A redelivery asked for while a round runs is one more round before the delivery closes.
+    do await round();
+    while (redeliverRequested);
     return record;
   }
   for (;;) {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { stopProcess } from '../../src/temporal/dev-server.js';
+import { TEST_SECRET_KEY } from './engine.js';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 const FIXTURE_CHAINS = path.join(REPO_ROOT, 'test/fixtures/chains');
@@ -53,6 +54,8 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     LOG_LEVEL: 'info',
     // SIGTERM must not wait the production 30 s for in-flight agents.
     CHAINPORT_SHUTDOWN_GRACE: '2s',
+    // A worker of a cluster shares the service's key (the worker refuses to start without one).
+    CHAINPORT_SECRET_KEY: TEST_SECRET_KEY,
     ...options.env,
   });
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Client, Connection } from '@temporalio/client';
@@ -178,11 +179,48 @@ void describe('HTTP API: errors, OpenAPI, docs and CORS', () => {
     });
   });
 
+  void describe('input edge cases', () => {
+    void it('answers 422 for a body nested deeper than 64 levels, before anything walks it', async () => {
+      // This suite caps bodies at 2 KiB: 900 levels fit.
+      const nested = `{"input":{"topic":${'['.repeat(900)}1${']'.repeat(900)}}}`;
+      const problem = await expectProblem(await api.request('/api/v1/chains/chain-3/runs', { rawBody: nested, headers: { 'content-type': 'application/json' } }), 422, 'validation_failed');
+      assert.match(problem.detail, /deeper than 64 levels/);
+      const shallow = `{"input":{"topic":"t","deep":${'['.repeat(60)}1${']'.repeat(60)}}}`;
+      assert.equal((await api.request('/api/v1/chains/chain-3/runs', { rawBody: shallow, headers: { 'content-type': 'application/json' } })).status, 202);
+    });
+
+    void it('answers 422 for a chain version too large to be one, never a visibility error', async () => {
+      for (const chain of ['x@99999999999999999999', 'chain-3@1000000000']) {
+        const problem = await expectProblem(await api.request(`/api/v1/runs?chain=${chain}`), 422, 'validation_failed');
+        assert.deepEqual(problem.errors?.map((e) => e.path), ['query.chain']);
+      }
+      assert.equal((await api.request('/api/v1/runs?chain=chain-3@999999999')).status, 200);
+    });
+
+    void it('answers 404 for a malformed run id on every run route without asking Temporal', async () => {
+      const broken = await apiWithClient(new Client({ connection: engine.connection, namespace: 'no-such-namespace' }));
+      for (const id of ['x'.repeat(80), `run-${'a'.repeat(76)}`, 'run-0123456789ABCDEF0123', 'run-k0123', '%F0%9F%92%A5']) {
+        for (const [method, suffix] of [['GET', ''], ['POST', '/cancel'], ['GET', '/events'], ['GET', '/deliveries']] as const) {
+          // The broken client answers every Temporal call with an error: a 404 here means none was made.
+          const res = await fetch(`${broken.url}/api/v1/runs/${id}${suffix}`, { method, headers: asAlice });
+          await expectProblem(res, 404, 'not_found');
+        }
+      }
+    });
+
+    void it('refuses a cursor signed without the service key, even one with a correct unkeyed tag', async () => {
+      const token = Buffer.from('forged-page-token');
+      const unkeyed = createHash('sha256').update(`runs\u0000alice\u0000\u0000`).update(token).digest('base64url').slice(0, 16);
+      const problem = await expectProblem(await api.request(`/api/v1/runs?cursor=${token.toString('base64url')}.${unkeyed}`), 422, 'validation_failed');
+      assert.deepEqual(problem.errors?.map((e) => e.path), ['query.cursor']);
+    });
+  });
+
   void describe('server errors', () => {
     void it('answers 500 internal without a stack or internals when the engine call fails unexpectedly', async () => {
       const broken = await apiWithClient(new Client({ connection: engine.connection, namespace: 'no-such-namespace' }));
       for (const [method, path] of [
-        ['GET', '/api/v1/runs/run-whatever'],
+        ['GET', '/api/v1/runs/run-0123456789abcdef0123'],
         ['POST', '/api/v1/chains/chain-3/runs'],
       ] as const) {
         const res = await fetch(`${broken.url}${path}`, {
@@ -204,11 +242,11 @@ void describe('HTTP API: errors, OpenAPI, docs and CORS', () => {
       started.add('dead connection', connection, (c) => c.close());
       const unreachable = await apiWithClient(new Client({ connection }));
       const requests = [
-        ['GET', '/api/v1/runs/run-whatever', undefined],
+        ['GET', '/api/v1/runs/run-0123456789abcdef0123', undefined],
         ['GET', '/api/v1/runs', undefined],
         ['POST', '/api/v1/chains/chain-3/runs', { input: { topic: 'x' } }],
         ['POST', '/api/v1/chains/chain-3', { input: { topic: 'x' } }],
-        ['POST', '/api/v1/runs/run-whatever/cancel', undefined],
+        ['POST', '/api/v1/runs/run-0123456789abcdef0123/cancel', undefined],
       ] as const;
       const started503 = Date.now();
       await Promise.all(
@@ -286,6 +324,11 @@ void describe('HTTP API: errors, OpenAPI, docs and CORS', () => {
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
       assert.ok(res.headers.get('x-request-id'));
+      // Never framed (clickjacking), never sniffed, scripts from this origin or the one hashed start-up script.
+      const csp = res.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.match(csp, /script-src 'self' 'sha256-[A-Za-z0-9+/=]+'(;|$)/);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
       const html = await res.text();
       const scripts = [...html.matchAll(/<script[^>]*\ssrc="([^"]+)"/g)].map((m) => m[1]!);
       const links = [...html.matchAll(/<link[^>]*\shref="([^"]+)"/g)].map((m) => m[1]!);

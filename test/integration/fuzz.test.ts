@@ -26,18 +26,28 @@ const PATHS = [
 /** Every status the API documents (success and problem codes); anything else is a bug. */
 const DOCUMENTED = new Set([200, 202, ...Object.values(PROBLEMS).map((p) => p.status)]);
 const jsonValue = fc.jsonValue({ maxDepth: 3 });
-const segment = fc.oneof(fc.constantFrom('chain-3', 'chain-3@1', 'chain-3@99', 'run-x', '', '..', '%00', '%E0%A4%A'), fc.string({ maxLength: 40 }).map(encodeURIComponent));
+// Run ids of every length and near-miss form, chain refs with versions past any integer type.
+const runIdLike = fc.oneof(
+  fc.string({ minLength: 60, maxLength: 100 }).map(encodeURIComponent),
+  fc.stringMatching(/^run-k?[0-9a-fA-F]{15,40}$/),
+  fc.constant('x'.repeat(80)),
+);
+const hugeVersion = fc.bigInt({ min: 10n ** 9n, max: 10n ** 30n }).map((v) => `chain-3@${v}`);
+const segment = fc.oneof(fc.constantFrom('chain-3', 'chain-3@1', 'chain-3@99', 'run-x', '', '..', '%00', '%E0%A4%A'), fc.string({ maxLength: 40 }).map(encodeURIComponent), runIdLike, hugeVersion);
+/** JSON nested far past the 64-level cap, as input or as the whole body. */
+const deep = fc.integer({ min: 60, max: 20_000 }).map((depth) => `{"input":{"topic":"deep","x":${'['.repeat(depth)}${']'.repeat(depth)}}}`);
 const body = fc.oneof(
   jsonValue.map((v) => JSON.stringify(v)),
   fc.record({ input: jsonValue, timeout_s: fc.oneof(fc.integer(), fc.string(), fc.double()), max_cost: fc.oneof(fc.double(), fc.string()) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
   fc.record({ input: fc.constant({ topic: 'fuzz' }), webhook: fc.record({ url: fc.oneof(fc.webUrl(), fc.string()), secret: fc.string(), events: fc.array(fc.string()) }, { requiredKeys: [] }) }).map((v) => JSON.stringify(v)),
   fc.string({ maxLength: 200 }),
   fc.constant(''),
+  deep,
 );
 const request = fc.record({
   method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
   path: fc.tuple(fc.constantFrom(...PATHS), segment, segment).map(([p, a, b]) => p.replace('{chain}', a).replace('{run}', b)),
-  query: fc.dictionary(fc.constantFrom('limit', 'cursor', 'status', 'chain', 'last_event_id', 'x'), fc.string({ maxLength: 30 }), { maxKeys: 3 }),
+  query: fc.dictionary(fc.constantFrom('limit', 'cursor', 'status', 'chain', 'last_event_id', 'x'), fc.oneof(fc.string({ maxLength: 30 }), hugeVersion, fc.bigInt({ min: 10n ** 15n, max: 10n ** 40n }).map(String)), { maxKeys: 3 }),
   body,
   contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', ''),
   key: fc.constantFrom(CALLERS.alice, CALLERS.bob, 'wrong-key', ''),

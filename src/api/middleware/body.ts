@@ -38,6 +38,11 @@ export function jsonBody({ limit, timeoutMs }: { limit: number; timeoutMs: numbe
     } catch (err) {
       throw new ApiError('malformed_json', `The body is not valid JSON: ${(err as Error).message}`);
     }
+    // Everything after parsing (validation, fingerprints, cloning, payload encoding) walks the value
+    // recursively: a body nested thousands deep would overflow the stack there, so it stops here.
+    if (nestingDepth(ctx.request.body, MAX_DEPTH) > MAX_DEPTH) {
+      throw new ApiError('validation_failed', `The body nests deeper than ${MAX_DEPTH} levels.`, { errors: [{ path: '', message: `nests deeper than ${MAX_DEPTH} levels` }] });
+    }
     return next();
   };
 }
@@ -65,4 +70,21 @@ declare module 'koa' {
   interface Request {
     body?: unknown;
   }
+}
+
+/** How deep a request body may nest objects and arrays. */
+export const MAX_DEPTH = 64;
+
+/** The nesting depth of a parsed JSON value, counted without recursion and only up to `stopAfter` + 1. */
+function nestingDepth(value: unknown, stopAfter: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    deepest = Math.max(deepest, depth + 1);
+    if (deepest > stopAfter) return deepest;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -24,6 +25,9 @@ export function mountDocs(router: Router, routes: readonly RouteSpec[], version:
   });
   router.get('/docs', (ctx) => {
     ctx.type = 'text/html; charset=utf-8';
+    ctx.set('content-security-policy', DOCS_CSP);
+    ctx.set('x-content-type-options', 'nosniff');
+    ctx.set('referrer-policy', 'no-referrer');
     ctx.body = docsPage();
   });
   router.get('/docs/assets/:file', async (ctx) => {
@@ -31,9 +35,28 @@ export function mountDocs(router: Router, routes: readonly RouteSpec[], version:
     if (!type) return;
     ctx.type = type;
     ctx.set('cache-control', 'public, max-age=86400');
+    ctx.set('x-content-type-options', 'nosniff');
     ctx.body = await readFile(path.join(SWAGGER_DIR, ctx.params.file!));
   });
 }
+
+/** The page's one inline script, allowed by its hash; every other script must come from this origin. */
+const INIT_SCRIPT = "window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui', persistAuthorization: false });";
+/**
+ * No framing (clickjacking), scripts only from this origin or the inline start-up script, requests only
+ * to this origin. Swagger UI styles elements inline, so styles may be inline.
+ */
+const DOCS_CSP = [
+  "default-src 'self'",
+  `script-src 'self' 'sha256-${createHash('sha256').update(INIT_SCRIPT).digest('base64')}'`,
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 function docsPage(): string {
   const rows = Object.entries(PROBLEMS)
@@ -47,6 +70,6 @@ function docsPage(): string {
 <section class="errors"><h2 id="errors">Error codes</h2><p>Every error is <code>application/problem+json</code> with a stable <code>code</code>.</p>
 <table><thead><tr><th>code</th><th>HTTP status</th><th>meaning</th></tr></thead><tbody>${rows}</tbody></table></section>
 <script src="/docs/assets/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui', persistAuthorization: false });</script>
+<script>${INIT_SCRIPT}</script>
 </body></html>`;
 }

@@ -125,7 +125,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       query: listRunsQuery,
       responses: { 200: { description: 'A page of runs', schema: runListSchema }, 422: { description: 'validation_failed: a bad filter, limit or cursor' } },
       async handler(ctx, { query }) {
-        ctx.body = await listRuns(deps.client, deps.config.temporal.namespace, ctx.state.caller.id, query);
+        ctx.body = await listRuns(deps.client, deps.config.temporal.namespace, ctx.state.caller.id, { ...query, cursorKey: deps.cursorKey });
       },
     }),
     defineRoute({

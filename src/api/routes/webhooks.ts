@@ -94,7 +94,7 @@ export function webhookRoutes(deps: ApiDeps): RouteSpec[] {
       query: pageQuery,
       responses: { 200: { description: 'Failed deliveries, newest first', schema: deliveryListSchema }, 422: { description: 'validation_failed: a bad limit or cursor' } },
       async handler(ctx, { query }) {
-        ctx.body = await listFailedDeliveries(deps.client, deps.config.temporal.namespace, ctx.state.caller.id, query);
+        ctx.body = await listFailedDeliveries(deps.client, deps.config.temporal.namespace, ctx.state.caller.id, { ...query, cursorKey: deps.cursorKey });
       },
     }),
   ];
