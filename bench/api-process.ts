@@ -21,7 +21,7 @@ export interface ApiProcess {
  * The real API entry (`npm run api`) as its own process against the bench's Temporal server and task
  * queue, so its memory is measured alone — not with the bench's in-process worker and clients.
  */
-export async function startApiProcess(config: Config, chainsDir: string): Promise<ApiProcess> {
+export async function startApiProcess(config: Config, chainsDir: string, extraEnv: Record<string, string> = {}): Promise<ApiProcess> {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) if (!/^(TEMPORAL_(?!CLI_PATH)|CHAINPORT_|LOG_LEVEL$|PORT$|HOST$)/.test(key)) env[key] = value;
   Object.assign(env, {
@@ -38,6 +38,7 @@ export async function startApiProcess(config: Config, chainsDir: string): Promis
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'info',
+    ...extraEnv,
   });
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/api/server.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {

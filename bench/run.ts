@@ -18,6 +18,7 @@ import { defaultCacheDir, resolveTemporalCli } from '../src/temporal/cli.js';
 import { GO_BUILDABLE_CLI_VERSION } from '../src/temporal/cli-go.js';
 import { startApiProcess } from './api-process.js';
 import { measureCost } from './cost.js';
+import { tokenLatencyScaledOut } from './scaled-out.js';
 import { startService } from './service.js';
 import { fanOut, timeToFirstEvent, tokenLatency, under } from './sse.js';
 import { benchWebhooks } from './webhooks.js';
@@ -106,6 +107,15 @@ async function costByCli() {
   const baseline = clis[1] && out[clis[1][0]];
   return {
     embedded: current,
+    /** Issue #12's targets for the embedded default, each checked against this run's figures. */
+    embedded_targets: {
+      cpu_ms_per_run_at_most_100: current.sync_load.cpu_ms_per_run.total <= 100,
+      sync_runs_per_s_at_least_15: current.sync_load.runs_per_s >= 15,
+      async_poll_runs_per_s_at_least_15: current.async_poll_load.runs_per_s >= 15,
+      sync_p50_at_most_120ms: current.sync_p50_ms <= 120,
+      async_start_p50_at_most_30ms: current.async_poll_load.start_p50_ms <= 30,
+      rss_of_npm_start_tree_at_most_500mb: current.rss_mb_tree <= 500,
+    },
     cli_versions: baseline
       ? {
           versions: Object.keys(out),
@@ -173,6 +183,7 @@ async function main(): Promise<void> {
       const firstEvent = await timeToFirstEvent(api, SEQUENTIAL);
       const apiProcess = await startApiProcess(engine.config, CHAINS_DIR);
       const fanout = await fanOut(apiProcess, SSE_RUNS, SSE_CLIENTS).finally(() => apiProcess.stop());
+      const scaledOut = await tokenLatencyScaledOut(temporal.address, CHAINS_DIR, SSE_TOKEN_RUNS);
 
       const bareThroughput = TOTAL / (bareLoad.wallMs / 1000);
       const apiThroughput = TOTAL / (apiLoad.wallMs / 1000);
@@ -208,6 +219,13 @@ async function main(): Promise<void> {
           words_measured: tokenLags.length,
           first_event_p50_ms: under(percentile(firstEvent, 50), 100),
           fanout: { ...fanout, api_rss_peak_mb: under(fanout.api_rss_peak_mb, 300), lag_p95_ms: under(fanout.lag_p95_ms, 1000) },
+          /** The same token figures with two API processes, a worker process and Redis carrying the tokens. */
+          scaled_out_redis: {
+            token_latency_p50_ms: under(percentile(scaledOut.all, 50), 50),
+            token_latency_p95_ms: under(percentile(scaledOut.all, 95), 150),
+            first_token_p50_ms: under(percentile(scaledOut.first, 50), 60),
+            words_measured: scaledOut.all.length,
+          },
         },
         targets: {
           sync_p50_within_1_25x: percentile(apiSeq, 50) <= 1.25 * percentile(bareSeq, 50),
@@ -216,6 +234,8 @@ async function main(): Promise<void> {
           sse_token_p50_within_50ms: percentile(tokenLags, 50) <= 50,
           sse_token_p95_within_150ms: percentile(tokenLags, 95) <= 150,
           sse_first_token_p50_within_60ms: percentile(firstTokenLags, 50) <= 60,
+          sse_scaled_out_token_p50_within_50ms: percentile(scaledOut.all, 50) <= 50,
+          sse_scaled_out_token_p95_within_150ms: percentile(scaledOut.all, 95) <= 150,
           sse_first_event_p50_under_100ms: percentile(firstEvent, 50) < 100,
           sse_fanout_api_rss_under_300mb: fanout.api_rss_peak_mb < 300,
           sse_fanout_lag_p95_under_1s: fanout.lag_p95_ms < 1000,

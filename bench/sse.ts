@@ -19,13 +19,13 @@ function wordLags(events: readonly ReceivedEvent[], since = 0): number[] {
     .flatMap((e) => stamps(e.data.chunk as string).filter((at) => at >= since).map((at) => e.at - at));
 }
 
-const postStream = (api: TestApi, chain: string) => openStream(`${api.url}/api/v1/chains/${chain}/stream`, { body: {}, headers: AUTH });
+const postStream = (api: Pick<TestApi, 'url'>, chain: string) => openStream(`${api.url}/api/v1/chains/${chain}/stream`, { body: {}, headers: AUTH });
 
 /**
  * Word latency over `runs` sequential runs of stream-tokens (40 words, 50 ms apart), one client each:
  * every word's, and each stream's first word's.
  */
-export async function tokenLatency(api: TestApi, runs: number): Promise<{ all: number[]; first: number[] }> {
+export async function tokenLatency(api: Pick<TestApi, 'url'>, runs: number): Promise<{ all: number[]; first: number[] }> {
   const all: number[] = [];
   const first: number[] = [];
   for (let i = 0; i < runs; i++) {
