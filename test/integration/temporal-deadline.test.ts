@@ -39,6 +39,9 @@ describe('Temporal call deadlines', () => {
       ['POST', '/api/v1/chains/chain-3', { input: { topic: 'x' }, timeout_s: 30 }],
       ['POST', `/api/v1/runs/${runId}/cancel`, undefined],
     ] as const;
+    // Polls within 100 ms share one read (PollCache): let pollRun's last read age out, so the poll
+    // below asks the frozen server.
+    await new Promise((resolve) => setTimeout(resolve, 150));
     await whileFrozen(async () => {
       const answered = await Promise.all(
         requests.map(async ([method, path, body]) => {
