@@ -2,9 +2,9 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNo
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { z } from 'zod';
 import { deliverySchema } from '../api/schemas.js';
-import { CallerIdKey, DeliveryStatusKey } from '../temporal/search-attributes.js';
 import { visibilityPage, type Page } from './visibility.js';
-import { DELIVERY_MEMO_KEY, redeliverSignal, webhookDeliveryWorkflow } from '../workflows/webhook-delivery.js';
+import { CallerIdKey, DELIVERY_MEMO_KEY, DeliveryStatusKey, WEBHOOK_DELIVERY_WORKFLOW, redeliverSignal } from '../workflows/definitions.js';
+import type { webhookDeliveryWorkflow } from '../workflows/webhook-delivery.js';
 import type { DeliveryRecord, DeliveryRequest, WebhookPayload } from '../workflows/types.js';
 
 /** A delivery's record from its memo (no worker needed); undefined when it no longer exists. */
@@ -71,7 +71,7 @@ export async function redeliver(
   if (count > maxRedeliveries) return { outcome: 'limit_reached', count: count - 1 };
   const pending: DeliveryRecord = { ...record, status: 'pending' };
   try {
-    await client.workflow.start(webhookDeliveryWorkflow, {
+    await client.workflow.start<typeof webhookDeliveryWorkflow>(WEBHOOK_DELIVERY_WORKFLOW, {
       workflowId: record.delivery_id,
       taskQueue: temporal.taskQueue,
       args: [{ ...previous, redelivery: { record, count } }],
@@ -94,7 +94,7 @@ export async function redeliver(
 
 /** How many of a caller's deliveries are in a round now (visibility: may lag a second behind). */
 export async function countOpenDeliveries(client: Client, callerId: string): Promise<number> {
-  const { count } = await client.workflow.count(`WorkflowType = 'webhookDeliveryWorkflow' AND ${CallerIdKey.name} = '${callerId}' AND ExecutionStatus = 'Running'`);
+  const { count } = await client.workflow.count(`WorkflowType = '${WEBHOOK_DELIVERY_WORKFLOW}' AND ${CallerIdKey.name} = '${callerId}' AND ExecutionStatus = 'Running'`);
   return count;
 }
 
@@ -109,7 +109,7 @@ export async function listFailedDeliveries(
   callerId: string,
   page: { limit: number; cursor?: string; cursorKey: Buffer },
 ): Promise<Page<DeliveryRecord>> {
-  const query = `WorkflowType = 'webhookDeliveryWorkflow' AND ${CallerIdKey.name} = '${callerId}' AND ${DeliveryStatusKey.name} = 'failed'`;
+  const query = `WorkflowType = '${WEBHOOK_DELIVERY_WORKFLOW}' AND ${CallerIdKey.name} = '${callerId}' AND ${DeliveryStatusKey.name} = 'failed'`;
   const found = await visibilityPage(client, namespace, { query, scope: `failed-deliveries\u0000${callerId}`, ...page }, (info) => {
     const record = info.memo?.[DELIVERY_MEMO_KEY] as DeliveryRecord | undefined;
     return record && { workflowId: info.workflowId, runId: info.runId, record };
@@ -126,7 +126,7 @@ async function newestRuns(client: Client, workflowIds: string[]): Promise<Map<st
   const ids = [...new Set(workflowIds)].filter((id) => DELIVERY_ID.test(id));
   const newest = new Map<string, { runId: string; at: number }>();
   if (ids.length === 0) return new Map();
-  const query = `WorkflowType = 'webhookDeliveryWorkflow' AND WorkflowId IN (${ids.map((id) => `'${id}'`).join(', ')})`;
+  const query = `WorkflowType = '${WEBHOOK_DELIVERY_WORKFLOW}' AND WorkflowId IN (${ids.map((id) => `'${id}'`).join(', ')})`;
   for await (const info of client.workflow.list({ query })) {
     const at = info.startTime.getTime();
     const seen = newest.get(info.workflowId);

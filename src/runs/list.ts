@@ -1,6 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { CallerIdKey, ChainNameKey, ChainVersionKey, RunStatusKey } from '../temporal/search-attributes.js';
-import { RESULT_MEMO_KEY } from '../workflows/chain.js';
+import { CHAIN_WORKFLOW, CallerIdKey, ChainNameKey, ChainVersionKey, RESULT_MEMO_KEY, RunStatusKey } from '../workflows/definitions.js';
 import type { RunState, RunStatus } from '../workflows/types.js';
 import type { RunMemo } from './start.js';
 import { visibilityPage, type Page } from './visibility.js';
@@ -36,7 +35,7 @@ function cursorScope(callerId: string, filter: ListFilter): string {
  */
 export async function listRuns(client: Client, namespace: string, callerId: string, filter: ListFilter): Promise<Page<RunSummary>> {
   // Webhook deliveries carry CallerId too; runs are the chain workflows.
-  const clauses = [`WorkflowType = 'chainWorkflow'`, `${CallerIdKey.name} = '${callerId}'`];
+  const clauses = [`WorkflowType = '${CHAIN_WORKFLOW}'`, `${CallerIdKey.name} = '${callerId}'`];
   if (filter.chain) {
     const [name, version] = filter.chain.split('@');
     clauses.push(`${ChainNameKey.name} = '${name}'`);
