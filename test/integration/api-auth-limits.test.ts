@@ -134,7 +134,7 @@ void describe('HTTP API: auth, limits and idempotency', () => {
       assert.equal(run.status, 'completed');
       const executions = await eventually(async () => {
         const found = [];
-        for await (const execution of engine.client.workflow.list({ query: equals(WORKFLOW_ID, runId) })) found.push(execution);
+        for await (const execution of engine.client.workflow.list({ query: equals(WORKFLOW_ID, runId!) })) found.push(execution);
         return found.length > 0 && found.every((e) => e.status.name !== 'RUNNING') ? found : undefined;
       }, 10_000);
       assert.equal(executions.length, 1, 'exactly one workflow execution');
