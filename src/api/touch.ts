@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { touchSignal } from '../workflows/chain.js';
+import { touchSignal } from '../workflows/definitions.js';
 
 const DEFAULT_INTERVAL_MS = 30_000;
 const MAX_TRACKED = 10_000;

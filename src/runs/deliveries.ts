@@ -2,9 +2,10 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNo
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { z } from 'zod';
 import { deliverySchema } from '../api/schemas.js';
-import { CallerIdKey, DeliveryStatusKey } from '../temporal/search-attributes.js';
+import { EXECUTION_STATUS, WORKFLOW_ID, WORKFLOW_TYPE, and, equals, isIn } from './visibility-query.js';
 import { visibilityPage, type Page } from './visibility.js';
-import { DELIVERY_MEMO_KEY, redeliverSignal, webhookDeliveryWorkflow } from '../workflows/webhook-delivery.js';
+import { CallerIdKey, DELIVERY_MEMO_KEY, DeliveryStatusKey, WEBHOOK_DELIVERY_WORKFLOW, redeliverSignal } from '../workflows/definitions.js';
+import type { webhookDeliveryWorkflow } from '../workflows/webhook-delivery.js';
 import type { DeliveryRecord, DeliveryRequest, WebhookPayload } from '../workflows/types.js';
 
 /** A delivery's record from its memo (no worker needed); undefined when it no longer exists. */
@@ -71,7 +72,7 @@ export async function redeliver(
   if (count > maxRedeliveries) return { outcome: 'limit_reached', count: count - 1 };
   const pending: DeliveryRecord = { ...record, status: 'pending' };
   try {
-    await client.workflow.start(webhookDeliveryWorkflow, {
+    await client.workflow.start<typeof webhookDeliveryWorkflow>(WEBHOOK_DELIVERY_WORKFLOW, {
       workflowId: record.delivery_id,
       taskQueue: temporal.taskQueue,
       args: [{ ...previous, redelivery: { record, count } }],
@@ -94,7 +95,9 @@ export async function redeliver(
 
 /** How many of a caller's deliveries are in a round now (visibility: may lag a second behind). */
 export async function countOpenDeliveries(client: Client, callerId: string): Promise<number> {
-  const { count } = await client.workflow.count(`WorkflowType = 'webhookDeliveryWorkflow' AND ${CallerIdKey.name} = '${callerId}' AND ExecutionStatus = 'Running'`);
+  const { count } = await client.workflow.count(
+    and(equals(WORKFLOW_TYPE, WEBHOOK_DELIVERY_WORKFLOW), equals(CallerIdKey, callerId), equals(EXECUTION_STATUS, 'Running')),
+  );
   return count;
 }
 
@@ -109,7 +112,7 @@ export async function listFailedDeliveries(
   callerId: string,
   page: { limit: number; cursor?: string; cursorKey: Buffer },
 ): Promise<Page<DeliveryRecord>> {
-  const query = `WorkflowType = 'webhookDeliveryWorkflow' AND ${CallerIdKey.name} = '${callerId}' AND ${DeliveryStatusKey.name} = 'failed'`;
+  const query = and(equals(WORKFLOW_TYPE, WEBHOOK_DELIVERY_WORKFLOW), equals(CallerIdKey, callerId), equals(DeliveryStatusKey, 'failed'));
   const found = await visibilityPage(client, namespace, { query, scope: `failed-deliveries\u0000${callerId}`, ...page }, (info) => {
     const record = info.memo?.[DELIVERY_MEMO_KEY] as DeliveryRecord | undefined;
     return record && { workflowId: info.workflowId, runId: info.runId, record };
@@ -118,7 +121,7 @@ export async function listFailedDeliveries(
   return { data: found.data.filter((d) => newest.get(d.workflowId) === d.runId).map((d) => d.record), next_cursor: found.next_cursor };
 }
 
-/** Delivery ids are `<run id>-wh<n>`: safe to quote in a visibility query once checked. */
+/** Delivery ids are `<run id>-wh<n>`: anything else is not a delivery to look up. */
 const DELIVERY_ID = /^[A-Za-z0-9_-]{1,120}$/;
 
 /** The newest run id of each delivery workflow id. */
@@ -126,7 +129,7 @@ async function newestRuns(client: Client, workflowIds: string[]): Promise<Map<st
   const ids = [...new Set(workflowIds)].filter((id) => DELIVERY_ID.test(id));
   const newest = new Map<string, { runId: string; at: number }>();
   if (ids.length === 0) return new Map();
-  const query = `WorkflowType = 'webhookDeliveryWorkflow' AND WorkflowId IN (${ids.map((id) => `'${id}'`).join(', ')})`;
+  const query = and(equals(WORKFLOW_TYPE, WEBHOOK_DELIVERY_WORKFLOW), isIn(WORKFLOW_ID, ids));
   for await (const info of client.workflow.list({ query })) {
     const at = info.startTime.getTime();
     const seen = newest.get(info.workflowId);

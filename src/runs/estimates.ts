@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { ChainVersion } from '../chains/catalog.js';
-import { ChainNameKey, ChainVersionKey, RunStatusKey } from '../temporal/search-attributes.js';
+import { CHAIN_WORKFLOW, ChainNameKey, ChainVersionKey, RunStatusKey } from '../workflows/definitions.js';
+import { WORKFLOW_TYPE, and, equals } from './visibility-query.js';
 
 const SAMPLE = 20;
 const CACHE_MS = 30_000;
@@ -35,7 +36,7 @@ export class DurationEstimates {
   private async recentMedian(chain: ChainVersion): Promise<number | undefined> {
     const { executions } = await this.client.workflowService.listWorkflowExecutions({
       namespace: this.namespace,
-      query: `WorkflowType = 'chainWorkflow' AND ${ChainNameKey.name} = '${chain.name}' AND ${ChainVersionKey.name} = ${chain.version} AND ${RunStatusKey.name} = 'completed'`,
+      query: and(equals(WORKFLOW_TYPE, CHAIN_WORKFLOW), equals(ChainNameKey, chain.name), equals(ChainVersionKey, chain.version), equals(RunStatusKey, 'completed')),
       pageSize: SAMPLE,
     });
     const durations = executions

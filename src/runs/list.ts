@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
-import { CallerIdKey, ChainNameKey, ChainVersionKey, RunStatusKey } from '../temporal/search-attributes.js';
-import { RESULT_MEMO_KEY } from '../workflows/chain.js';
+import { CHAIN_WORKFLOW, CallerIdKey, ChainNameKey, ChainVersionKey, RESULT_MEMO_KEY, RunStatusKey } from '../workflows/definitions.js';
 import type { RunState, RunStatus } from '../workflows/types.js';
 import type { RunMemo } from './start.js';
+import { EXECUTION_STATUS, WORKFLOW_TYPE, and, equals, type Clause } from './visibility-query.js';
 import { visibilityPage, type Page } from './visibility.js';
 
 export interface ListFilter {
@@ -36,16 +36,16 @@ function cursorScope(callerId: string, filter: ListFilter): string {
  */
 export async function listRuns(client: Client, namespace: string, callerId: string, filter: ListFilter): Promise<Page<RunSummary>> {
   // Webhook deliveries carry CallerId too; runs are the chain workflows.
-  const clauses = [`WorkflowType = 'chainWorkflow'`, `${CallerIdKey.name} = '${callerId}'`];
+  const clauses: [Clause, ...Clause[]] = [equals(WORKFLOW_TYPE, CHAIN_WORKFLOW), equals(CallerIdKey, callerId)];
   if (filter.chain) {
     const [name, version] = filter.chain.split('@');
-    clauses.push(`${ChainNameKey.name} = '${name}'`);
-    if (version) clauses.push(`${ChainVersionKey.name} = ${Number(version)}`);
+    clauses.push(equals(ChainNameKey, name!));
+    if (version) clauses.push(equals(ChainVersionKey, Number(version)));
   }
-  if (filter.status === 'running') clauses.push(`ExecutionStatus = 'Running'`);
-  else if (filter.status) clauses.push(`${RunStatusKey.name} = '${filter.status}'`);
+  if (filter.status === 'running') clauses.push(equals(EXECUTION_STATUS, 'Running'));
+  else if (filter.status) clauses.push(equals(RunStatusKey, filter.status));
   const now = Date.now();
-  const page = { query: clauses.join(' AND '), scope: cursorScope(callerId, filter), limit: filter.limit, cursor: filter.cursor, cursorKey: filter.cursorKey };
+  const page = { query: and(...clauses), scope: cursorScope(callerId, filter), limit: filter.limit, cursor: filter.cursor, cursorKey: filter.cursorKey };
   return visibilityPage(client, namespace, page, (info): RunSummary => {
     const memo = info.memo as (RunMemo & { [RESULT_MEMO_KEY]?: RunState }) | undefined;
     const result = memo?.[RESULT_MEMO_KEY];

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
-import { RESULT_MEMO_KEY, progressQuery } from '../workflows/chain.js';
+import { RESULT_MEMO_KEY, progressQuery } from '../workflows/definitions.js';
 import type { AgentState, RunState, RunStatus } from '../workflows/types.js';
 import type { RunMemo } from './start.js';
 

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
-import { CallerIdKey } from '../temporal/search-attributes.js';
+import { CHAIN_WORKFLOW, CallerIdKey } from '../workflows/definitions.js';
+import { EXECUTION_STATUS, WORKFLOW_TYPE, and, equals } from './visibility-query.js';
 
 /** How long a caller's running-run count read from visibility stands in for a fresh one. */
 const DEFAULT_REFRESH_MS = 1_000;
@@ -49,7 +50,7 @@ export class RunningRuns {
     if (!pending) {
       const readAt = this.now();
       pending = this.client.workflow
-        .count(`WorkflowType = 'chainWorkflow' AND ${CallerIdKey.name} = '${callerId}' AND ExecutionStatus = 'Running'`)
+        .count(and(equals(WORKFLOW_TYPE, CHAIN_WORKFLOW), equals(CallerIdKey, callerId), equals(EXECUTION_STATUS, 'Running')))
         .then(({ count }) => {
           const reading = { count, readAt, startedSince: 0 };
           this.readings.set(callerId, reading);

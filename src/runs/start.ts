@@ -4,8 +4,8 @@ import { TypedSearchAttributes } from '@temporalio/common';
 import { z } from 'zod';
 import type { ChainVersion } from '../chains/catalog.js';
 import type { Config } from '../config.js';
-import { CallerIdKey, ChainNameKey, ChainVersionKey } from '../temporal/search-attributes.js';
 import type { chainWorkflow } from '../workflows/chain.js';
+import { CHAIN_WORKFLOW, CallerIdKey, ChainNameKey, ChainVersionKey } from '../workflows/definitions.js';
 import type { ChainRunRequest, RunWebhook } from '../workflows/types.js';
 
 export interface StartRunOptions {
@@ -65,7 +65,7 @@ export async function startRun(
     ...(options.orphanTimeoutMs !== undefined && { orphanTimeoutMs: options.orphanTimeoutMs }),
     endMetric: 'sink',
   };
-  return client.workflow.start<typeof chainWorkflow>('chainWorkflow', {
+  return client.workflow.start<typeof chainWorkflow>(CHAIN_WORKFLOW, {
     workflowId: runId,
     taskQueue: config.temporal.taskQueue,
     args: [request],

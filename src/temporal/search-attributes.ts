@@ -1,8 +1,6 @@
-import { CallerIdKey, ChainNameKey, ChainVersionKey, DeliveryStatusKey, RunStatusKey } from '../workflows/search-attribute-keys.js';
 import proto from '@temporalio/proto';
 import type { Connection } from '@temporalio/client';
-
-export { CallerIdKey, ChainNameKey, ChainVersionKey, DeliveryStatusKey, RunStatusKey };
+import { CallerIdKey, ChainNameKey, ChainVersionKey, DeliveryStatusKey, RunStatusKey } from '../workflows/definitions.js';
 
 const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
 

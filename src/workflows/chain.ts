@@ -4,8 +4,6 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  defineQuery,
-  defineSignal,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
@@ -17,7 +15,17 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { CallerIdKey, DeliveryStatusKey, RunStatusKey } from './search-attribute-keys.js';
+import {
+  CallerIdKey,
+  DELIVERY_MEMO_KEY,
+  DeliveryStatusKey,
+  RESULT_MEMO_KEY,
+  RunStatusKey,
+  WEBHOOK_DELIVERY_WORKFLOW,
+  cancelSignal,
+  progressQuery,
+  touchSignal,
+} from './definitions.js';
 import { render, renderParts, type TemplateScope } from './template.js';
 import type {
   AgentFailureDetails,
@@ -33,25 +41,10 @@ import type {
   WebhookEventFilter,
   WebhookPayload,
 } from './types.js';
-import { DELIVERY_MEMO_KEY, webhookDeliveryWorkflow } from './webhook-delivery.js';
+import type { webhookDeliveryWorkflow } from './webhook-delivery.js';
 
 const { recordRunEnd } = proxyLocalActivities<Activities>({ startToCloseTimeout: '5s', retry: { maximumAttempts: 1 } });
 const { runs } = proxySinks<RunSinks>();
-
-/** Live run state; the API answers polls with it while the run is open. */
-export const progressQuery = defineQuery<RunState>('progress');
-
-/** Cancels the run from inside Temporal (ops tooling, or the service's own rules such as orphan detection). */
-export const cancelSignal = defineSignal<[{ code?: 'cancelled' | 'orphaned'; reason?: string }]>('cancel');
-
-/**
- * "Someone is still interested": polls, stream attaches and sync waits send it (throttled by the API),
- * and a run with an orphan timeout cancels itself when none arrives for that long.
- */
-export const touchSignal = defineSignal('touch');
-
-/** Memo key under which a closed run keeps its final state, so polls never replay the workflow. */
-export const RESULT_MEMO_KEY = 'result';
 
 /**
  * One chain run: the agents in order, each an activity with its own timeout and retry policy, the
@@ -165,7 +158,7 @@ async function notify(request: ChainRunRequest, state: RunState, event: WebhookE
     ...agent,
   };
   await CancellationScope.nonCancellable(() =>
-    startChild(webhookDeliveryWorkflow, {
+    startChild<typeof webhookDeliveryWorkflow>(WEBHOOK_DELIVERY_WORKFLOW, {
       workflowId: deliveryId,
       args: [{ deliveryId, callerId: request.callerId, url: webhook.url, sealedSecret: webhook.sealedSecret, policy: webhook.policy, payload }],
       parentClosePolicy: ParentClosePolicy.ABANDON,

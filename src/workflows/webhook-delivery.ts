@@ -2,8 +2,6 @@ import {
   ActivityFailure,
   ApplicationFailure,
   condition,
-  defineQuery,
-  defineSignal,
   patched,
   proxyActivities,
   setHandler,
@@ -11,21 +9,8 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { DeliveryStatusKey } from './search-attribute-keys.js';
+import { DELIVERY_MEMO_KEY, DeliveryStatusKey, attemptSignal, deliveryQuery, redeliverSignal } from './definitions.js';
 import type { DeliveryAttempt, DeliveryRecord, DeliveryRequest } from './types.js';
-
-/** Each attempt's outcome, reported by the delivery activity as it happens. */
-export const attemptSignal = defineSignal<[DeliveryAttempt]>('attempt');
-/**
- * Sends the delivery again within the same run: one more round once the current one ends (deliveries
- * started before deliveries closed after their round also wait for it between rounds). A redelivery
- * of a closed delivery is a new run of the same workflow id.
- */
-export const redeliverSignal = defineSignal('redeliver');
-export const deliveryQuery = defineQuery<DeliveryRecord>('delivery');
-
-/** Memo key under which a delivery keeps its record, so reads never need a worker. */
-export const DELIVERY_MEMO_KEY = 'delivery';
 
 /**
  * Deliveries used to stay open for the retention period waiting for a redeliver signal; now a delivery

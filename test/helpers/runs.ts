@@ -3,7 +3,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { ChainCatalog } from '../../src/chains/catalog.js';
 import type { Config } from '../../src/config.js';
 import { startRun, type StartRunOptions } from '../../src/runs/start.js';
-import { RESULT_MEMO_KEY, progressQuery } from '../../src/workflows/chain.js';
+import { RESULT_MEMO_KEY, progressQuery } from '../../src/workflows/definitions.js';
 import type { RunState } from '../../src/workflows/types.js';
 
 /** Starts a fixture chain through the same code path the API uses. */

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sha256 } from '../../src/api/callers.js';
+import { WORKFLOW_ID, equals } from '../../src/runs/visibility-query.js';
 import { CALLERS, startTestApi, type TestApi } from '../helpers/api.js';
 import { Started, expectProblem, json, pollRun, startAsync, ended, type Run, type RunAccepted, type RunList } from '../helpers/api-suite.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
@@ -133,7 +134,7 @@ void describe('HTTP API: auth, limits and idempotency', () => {
       assert.equal(run.status, 'completed');
       const executions = await eventually(async () => {
         const found = [];
-        for await (const execution of engine.client.workflow.list({ query: `WorkflowId = '${runId}'` })) found.push(execution);
+        for await (const execution of engine.client.workflow.list({ query: equals(WORKFLOW_ID, runId!) })) found.push(execution);
         return found.length > 0 && found.every((e) => e.status.name !== 'RUNNING') ? found : undefined;
       }, 10_000);
       assert.equal(executions.length, 1, 'exactly one workflow execution');

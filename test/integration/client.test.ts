@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Chainport, ChainportError, WebhookVerificationError, verifyWebhook, type ChainportOptions, type RunStreamEvent } from 'chainport/client';
 import { sha256 } from '../../src/api/callers.js';
+import { WORKFLOW_ID, equals } from '../../src/runs/visibility-query.js';
 import { CALLERS } from '../helpers/api.js';
 import { eventually } from '../helpers/runs.js';
 import { useStack } from '../helpers/stack.js';
@@ -187,7 +188,7 @@ void describe('typed client (chainport/client) against the real API', () => {
       assert.ok([...keys][0], 'a key was sent');
       const executions = await eventually(async () => {
         const found = [];
-        for await (const execution of stack.engine.client.workflow.list({ query: `WorkflowId = '${run.run_id}'` })) found.push(execution);
+        for await (const execution of stack.engine.client.workflow.list({ query: equals(WORKFLOW_ID, run.run_id) })) found.push(execution);
         return found.length > 0 && found.every((e) => e.status.name !== 'RUNNING') ? found : undefined;
       }, 10_000);
       assert.equal(executions.length, 1, 'the run started once');

@@ -2,6 +2,8 @@
 // webhook run has exactly one delivery by webhook-id, and no retry started a second run.
 import { z } from 'zod';
 import { runPool } from '../../bench/stats.js';
+import { EXECUTION_STATUS, WORKFLOW_TYPE, and, equals } from '../../src/runs/visibility-query.js';
+import { CHAIN_WORKFLOW, CallerIdKey } from '../../src/workflows/definitions.js';
 import type { TestEngine } from '../helpers/engine.js';
 import type { RunOutcome, RunSpec } from './callers.js';
 import { sleep, type LoadHttp } from './http.js';
@@ -83,12 +85,12 @@ async function webhookProblems(http: LoadHttp, receiver: DedupReceiver, runId: s
 
 /** Idempotency held under retries: Temporal has exactly one chain run per load run, none still running. */
 async function noSecondRuns(engine: TestEngine, runs: number): Promise<GlobalCheck> {
-  const query = "WorkflowType = 'chainWorkflow' AND CallerId = 'alice'";
+  const alices = [equals(WORKFLOW_TYPE, CHAIN_WORKFLOW), equals(CallerIdKey, 'alice')] as const;
   let total = -1;
   let running = -1;
   for (let tries = 0; tries < 20; tries++) {
-    total = (await engine.client.workflow.count(query)).count;
-    running = (await engine.client.workflow.count(`${query} AND ExecutionStatus = 'Running'`)).count;
+    total = (await engine.client.workflow.count(and(...alices))).count;
+    running = (await engine.client.workflow.count(and(...alices, equals(EXECUTION_STATUS, 'Running')))).count;
     if (total === runs && running === 0) break;
     await sleep(1_000);
   }

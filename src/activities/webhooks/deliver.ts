@@ -6,7 +6,7 @@ import { postOnce } from '../../webhooks/post.js';
 import type { ResolveHost } from '../../webhooks/resolve.js';
 import type { SecretBox } from '../../webhooks/secret-box.js';
 import { signatureHeaders } from '../../webhooks/sign.js';
-import { attemptSignal } from '../../workflows/webhook-delivery.js';
+import { attemptSignal } from '../../workflows/definitions.js';
 import type { DeliverInput, DeliveryAttempt } from '../../workflows/types.js';
 
 export interface DeliverDeps {

@@ -4,7 +4,7 @@ import { tsToMs } from '@temporalio/common/lib/time.js';
 import type { temporal } from '@temporalio/proto';
 import { z } from 'zod';
 import type { Activities } from '../../activities/index.js';
-import { RESULT_MEMO_KEY } from '../../workflows/chain.js';
+import { RESULT_MEMO_KEY } from '../../workflows/definitions.js';
 import type { AgentHeartbeat, AgentRequest, AgentResult, ChainRunRequest } from '../../workflows/types.js';
 import type { FinalState, HistoryFact, PendingFact } from './timeline.js';
 
