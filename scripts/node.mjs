@@ -13,7 +13,10 @@ const node = supportedNode();
 if (node === process.execPath && args.length === 1 && args[0].endsWith('.ts')) {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(pathToFileURL(path.resolve(args[0])).href);
+  // The entry sees the argv it would see run directly (`node entry.ts …`): argv[1] is itself.
+  const entry = path.resolve(args[0]);
+  process.argv.splice(1, 2, entry);
+  await import(pathToFileURL(entry).href);
 } else {
   // This process's own Node flags (package.json's scripts set some) carry over to the child.
   const child = spawn(node, [...process.execArgv, '--import', 'tsx', ...args], {

