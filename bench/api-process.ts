@@ -40,7 +40,8 @@ export async function startApiProcess(config: Config, chainsDir: string, extraEn
     LOG_LEVEL: 'info',
     ...extraEnv,
   });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/api/server.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  // With the V8 flag the image and `npm run api` give an API process (see the Dockerfile).
+  const child = spawn(process.execPath, ['--max-semi-space-size=4', '--import', 'tsx', 'src/api/server.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the API process did not start listening within 60 s')), 60_000);
     child.once('exit', (code) => reject(new Error(`the API process exited (${code}) before listening`)));
