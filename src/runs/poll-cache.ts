@@ -23,13 +23,13 @@ export class PollCache {
     const key = `${callerId}\u0000${runId}`;
     const cached = this.reads.get(key);
     if (cached && this.now() - cached.at < FRESH_MS) return cached.snapshot;
-    const snapshot = readRun(this.client, runId, callerId);
-    // A failed read is not shared beyond the requests already waiting on it.
-    snapshot.catch(() => this.reads.delete(key));
+    const entry = { at: this.now(), snapshot: readRun(this.client, runId, callerId) };
+    // A failed read is not shared beyond the requests already waiting on it (nor does it drop a newer one).
+    entry.snapshot.catch(() => this.reads.get(key) === entry && this.reads.delete(key));
     this.reads.delete(key);
-    this.reads.set(key, { at: this.now(), snapshot });
+    this.reads.set(key, entry);
     // Oldest first (a Map keeps insertion order): bounded however many runs are polled.
     if (this.reads.size > MAX_ENTRIES) this.reads.delete(this.reads.keys().next().value!);
-    return snapshot;
+    return entry.snapshot;
   }
 }

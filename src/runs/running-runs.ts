@@ -35,9 +35,10 @@ export class RunningRuns {
 
   /** Admits one more run for the caller when it has fewer than `limit` running, and counts it. */
   async admit(callerId: string, limit: number): Promise<Admission> {
-    let reading = this.readings.get(callerId);
-    if (!reading || this.now() - reading.readAt >= this.refreshMs) reading = await this.read(callerId);
-    if (reading.count + reading.startedSince >= limit && reading.readAt < this.now()) reading = await this.read(callerId);
+    const cached = this.readings.get(callerId);
+    let reading = cached && this.now() - cached.readAt < this.refreshMs ? cached : await this.read(callerId);
+    // At the limit on a cached reading: runs may have ended since, so read again before refusing.
+    if (reading === cached && reading.count + reading.startedSince >= limit) reading = await this.read(callerId);
     const running = reading.count + reading.startedSince;
     if (running >= limit) return { admitted: false, running };
     reading.startedSince += 1;
