@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { ProgressCache } from './progress-cache.js';
 import { readRun, type RunSnapshot } from './read.js';
 
 /** How old a shared read may be: far below the 2 s Retry-After polls are told to wait. */
@@ -13,6 +14,7 @@ const MAX_ENTRIES = 10_000;
  */
 export class PollCache {
   private readonly reads = new Map<string, { at: number; snapshot: Promise<RunSnapshot | undefined> }>();
+  private readonly progress = new ProgressCache();
 
   constructor(
     private readonly client: Client,
@@ -23,7 +25,7 @@ export class PollCache {
     const key = `${callerId}\u0000${runId}`;
     const cached = this.reads.get(key);
     if (cached && this.now() - cached.at < FRESH_MS) return cached.snapshot;
-    const entry = { at: this.now(), snapshot: readRun(this.client, runId, callerId) };
+    const entry = { at: this.now(), snapshot: readRun(this.client, runId, callerId, this.progress) };
     // A failed read is not shared beyond the requests already waiting on it (nor does it drop a newer one).
     entry.snapshot.catch(() => this.reads.get(key) === entry && this.reads.delete(key));
     this.reads.delete(key);

@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { RESULT_MEMO_KEY, progressQuery } from '../workflows/definitions.js';
 import type { AgentState, RunState, RunStatus } from '../workflows/types.js';
+import type { ProgressCache } from './progress-cache.js';
 import type { RunMemo } from './start.js';
 
 /** A run as the API sees it: its state plus what only Temporal's description knows. */
@@ -20,7 +21,7 @@ const QUERY_DEADLINE_MS = 3_000;
  * are indistinguishable on purpose). Open runs answer from the `progress` query; closed runs from the
  * memo, without replaying on a worker. With no worker up, an open run still answers from history.
  */
-export async function readRun(client: Client, runId: string, callerId: string): Promise<RunSnapshot | undefined> {
+export async function readRun(client: Client, runId: string, callerId: string, progress?: ProgressCache): Promise<RunSnapshot | undefined> {
   const handle = client.workflow.getHandle(runId);
   let description: WorkflowExecutionDescription;
   try {
@@ -37,11 +38,15 @@ export async function readRun(client: Client, runId: string, callerId: string): 
     lastFailure: pending?.lastFailure?.message ?? undefined,
   };
   if (description.status.name !== 'RUNNING') {
+    progress?.forget(runId);
     return { state: memo[RESULT_MEMO_KEY] ?? stateFromHistory(description, memo), currentAttempt: undefined, lastFailure: undefined };
   }
+  const unchanged = progress?.get(runId, description.historyLength);
+  if (unchanged) return { state: unchanged, ...live };
   const deadline = Date.now() + QUERY_DEADLINE_MS;
   try {
     const state = await client.connection.withDeadline(deadline, () => handle.query(progressQuery));
+    progress?.set(runId, description.historyLength, state);
     return { state, ...live };
   } catch (err) {
     if (!noWorkerAnswered(err, deadline)) throw err;
