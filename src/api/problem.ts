@@ -1,3 +1,4 @@
+import type { FieldProblem } from '../runs/errors.js';
 import type { RunErrorCode } from '../workflows/types.js';
 
 /**
@@ -32,10 +33,7 @@ export const PROBLEMS = {
 
 export type ProblemCode = keyof typeof PROBLEMS;
 
-export interface FieldProblem {
-  path: string;
-  message: string;
-}
+export type { FieldProblem } from '../runs/errors.js';
 
 /** Extra members a problem may carry; `headers` are sent, not serialised. */
 export interface ProblemExtras {

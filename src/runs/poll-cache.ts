@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { ProgressCache } from './progress-cache.js';
-import { readRun, type RunSnapshot } from './read.js';
+import { readOwnedRun, type RunSnapshot } from './read.js';
 
 /** How old a shared read may be: far below the 2 s Retry-After polls are told to wait. */
 const FRESH_MS = 100;
@@ -13,7 +13,7 @@ const MAX_ENTRIES = 10_000;
  * A poll's answer is at most that old; only polls use it, never the answer of a sync wait.
  */
 export class PollCache {
-  private readonly reads = new Map<string, { at: number; snapshot: Promise<RunSnapshot | undefined> }>();
+  private readonly reads = new Map<string, { at: number; snapshot: Promise<RunSnapshot> }>();
   private readonly progress = new ProgressCache();
 
   constructor(
@@ -21,11 +21,11 @@ export class PollCache {
     private readonly now: () => number = Date.now,
   ) {}
 
-  read(runId: string, callerId: string): Promise<RunSnapshot | undefined> {
+  read(runId: string, callerId: string): Promise<RunSnapshot> {
     const key = `${callerId}\u0000${runId}`;
     const cached = this.reads.get(key);
     if (cached && this.now() - cached.at < FRESH_MS) return cached.snapshot;
-    const entry = { at: this.now(), snapshot: readRun(this.client, runId, callerId, this.progress) };
+    const entry = { at: this.now(), snapshot: readOwnedRun(this.client, runId, callerId, this.progress) };
     // A failed read is not shared beyond the requests already waiting on it (nor does it drop a newer one).
     entry.snapshot.catch(() => this.reads.get(key) === entry && this.reads.delete(key));
     this.reads.delete(key);

@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
 import { RESULT_MEMO_KEY, progressQuery } from '../workflows/definitions.js';
 import type { AgentState, RunState, RunStatus } from '../workflows/types.js';
+import { NotFoundError } from './errors.js';
 import type { ProgressCache } from './progress-cache.js';
 import type { RunMemo } from './start.js';
 
@@ -52,6 +53,13 @@ export async function readRun(client: Client, runId: string, callerId: string, p
     if (!noWorkerAnswered(err, deadline)) throw err;
     return { state: stateFromHistory(description, memo), ...live };
   }
+}
+
+/** Reads one of the caller's runs, or refuses with NotFoundError. */
+export async function readOwnedRun(client: Client, runId: string, callerId: string, progress?: ProgressCache): Promise<RunSnapshot> {
+  const snapshot = await readRun(client, runId, callerId, progress);
+  if (!snapshot) throw new NotFoundError(`No run ${runId}.`);
+  return snapshot;
 }
 
 /** Best-effort state for a run with no worker to ask, or one closed without our memo (terminated, for one). */

@@ -2,8 +2,11 @@ import { isGrpcServiceError } from '@temporalio/client';
 import type { Middleware } from 'koa';
 import { ensureError } from '../../errors.js';
 import { InvalidCursorError } from '../../runs/cursor.js';
+import { LimitReachedError, NotFoundError, RunEndedError, RunRequestError } from '../../runs/errors.js';
 import type { Logger } from '../../logger.js';
 import { ApiError, problemBody } from '../problem.js';
+import { HEADER } from '../wire.js';
+import { rateLimitHeaders } from './rate-limit.js';
 
 const GRPC_CANCELLED = 1;
 const GRPC_UNAVAILABLE = 14;
@@ -32,6 +35,15 @@ export function problems(log: Logger): Middleware {
 
 function toApiError(thrown: unknown): ApiError {
   if (thrown instanceof ApiError) return thrown;
+  if (thrown instanceof RunRequestError) return new ApiError(thrown.code, thrown.message, thrown.details);
+  if (thrown instanceof NotFoundError) return new ApiError('not_found', thrown.message);
+  if (thrown instanceof RunEndedError) return new ApiError('run_ended', thrown.message, { run_id: thrown.runId });
+  if (thrown instanceof LimitReachedError) {
+    const { policy, quota, retryAfterS, windowS } = thrown;
+    return new ApiError('rate_limited', thrown.message, {
+      headers: { ...rateLimitHeaders(policy, quota, windowS, 0, retryAfterS), [HEADER.retryAfter]: String(retryAfterS) },
+    });
+  }
   if (thrown instanceof InvalidCursorError) {
     return new ApiError('validation_failed', 'The request query is not valid.', { errors: [{ path: 'query.cursor', message: thrown.message }] });
   }

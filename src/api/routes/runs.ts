@@ -1,8 +1,10 @@
 import type { Context } from 'koa';
-import { readRun, type RunSnapshot } from '../../runs/read.js';
+import { cancelRun } from '../../runs/cancel.js';
+import { readOwnedRun, type RunSnapshot } from '../../runs/read.js';
+import { waitForClose } from '../../runs/wait.js';
 import { listRuns } from '../../runs/list.js';
 import type { ApiDeps } from '../deps.js';
-import { launchRun } from '../launch.js';
+import { launchRun, type LaunchRequest } from '../../runs/launch.js';
 import { ApiError } from '../problem.js';
 import { pollDelaySeconds, runEndedError, toRunResource } from '../resources.js';
 import { defineRoute, type RouteSpec } from '../route.js';
@@ -23,15 +25,12 @@ const idempotencyHeaderSpec = {
   description: 'Up to 255 characters. Repeating a request with the same key returns the same run and never starts a second one.',
 };
 
-/** Reads a caller's run or answers 404 not_found (also for another caller's run: its existence never leaks). */
-async function snapshotOr404(deps: ApiDeps, ctx: Context, runId: string): Promise<RunSnapshot> {
-  return found(runId, await readRun(deps.client, runId, ctx.state.caller.id));
+
+/** What a run-starting route asks the run service for: its body plus the Idempotency-Key header. */
+export function launchRequest(ctx: Context, body: Omit<LaunchRequest, 'idempotencyKey'>): LaunchRequest {
+  return { input: body.input, max_cost: body.max_cost, webhook: body.webhook, idempotencyKey: ctx.get(HEADER.idempotencyKey) || undefined };
 }
 
-function found(runId: string, snapshot: RunSnapshot | undefined): RunSnapshot {
-  if (!snapshot) throw new ApiError('not_found', `No run ${runId}.`);
-  return snapshot;
-}
 
 export function runRoutes(deps: ApiDeps): RouteSpec[] {
   return [
@@ -61,10 +60,10 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(ctx, { params, body }) {
         // The slot is taken before the run starts: a caller at its cap starts nothing it cannot wait for.
         const { runId, closed } = await deps.slots.with(ctx.state.caller.id, 'waits', async () => {
-          const { runId, orphanable } = await launchRun(deps, ctx, params.chain, body);
+          const { runId, orphanable } = await launchRun(deps, ctx.state.caller, params.chain, launchRequest(ctx, body));
           // A run this request started is not orphanable: touching it would only add a workflow task.
           if (orphanable) deps.toucher.touch(runId);
-          return { runId, closed: await waitForClose(deps, ctx, runId, body.timeout_s * 1000) };
+          return { runId, closed: await waitForClose(deps.client, runId, body.timeout_s * 1000, responseClosed(ctx)) };
         });
         if (!closed) {
           throw new ApiError('wait_timeout', `The run did not finish within ${body.timeout_s} s; it goes on. Poll it, or repeat this request with the same Idempotency-Key.`, {
@@ -73,7 +72,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
             headers: { [HEADER.location]: runUrl(runId), [HEADER.retryAfter]: '2' },
           });
         }
-        const snapshot = await snapshotOr404(deps, ctx, runId);
+        const snapshot = await readOwnedRun(deps.client, runId, ctx.state.caller.id);
         const { state } = snapshot;
         if (state.status !== 'completed' && state.error) throw runEndedError(state.run_id, state.error);
         ctx.body = runResource(deps, snapshot, ctx);
@@ -96,7 +95,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
         422: { description: 'validation_failed or idempotency_conflict' },
       },
       async handler(ctx, { params, body }) {
-        const { runId, chain, webhook } = await launchRun(deps, ctx, params.chain, body, { orphanable: true });
+        const { runId, chain, webhook } = await launchRun(deps, ctx.state.caller, params.chain, launchRequest(ctx, body), { orphanable: true });
         const estimateMs = await deps.estimates.estimateMs(chain);
         const estimate = estimateMs === undefined ? null : Math.round(estimateMs / 100) / 10;
         ctx.status = 202;
@@ -138,7 +137,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       params: runIdParam,
       responses: { 200: { description: 'The run', schema: runSchema, headers: ['Retry-After'] }, 404: { description: 'not_found' } },
       async handler(ctx, { params }) {
-        const snapshot = found(params.run_id, await deps.polls.read(params.run_id, ctx.state.caller.id));
+        const snapshot = await deps.polls.read(params.run_id, ctx.state.caller.id);
         if (snapshot.state.status === 'running') {
           deps.toucher.touch(params.run_id);
           ctx.set(HEADER.retryAfter, String(pollDelaySeconds(snapshot.state)));
@@ -160,11 +159,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
         409: { description: 'run_ended' },
       },
       async handler(ctx, { params }) {
-        const snapshot = await snapshotOr404(deps, ctx, params.run_id);
-        if (snapshot.state.status !== 'running') {
-          throw new ApiError('run_ended', `Run ${params.run_id} already ended as ${snapshot.state.status}.`, { run_id: params.run_id });
-        }
-        await deps.client.workflow.getHandle(params.run_id).cancel();
+        const snapshot = await cancelRun(deps.client, params.run_id, ctx.state.caller.id);
         ctx.status = 202;
         ctx.set(HEADER.location, runUrl(params.run_id));
         ctx.body = runResource(deps, snapshot, ctx);
@@ -183,27 +178,11 @@ function runResource(deps: ApiDeps, snapshot: RunSnapshot, ctx: Context) {
   };
 }
 
-/**
- * Waits for a run to close, at most `timeoutMs`, and stops waiting if the caller hangs up. Returns
- * whether it closed. The long-poll is cancelled on the way out so no Temporal call outlives the request.
- */
-async function waitForClose(deps: ApiDeps, ctx: Context, runId: string, timeoutMs: number): Promise<boolean> {
+/** Aborts when the response closes: the caller hung up (the request closes as soon as its body was read). */
+function responseClosed(ctx: Context): AbortSignal {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const onClose = () => controller.abort();
-  // The response's close, not the request's: the request closes as soon as its body has been read.
-  ctx.res.once('close', onClose);
-  if (ctx.req.socket.destroyed) controller.abort();
-  try {
-    await deps.client.connection.withAbortSignal(controller.signal, () => deps.client.workflow.getHandle(runId).result());
-    return true;
-  } catch (err) {
-    if (controller.signal.aborted) return false;
-    // Failed or cancelled runs close too; their state is read from the memo.
-    if ((err as Error).name === 'WorkflowFailedError') return true;
-    throw err;
-  } finally {
-    clearTimeout(timer);
-    ctx.res.off('close', onClose);
-  }
+  const abort = () => controller.abort();
+  if (ctx.req.socket.destroyed) abort();
+  else ctx.res.once('close', abort);
+  return controller.signal;
 }

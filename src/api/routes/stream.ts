@@ -4,7 +4,8 @@ import { isTerminal, type RunEvent } from '../../runs/stream/events.js';
 import { formatId, parseId, type Position } from '../../runs/stream/ids.js';
 import { RunReaders } from '../../runs/stream/registry.js';
 import type { ApiDeps } from '../deps.js';
-import { launchRun } from '../launch.js';
+import { launchRun } from '../../runs/launch.js';
+import { launchRequest } from './runs.js';
 import { ApiError } from '../problem.js';
 import { defineRoute, type RouteSpec } from '../route.js';
 import { chainRefParam, runIdParam, sseStreamSchema, streamEventsQuery, streamRunRequest, streamTokenSchema } from '../schemas.js';
@@ -84,7 +85,7 @@ export function streamRoutes(deps: ApiDeps): RouteSpec[] {
           });
         }
         await deps.slots.with(ctx.state.caller.id, 'streams', async () => {
-          const { runId } = await launchRun(deps, ctx, params.chain, body, { orphanable: true });
+          const { runId } = await launchRun(deps, ctx.state.caller, params.chain, launchRequest(ctx, body), { orphanable: true });
           await streamRun(ctx, runId, after, body.on_disconnect === 'cancel');
         });
       },

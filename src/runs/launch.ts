@@ -1,23 +1,38 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { Context } from 'koa';
-import type { ChainVersion } from '../chains/catalog.js';
-import { idempotentRunId, requestFingerprint } from '../runs/idempotency.js';
-import { runMemoSchema, startRun, type RunMemo } from '../runs/start.js';
-import { mayUseChain, type Caller } from './callers.js';
-import type { ApiDeps } from './deps.js';
-import { rateLimitHeaders } from './middleware/rate-limit.js';
-import { ApiError } from './problem.js';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { CallerSlots } from '../api/caller-slots.js';
+import { mayUseChain, type Caller } from '../api/callers.js';
+import type { WebhookRequest } from '../api/schemas.js';
+import type { ChainCatalog, ChainVersion } from '../chains/catalog.js';
+import type { Config } from '../config.js';
 import { rateLimitRejections, runsStarted } from '../metrics.js';
-import type { WebhookRequest } from './schemas.js';
-import { HEADER } from './wire.js';
-import { refuseWebhookUrl } from '../webhooks/ssrf.js';
+import type { ResolveHost } from '../webhooks/resolve.js';
+import type { SecretBox } from '../webhooks/secret-box.js';
 import { generateSecret } from '../webhooks/sign.js';
+import { refuseWebhookUrl } from '../webhooks/ssrf.js';
 import type { RunWebhook } from '../workflows/types.js';
+import { LimitReachedError, RunRequestError } from './errors.js';
+import { idempotentRunId, requestFingerprint } from './idempotency.js';
+import type { RunningRuns } from './running-runs.js';
+import { runMemoSchema, startRun, type RunMemo } from './start.js';
+
+/** What starting a run needs: the API hands its own dependencies, a script or the bench could hand these alone. */
+export interface LaunchDeps {
+  config: Config;
+  client: Client;
+  catalog: ChainCatalog;
+  runningRuns: RunningRuns;
+  /** Bounds each caller's concurrent webhook host look-ups. */
+  slots: Pick<CallerSlots, 'with'>;
+  resolveHost: ResolveHost;
+  secrets: SecretBox;
+}
 
 export interface LaunchRequest {
   input: Record<string, unknown>;
   max_cost?: number;
   webhook?: WebhookRequest;
+  /** The Idempotency-Key, when the caller sent one. */
+  idempotencyKey?: string;
 }
 
 export interface Launched {
@@ -34,12 +49,12 @@ export interface Launched {
 
 const MAX_IDEMPOTENCY_KEY = 255;
 
-/** Resolves `name` / `name@version` for a caller: 404 chain_not_found, 403 forbidden, 503 chain_unavailable. */
-export function resolveChain(deps: ApiDeps, caller: Caller, ref: string): ChainVersion {
-  const chain = deps.catalog.resolve(ref);
-  if (!chain) throw new ApiError('chain_not_found', `No chain "${ref}". GET /api/v1/chains lists the chains you can run.`);
-  if (!mayUseChain(caller, chain.name)) throw new ApiError('forbidden', `Your API key may not run the chain "${chain.name}".`);
-  if (chain.unavailable) throw new ApiError('chain_unavailable', `The chain "${chain.name}" cannot run here: ${chain.unavailable}.`);
+/** Resolves `name` / `name@version` for a caller, or refuses it as chain_not_found, forbidden or chain_unavailable. */
+export function resolveChain(catalog: ChainCatalog, caller: Caller, ref: string): ChainVersion {
+  const chain = catalog.resolve(ref);
+  if (!chain) throw new RunRequestError('chain_not_found', `No chain "${ref}". GET /api/v1/chains lists the chains you can run.`);
+  if (!mayUseChain(caller, chain.name)) throw new RunRequestError('forbidden', `Your API key may not run the chain "${chain.name}".`);
+  if (chain.unavailable) throw new RunRequestError('chain_unavailable', `The chain "${chain.name}" cannot run here: ${chain.unavailable}.`);
   return chain;
 }
 
@@ -49,18 +64,17 @@ export function resolveChain(deps: ApiDeps, caller: Caller, ref: string): ChainV
  * Every request of one key answers from the run itself, so all see the same generated webhook secret
  * (the one the run signs with), however they race. New runs count against the caller's concurrent-run limit.
  */
-export async function launchRun(deps: ApiDeps, ctx: Context, chainRef: string, request: LaunchRequest, opts: { orphanable?: boolean } = {}): Promise<Launched> {
-  const caller = ctx.state.caller;
-  const chain = resolveChain(deps, caller, chainRef);
-  const key = ctx.get(HEADER.idempotencyKey);
-  if (key.length > MAX_IDEMPOTENCY_KEY) throw new ApiError('invalid_request', `Idempotency-Key must be at most ${MAX_IDEMPOTENCY_KEY} characters.`);
+export async function launchRun(deps: LaunchDeps, caller: Caller, chainRef: string, request: LaunchRequest, opts: { orphanable?: boolean } = {}): Promise<Launched> {
+  const chain = resolveChain(deps.catalog, caller, chainRef);
+  const key = request.idempotencyKey ?? '';
+  if (key.length > MAX_IDEMPOTENCY_KEY) throw new RunRequestError('invalid_request', `Idempotency-Key must be at most ${MAX_IDEMPOTENCY_KEY} characters.`);
   // The chain is part of what a key names: the same key and body sent to another chain is a conflict.
   const requestHash = key ? requestFingerprint({ chain: chainRef, input: request.input, webhook: request.webhook, max_cost: request.max_cost }) : undefined;
 
   const input = structuredClone(request.input);
   const problems = chain.validateInput(input);
   if (problems.length > 0) {
-    throw new ApiError('validation_failed', `The input does not match the input schema of ${chain.name}@${chain.version}.`, {
+    throw new RunRequestError('validation_failed', `The input does not match the input schema of ${chain.name}@${chain.version}.`, {
       errors: problems.map((p) => ({ path: `input${p.path === '/' ? '' : p.path.replaceAll('/', '.')}`, message: p.message })),
     });
   }
@@ -95,12 +109,12 @@ export async function launchRun(deps: ApiDeps, ctx: Context, chainRef: string, r
  * slots) and seals its secret — generating one when the caller gave none — for the workflow input.
  */
 async function acceptWebhook(
-  deps: ApiDeps,
+  deps: LaunchDeps,
   caller: Caller,
   webhook: WebhookRequest,
 ): Promise<{ run: RunWebhook; shown: NonNullable<Launched['webhook']>; generatedSecret?: string }> {
   const refused = await deps.slots.with(caller.id, 'lookups', () => refuseWebhookUrl(webhook.url, deps.config.webhooks.allowPrivate, deps.resolveHost));
-  if (refused) throw new ApiError('validation_failed', `The webhook URL ${refused}.`, { errors: [{ path: 'webhook.url', message: refused }] });
+  if (refused) throw new RunRequestError('validation_failed', `The webhook URL ${refused}.`, { errors: [{ path: 'webhook.url', message: refused }] });
   const secret = webhook.secret ?? generateSecret();
   const sealedSecret = deps.secrets.seal(secret);
   const { maxAttempts, initialIntervalMs, maxIntervalMs, timeoutMs } = deps.config.webhooks;
@@ -121,19 +135,19 @@ async function existingRun(client: Client, runId: string): Promise<RunMemo | und
     const description = await client.workflow.getHandle(runId).describe();
     return runMemoSchema.parse(description.memo);
   } catch (err) {
-    if ((err as Error).name === 'WorkflowNotFoundError') return undefined;
+    if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;
   }
 }
 
-function attach(memo: RunMemo, runId: string, requestHash: string | undefined, deps: ApiDeps, chainRef: string, webhook: WebhookRequest | undefined): Launched {
+function attach(memo: RunMemo, runId: string, requestHash: string | undefined, deps: LaunchDeps, chainRef: string, webhook: WebhookRequest | undefined): Launched {
   if (memo.request_hash !== requestHash) {
-    throw new ApiError('idempotency_conflict', 'This Idempotency-Key was already used with a different request body. Use a new key for a new run.', {
+    throw new RunRequestError('idempotency_conflict', 'This Idempotency-Key was already used with a different request body. Use a new key for a new run.', {
       run_id: runId,
     });
   }
   const chain = deps.catalog.resolve(`${memo.chain}@${memo.chain_version}`) ?? deps.catalog.resolve(chainRef);
-  if (!chain) throw new ApiError('chain_not_found', `The chain of run ${runId} is no longer loaded.`);
+  if (!chain) throw new RunRequestError('chain_not_found', `The chain of run ${runId} is no longer loaded.`);
   // Runs from before `orphanable` was kept count as orphanable, so their watchers keep touching them.
   const orphanable = memo.orphanable ?? true;
   if (!webhook) return { runId, chain, orphanable };
@@ -141,12 +155,12 @@ function attach(memo: RunMemo, runId: string, requestHash: string | undefined, d
   return { runId, chain, orphanable, webhook: { url: webhook.url, events: webhook.events, ...(secret !== undefined && { secret }) } };
 }
 
-/** Counts the new run against the caller's concurrent-run limit: 429 rate_limited when it is reached. */
-async function admit(deps: ApiDeps, caller: Caller): Promise<void> {
+/** Counts the new run against the caller's concurrent-run limit, or refuses it when the limit is reached. */
+async function admit(deps: LaunchDeps, caller: Caller): Promise<void> {
   const admission = await deps.runningRuns.admit(caller.id, caller.maxConcurrentRuns);
   if (admission.admitted) return;
   rateLimitRejections.inc({ limit: 'concurrent-runs' });
-  throw new ApiError('rate_limited', `You already have ${admission.running} runs in progress (limit ${caller.maxConcurrentRuns}). Wait for one to end.`, {
-    headers: { ...rateLimitHeaders('concurrent-runs', caller.maxConcurrentRuns, 1, 0, 5), [HEADER.retryAfter]: '5' },
-  });
+  const limit = caller.maxConcurrentRuns;
+  // Runs end rather than a window passing: a short wait is worth trying.
+  throw new LimitReachedError(`You already have ${admission.running} runs in progress (limit ${limit}). Wait for one to end.`, 'concurrent-runs', limit, 5, 1);
 }

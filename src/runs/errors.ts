@@ -1,0 +1,59 @@
+// What the run service refuses, as types with a stable `code`. The service knows nothing of HTTP: the
+// API's problem middleware maps each to its problem+json status in one place.
+
+/** Field-level detail of a refused request. */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+/** The request names something the caller cannot use, or is not valid; `code` says which. */
+export class RunRequestError extends Error {
+  override name = 'RunRequestError';
+
+  constructor(
+    readonly code: 'chain_not_found' | 'forbidden' | 'chain_unavailable' | 'invalid_request' | 'validation_failed' | 'idempotency_conflict',
+    message: string,
+    readonly details: { errors?: FieldProblem[]; run_id?: string } = {},
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * One of the caller's limits is reached: `policy` names it (concurrent-runs, open-deliveries,
+ * redeliveries), `quota` is its size, `retryAfterS` how long waiting is worth, `windowS` its window.
+ */
+export class LimitReachedError extends Error {
+  override name = 'LimitReachedError';
+
+  constructor(
+    message: string,
+    readonly policy: string,
+    readonly quota: number,
+    readonly retryAfterS: number,
+    readonly windowS = retryAfterS,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * No such run or delivery for this caller (another caller's run is reported the same way: its
+ * existence never leaks), or it is past its retention period.
+ */
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
+/** The run already ended, so it can no longer be changed (cancelled, for one). */
+export class RunEndedError extends Error {
+  override name = 'RunEndedError';
+
+  constructor(
+    readonly runId: string,
+    readonly status: string,
+  ) {
+    super(`Run ${runId} already ended as ${status}.`);
+  }
+}
