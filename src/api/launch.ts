@@ -8,7 +8,7 @@ import type { ApiDeps } from './deps.js';
 import { rateLimitHeaders } from './middleware/rate-limit.js';
 import { ApiError } from './problem.js';
 import { rateLimitRejections, runsStarted } from '../metrics.js';
-import type { WebhookRequest } from './schemas.js';
+import { MAX_IDEMPOTENCY_KEY, type WebhookRequest } from './schemas.js';
 import { HEADER } from './wire.js';
 import { refuseWebhookUrl } from '../webhooks/ssrf.js';
 import { generateSecret } from '../webhooks/sign.js';
@@ -31,8 +31,6 @@ export interface Launched {
   /** Whether the run is cancelled as orphaned when nobody polls or watches it; only then do waits touch it. */
   orphanable: boolean;
 }
-
-const MAX_IDEMPOTENCY_KEY = 255;
 
 /** Resolves `name` / `name@version` for a caller: 404 chain_not_found, 403 forbidden, 503 chain_unavailable. */
 export function resolveChain(deps: ApiDeps, caller: Caller, ref: string): ChainVersion {

@@ -9,6 +9,7 @@ import { defineRoute, type RouteSpec } from '../route.js';
 import {
   asyncRunRequest,
   chainRefParam,
+  idempotencyKeyHeader,
   listRunsQuery,
   runAcceptedSchema,
   runIdParam,
@@ -21,7 +22,11 @@ import { HEADER, runEventsUrl, runUrl } from '../wire.js';
 const idempotencyHeaderSpec = {
   name: 'Idempotency-Key',
   description: 'Up to 255 characters. Repeating a request with the same key returns the same run and never starts a second one.',
+  schema: idempotencyKeyHeader,
 };
+
+/** What a response naming a run gives: its id, for every operation on that run. */
+const givesRun = { run_id: '$response.body#/run_id' } as const;
 
 /** Reads a caller's run or answers 404 not_found (also for another caller's run: its existence never leaks). */
 async function snapshotOr404(deps: ApiDeps, ctx: Context, runId: string): Promise<RunSnapshot> {
@@ -48,7 +53,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       body: syncRunRequest,
       headers: [idempotencyHeaderSpec],
       responses: {
-        200: { description: 'The run completed', schema: runSchema },
+        200: { description: 'The run completed', schema: runSchema, provides: givesRun },
         402: { description: 'budget_exceeded' },
         403: { description: 'forbidden: the key may not run this chain' },
         404: { description: 'chain_not_found' },
@@ -56,7 +61,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
         422: { description: 'validation_failed or idempotency_conflict' },
         429: { description: 'rate_limited: too many requests, runs in progress, or sync requests waiting' },
         502: { description: 'agent_failed, with the agent name' },
-        504: { description: 'wait_timeout (the run goes on) or chain_timeout' },
+        504: { description: 'wait_timeout (the run goes on, see Location) or chain_timeout', headers: ['Location', 'Retry-After'] },
       },
       async handler(ctx, { params, body }) {
         // The slot is taken before the run starts: a caller at its cap starts nothing it cannot wait for.
@@ -90,7 +95,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       body: asyncRunRequest,
       headers: [idempotencyHeaderSpec],
       responses: {
-        202: { description: 'The run started (or, with a known Idempotency-Key, the existing run)', schema: runAcceptedSchema, headers: ['Location'] },
+        202: { description: 'The run started (or, with a known Idempotency-Key, the existing run)', schema: runAcceptedSchema, headers: ['Location', 'Retry-After'], provides: givesRun },
         403: { description: 'forbidden' },
         404: { description: 'chain_not_found' },
         422: { description: 'validation_failed or idempotency_conflict' },
@@ -155,7 +160,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       tag: 'runs',
       params: runIdParam,
       responses: {
-        202: { description: 'Cancellation requested', schema: runSchema },
+        202: { description: 'Cancellation requested', schema: runSchema, headers: ['Location'] },
         404: { description: 'not_found' },
         409: { description: 'run_ended' },
       },
