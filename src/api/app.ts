@@ -1,6 +1,7 @@
 import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa from 'koa';
+import { methodNotAllowed } from './middleware/allowed-methods.js';
 import { auth } from './middleware/auth.js';
 import { jsonBody } from './middleware/body.js';
 import { observe } from './middleware/observe.js';
@@ -9,7 +10,6 @@ import { rateLimit } from './middleware/rate-limit.js';
 import { requestId } from './middleware/request-id.js';
 import type { ApiDeps } from './deps.js';
 import { rateLimitRejections } from '../metrics.js';
-import { ApiError } from './problem.js';
 import { mount, type RouteSpec } from './route.js';
 import { chainRoutes } from './routes/chains.js';
 import { demoRoutes } from './routes/demo.js';
@@ -64,16 +64,14 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(observe(deps.log));
   app.use(problems(deps.log));
   app.use(publicRouter.routes());
-  app.use(publicRouter.allowedMethods({ throw: true, methodNotAllowed: methodNotAllowed, notImplemented: methodNotAllowed }));
+  app.use(methodNotAllowed());
+  app.use(publicRouter.allowedMethods());
   app.use(async (ctx, next) => (ctx.path.startsWith(`${API_PREFIX}/`) || ctx.path === API_PREFIX ? next() : undefined));
   app.use(auth(deps.callers, deps.streamTokens, deps.limiters.failedAuth(deps.config.api.authFailuresPerMin), () => rateLimitRejections.inc({ limit: 'failed-auth' })));
   app.use(rateLimit(deps.limiters, () => rateLimitRejections.inc({ limit: 'requests' })));
   app.use(body);
   app.use(apiRouter.routes());
-  app.use(apiRouter.allowedMethods({ throw: true, methodNotAllowed: methodNotAllowed, notImplemented: methodNotAllowed }));
+  app.use(methodNotAllowed());
+  app.use(apiRouter.allowedMethods());
   return app;
-}
-
-function methodNotAllowed(): Error {
-  return new ApiError('method_not_allowed', 'This route does not support that method; see /openapi.json.');
 }

@@ -7,13 +7,22 @@ export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
   contentType?: string;
-  headers?: string[];
+  headers?: readonly string[];
+  /** A text/event-stream response: each event name and the schema of its JSON `data`. */
+  events?: Readonly<Record<string, z.ZodType>>;
+  /**
+   * Path parameter values this response gives, as OpenAPI runtime expressions (e.g. `run_id` from
+   * `$response.body#/run_id`): the document links it to every operation those values address.
+   */
+  provides?: Readonly<Record<string, string>>;
 }
 
 export interface HeaderSpec {
   name: string;
   description: string;
   required?: boolean;
+  /** The values the route accepts (documented as the header's schema); any string when absent. */
+  schema?: z.ZodType;
 }
 
 /**

@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import { RUN_STATUSES } from '../runs/outcome.js';
+import { EVENT_ID } from '../runs/stream/ids.js';
+import { WEBHOOK_EVENTS } from '../webhooks/payload.js';
 
 // Request and response schemas: the handlers parse with them, TypeScript types come from them, and
 // the OpenAPI document is generated from them. One source of truth for the contract.
 
-export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
+export { RUN_STATUSES };
 export const AGENT_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'skipped'] as const;
 
 /** Run ids: `run-` and 20 hex digits, `run-k` and 31 for Idempotency-Key runs, 20 [a-z0-9] for runs from before hex ids. */
@@ -118,13 +121,33 @@ export const runAcceptedSchema = z
   })
   .meta({ id: 'RunAccepted' });
 
+/**
+ * A page size: decimal digits only, so `1e1`, `0x10`, ` 5` or `false` are 422 like any other
+ * non-integer, never a number by accident of coercion.
+ */
+const pageLimit = z
+  .preprocess((value) => (typeof value === 'string' && /^[0-9]{1,3}$/.test(value) ? Number(value) : value), z.number().int().min(1).max(100))
+  .optional()
+  .transform((limit) => limit ?? 20)
+  .meta({ description: 'Page size, 1–100 (default 20)' });
+
+const pageCursor = z
+  .string()
+  .max(4096)
+  .regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'a cursor issued by a previous page')
+  .optional()
+  .meta({
+    description:
+      'Opaque: the `next_cursor` of the previous page of this same listing (same caller, same filters), passed back unchanged. Any other value, however well formed, is 422 validation_failed (path query.cursor).',
+  });
+
 export const listRunsQuery = z
   .object({
     // Versions stay below a billion, so the filter always reads as a number in the visibility query.
     chain: z.string().regex(/^[a-z0-9-]+(@[1-9][0-9]{0,8})?$/, 'a chain name or name@version').optional(),
     status: z.enum(RUN_STATUSES).optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().max(4096).optional(),
+    limit: pageLimit,
+    cursor: pageCursor,
   })
   .strict();
 
@@ -167,7 +190,7 @@ export const deliverySchema = z
   .object({
     delivery_id: z.string().meta({ description: 'Also the webhook-id header of every attempt' }),
     run_id: z.string(),
-    event: z.enum(['chain.completed', 'chain.failed', 'chain.timed_out', 'chain.cancelled', 'agent.completed']),
+    event: z.enum(WEBHOOK_EVENTS),
     url: z.string(),
     status: z.enum(['pending', 'delivered', 'failed']),
     attempts: z.array(deliveryAttemptSchema),
@@ -179,10 +202,15 @@ export const deliveryListSchema = z.object({ data: z.array(deliverySchema), next
 
 export const deliveryParams = runIdParam.extend({ delivery_id: z.string().max(120) });
 
-export const pageQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20), cursor: z.string().max(4096).optional() }).strict();
+export const pageQuery = z.object({ limit: pageLimit, cursor: pageCursor }).strict();
 
 export const streamRunRequest = asyncRunRequest
   .extend({
+    // A generated secret is shown once, in a response body this route does not have.
+    webhook: webhookRequest
+      .extend({ secret: z.string({ error: 'is required on the stream route' }).min(16).max(256).meta({ description: 'Signing secret (whsec_ + base64 recommended); required here' }) })
+      .meta({ id: 'StreamWebhookRequest' })
+      .optional(),
     on_disconnect: z
       .enum(['continue', 'cancel'])
       .default('continue')
@@ -192,7 +220,8 @@ export const streamRunRequest = asyncRunRequest
 
 export const streamEventsQuery = z
   .object({
-    last_event_id: z.string().max(64).optional().meta({ description: 'Resume after this event id, for clients that cannot send the Last-Event-ID header' }),
+    // The stream route answers a malformed id 400 invalid_request, as for the header; the pattern documents the grammar.
+    last_event_id: z.string().max(64).optional().meta({ pattern: EVENT_ID.source, description: 'Resume after this event id, for clients that cannot send the Last-Event-ID header' }),
     stream_token: z.string().max(512).optional().meta({ description: 'A token from POST /runs/{run_id}/stream-token, for EventSource clients that cannot send Authorization' }),
   })
   .strict();
@@ -205,7 +234,7 @@ export const streamTokenSchema = z
   })
   .meta({ id: 'StreamToken' });
 
-export const sseStreamSchema = z.string().meta({
-  description:
-    'Server-Sent Events: `id:`, `event:` (run.started, agent.started, agent.output, agent.retrying, agent.completed, run.completed, run.failed, run.timed_out, run.cancelled) and one-line JSON `data:`; `: keep-alive` comments after 15 s of silence',
-});
+/** Request headers some routes read, as documented and checked. */
+export const MAX_IDEMPOTENCY_KEY = 255;
+export const idempotencyKeyHeader = z.string().max(MAX_IDEMPOTENCY_KEY);
+export const lastEventIdHeader = z.string().regex(EVENT_ID, 'an event id this stream sent');

@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { CallerSlots } from '../api/caller-slots.js';
 import { mayUseChain, type Caller } from '../api/callers.js';
-import type { WebhookRequest } from '../api/schemas.js';
+import { MAX_IDEMPOTENCY_KEY, type WebhookRequest } from '../api/schemas.js';
 import type { ChainCatalog, ChainVersion } from '../chains/catalog.js';
 import type { Config } from '../config.js';
 import { rateLimitRejections, runsStarted } from '../metrics.js';
@@ -46,8 +46,6 @@ export interface Launched {
   /** Whether the run is cancelled as orphaned when nobody polls or watches it; only then do waits touch it. */
   orphanable: boolean;
 }
-
-const MAX_IDEMPOTENCY_KEY = 255;
 
 /** Resolves `name` / `name@version` for a caller, or refuses it as chain_not_found, forbidden or chain_unavailable. */
 export function resolveChain(catalog: ChainCatalog, caller: Caller, ref: string): ChainVersion {

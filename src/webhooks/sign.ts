@@ -24,14 +24,22 @@ export function standardWebhooksKey(secret: string): Buffer {
   return Buffer.from(secret, 'utf8');
 }
 
+/** The headers every delivery is signed with. */
+export const SIGNATURE_HEADER = {
+  id: 'webhook-id',
+  timestamp: 'webhook-timestamp',
+  signature: 'webhook-signature',
+  hmac: 'x-webhook-signature',
+} as const;
+
 /** Headers that sign exactly `body`: Standard Webhooks (`webhook-*`) and `X-Webhook-Signature: sha256=<hex>`. */
 export function signatureHeaders(secret: string, webhookId: string, timestampS: number, body: string): Record<string, string> {
   const v1 = createHmac('sha256', standardWebhooksKey(secret)).update(`${webhookId}.${timestampS}.${body}`).digest('base64');
   const sha256 = createHmac('sha256', Buffer.from(secret, 'utf8')).update(body).digest('hex');
   return {
-    'webhook-id': webhookId,
-    'webhook-timestamp': String(timestampS),
-    'webhook-signature': `v1,${v1}`,
-    'x-webhook-signature': `sha256=${sha256}`,
+    [SIGNATURE_HEADER.id]: webhookId,
+    [SIGNATURE_HEADER.timestamp]: String(timestampS),
+    [SIGNATURE_HEADER.signature]: `v1,${v1}`,
+    [SIGNATURE_HEADER.hmac]: `sha256=${sha256}`,
   };
 }

@@ -1,4 +1,5 @@
 import type { Sinks } from '@temporalio/workflow';
+import type { WebhookEvent, WebhookPayload } from '../webhooks/payload.js';
 // Wire types shared by the workflow, the activities and the API. Types only: the workflow bundle
 // imports this file, so it must stay free of Node imports and side effects.
 
@@ -133,8 +134,8 @@ export interface AgentRequest {
 
 /** Events a webhook may subscribe to, as named in the request's `events`. */
 export type WebhookEventFilter = 'completed' | 'failed' | 'timed_out' | 'cancelled' | 'agent.completed';
-/** The `event` field of a delivered payload. */
-export type WebhookEvent = 'chain.completed' | 'chain.failed' | 'chain.timed_out' | 'chain.cancelled' | 'agent.completed';
+// The delivered payload's types come from its zod schema, which also generates the OpenAPI `webhooks`.
+export type { WebhookEvent, WebhookPayload } from '../webhooks/payload.js';
 
 export interface WebhookPolicy {
   maxAttempts: number;
@@ -154,24 +155,6 @@ export interface RunWebhook {
   sealedSecret: string;
   events: WebhookEventFilter[];
   policy: WebhookPolicy;
-}
-
-/** The payload of one delivery, minus the per-attempt fields (`attempt`). */
-export interface WebhookPayload {
-  event: WebhookEvent;
-  run_id: string;
-  chain: string;
-  chain_version: number;
-  status: RunStatus;
-  output: unknown;
-  error: RunError | null;
-  cost: number;
-  duration_ms: number;
-  /** When the event happened; the same on every attempt, so receivers can order by it. */
-  timestamp: string;
-  delivery_id: string;
-  agent?: string;
-  agent_output?: unknown;
 }
 
 export interface DeliveryRequest {

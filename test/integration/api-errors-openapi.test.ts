@@ -85,8 +85,10 @@ void describe('HTTP API: errors, OpenAPI, docs and CORS', () => {
         assert.equal(problem.errors[0]!.path, path, JSON.stringify(problem.errors));
         assert.equal(typeof problem.errors[0]!.message, 'string');
       }
-      const list = await expectProblem(await api.request('/api/v1/runs?limit=abc'), 422, 'validation_failed');
-      assert.equal(list.errors?.[0]?.path, 'query.limit');
+      for (const limit of ['abc', 'false', '1e1', '0x10', '%205', '2.0', '0', '101']) {
+        const list = await expectProblem(await api.request(`/api/v1/runs?limit=${limit}`), 422, 'validation_failed');
+        assert.deepEqual(list.errors?.map((e) => e.path), ['query.limit'], `limit=${limit}`);
+      }
     });
 
     void it('answers 422 validation_failed naming an unknown body field', async () => {
@@ -143,7 +145,17 @@ void describe('HTTP API: errors, OpenAPI, docs and CORS', () => {
       await expectProblem(await api.request('/docs/assets/secret.txt', { key: null }), 404, 'not_found');
     });
 
-    void it('answers 405 method_not_allowed for a known route with the wrong method', async () => {
+    void it('answers 405 method_not_allowed with the Allow header (RFC 9110) for a known route with the wrong method', async () => {
+      for (const [path, method, allow, key] of [
+        ['/api/v1/chains', 'DELETE', 'HEAD, GET', undefined],
+        ['/api/v1/runs/run-0123456789abcdef0123/cancel', 'GET', 'POST', undefined],
+        ['/api/v1/chains/chain-3', 'PATCH', 'HEAD, GET, POST', undefined],
+        ['/readyz', 'PUT', 'HEAD, GET', null],
+      ] as const) {
+        const res = await api.request(path, { method, key });
+        assert.equal(res.headers.get('allow'), allow, `${method} ${path}`);
+        await expectProblem(res, 405, 'method_not_allowed');
+      }
       await expectProblem(await api.request('/api/v1/chains', { method: 'DELETE' }), 405, 'method_not_allowed');
       await expectProblem(await api.request('/api/v1/runs/run-x', { method: 'PUT', body: {} }), 405, 'method_not_allowed');
       await expectProblem(await api.request('/api/v1/runs', { method: 'POST', body: {} }), 405, 'method_not_allowed');
@@ -282,12 +294,14 @@ void describe('HTTP API: errors, OpenAPI, docs and CORS', () => {
       const result = await validator.validate(document as unknown as Record<string, unknown>);
       assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
       assert.equal(validator.version, '3.1');
-      const schemas = (document as unknown as { components: { schemas: Record<string, unknown> } }).components.schemas;
+      const components = (document as unknown as { components: Record<string, Record<string, unknown>> }).components;
+      const schemas = components.schemas!;
       const refs = [...JSON.stringify(document).matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]!);
       assert.ok(refs.length > 0);
       for (const ref of refs) {
-        assert.match(ref, /^#\/components\/schemas\//, `${ref} points into components.schemas`);
-        assert.ok(ref.split('/').at(-1)! in schemas, `${ref} resolves`);
+        const [, kind, name] = /^#\/components\/(schemas|headers)\/([^/]+)$/.exec(ref) ?? [];
+        assert.ok(kind && name, `${ref} points into components.schemas or components.headers`);
+        assert.ok(name in components[kind]!, `${ref} resolves`);
       }
       for (const name of ['Run', 'RunAccepted', 'RunList', 'Chain', 'ChainList', 'Problem', 'SyncRunRequest', 'AsyncRunRequest']) assert.ok(name in schemas, name);
     });

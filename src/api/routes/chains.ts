@@ -14,7 +14,8 @@ export function chainRoutes(deps: ApiDeps): RouteSpec[] {
       summary: 'List the chains you may run',
       description: 'Each chain at its newest version, with all its versions, input schema and agent names.',
       tag: 'chains',
-      responses: { 200: { description: 'The chains', schema: chainListSchema } },
+      // The first chain's name links to the chain routes; any other `data[i].name` works the same.
+      responses: { 200: { description: 'The chains', schema: chainListSchema, provides: { chain: '$response.body#/data/0/name' } } },
       async handler(ctx) {
         const chains = deps.catalog.chains().filter((c) => mayUseChain(ctx.state.caller, c.name));
         ctx.body = { data: chains.map((c) => toChainResource(c.versions[0]!, c.versions)), next_cursor: null };

@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { defineRoute, type RouteSpec } from '../route.js';
 
-const INDUSTRIES = ['software', 'logistics', 'energy', 'healthcare', 'retail', 'finance'];
-const COUNTRIES = ['Germany', 'Canada', 'Japan', 'Brazil', 'Kenya', 'Australia'];
+const INDUSTRIES = ['software', 'logistics', 'energy', 'healthcare', 'retail', 'finance'] as const;
+const COUNTRIES = ['Germany', 'Canada', 'Japan', 'Brazil', 'Kenya', 'Australia'] as const;
+
+const enrichment = z.object({ company: z.string(), industry: z.enum(INDUSTRIES), employees: z.number().int(), country: z.enum(COUNTRIES) });
 
 /**
  * A stand-in enrichment service so the shipped `data-enrichment` chain runs on a machine with no
@@ -19,7 +21,7 @@ export function demoRoutes(): RouteSpec[] {
       tag: 'demo',
       public: true,
       body: z.object({ company: z.string().min(1).max(200) }),
-      responses: { 200: { description: 'A made-up company profile' } },
+      responses: { 200: { description: 'A made-up company profile', schema: enrichment } },
       async handler(ctx, { body }) {
         const hash = createHash('sha256').update(body.company.toLowerCase()).digest();
         ctx.body = {

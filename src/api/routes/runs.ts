@@ -11,6 +11,7 @@ import { defineRoute, type RouteSpec } from '../route.js';
 import {
   asyncRunRequest,
   chainRefParam,
+  idempotencyKeyHeader,
   listRunsQuery,
   runAcceptedSchema,
   runIdParam,
@@ -23,14 +24,16 @@ import { HEADER, runEventsUrl, runUrl } from '../wire.js';
 const idempotencyHeaderSpec = {
   name: 'Idempotency-Key',
   description: 'Up to 255 characters. Repeating a request with the same key returns the same run and never starts a second one.',
+  schema: idempotencyKeyHeader,
 };
 
+/** What a response naming a run gives: its id, for every operation on that run. */
+const givesRun = { run_id: '$response.body#/run_id' } as const;
 
 /** What a run-starting route asks the run service for: its body plus the Idempotency-Key header. */
 export function launchRequest(ctx: Context, body: Omit<LaunchRequest, 'idempotencyKey'>): LaunchRequest {
   return { input: body.input, max_cost: body.max_cost, webhook: body.webhook, idempotencyKey: ctx.get(HEADER.idempotencyKey) || undefined };
 }
-
 
 export function runRoutes(deps: ApiDeps): RouteSpec[] {
   return [
@@ -47,7 +50,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       body: syncRunRequest,
       headers: [idempotencyHeaderSpec],
       responses: {
-        200: { description: 'The run completed', schema: runSchema },
+        200: { description: 'The run completed', schema: runSchema, provides: givesRun },
         402: { description: 'budget_exceeded' },
         403: { description: 'forbidden: the key may not run this chain' },
         404: { description: 'chain_not_found' },
@@ -55,7 +58,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
         422: { description: 'validation_failed or idempotency_conflict' },
         429: { description: 'rate_limited: too many requests, runs in progress, or sync requests waiting' },
         502: { description: 'agent_failed, with the agent name' },
-        504: { description: 'wait_timeout (the run goes on) or chain_timeout' },
+        504: { description: 'wait_timeout (the run goes on, see Location) or chain_timeout', headers: ['Location', 'Retry-After'] },
       },
       async handler(ctx, { params, body }) {
         // The slot is taken before the run starts: a caller at its cap starts nothing it cannot wait for.
@@ -89,7 +92,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       body: asyncRunRequest,
       headers: [idempotencyHeaderSpec],
       responses: {
-        202: { description: 'The run started (or, with a known Idempotency-Key, the existing run)', schema: runAcceptedSchema, headers: ['Location'] },
+        202: { description: 'The run started (or, with a known Idempotency-Key, the existing run)', schema: runAcceptedSchema, headers: ['Location', 'Retry-After'], provides: givesRun },
         403: { description: 'forbidden' },
         404: { description: 'chain_not_found' },
         422: { description: 'validation_failed or idempotency_conflict' },
@@ -154,7 +157,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       tag: 'runs',
       params: runIdParam,
       responses: {
-        202: { description: 'Cancellation requested', schema: runSchema },
+        202: { description: 'Cancellation requested', schema: runSchema, headers: ['Location'] },
         404: { description: 'not_found' },
         409: { description: 'run_ended' },
       },

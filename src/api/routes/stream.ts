@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { runOwnedBy } from '../../runs/read.js';
-import { isTerminal, type RunEvent } from '../../runs/stream/events.js';
+import { isTerminal, RUN_EVENT_DATA, type RunEvent } from '../../runs/stream/events.js';
 import { formatId, parseId, type Position } from '../../runs/stream/ids.js';
 import { RunReaders } from '../../runs/stream/registry.js';
 import type { ApiDeps } from '../deps.js';
@@ -8,7 +8,7 @@ import { launchRun } from '../../runs/launch.js';
 import { launchRequest } from './runs.js';
 import { ApiError } from '../problem.js';
 import { defineRoute, type RouteSpec } from '../route.js';
-import { chainRefParam, runIdParam, sseStreamSchema, streamEventsQuery, streamRunRequest, streamTokenSchema } from '../schemas.js';
+import { chainRefParam, idempotencyKeyHeader, lastEventIdHeader, runIdParam, streamEventsQuery, streamRunRequest, streamTokenSchema } from '../schemas.js';
 import { openSse } from '../sse.js';
 import { HEADER, runEventsUrl } from '../wire.js';
 
@@ -17,11 +17,13 @@ const RECONNECT_COMMENT = 'stream closed by the server before the run ended: rec
 const lastEventIdHeaderSpec = {
   name: 'Last-Event-ID',
   description: 'Resume after this event id (EventSource sends it when it reconnects); the stream then continues with the next event.',
+  schema: lastEventIdHeader,
 };
 
 const streamResponses = {
-  200: { description: 'text/event-stream of the run\'s events until it ends; see the README "Streaming (SSE)" section', schema: sseStreamSchema, contentType: 'text/event-stream' },
+  200: { description: 'text/event-stream of the run\'s events until it ends; see the README "Streaming (SSE)" section', events: RUN_EVENT_DATA, contentType: 'text/event-stream' },
   400: { description: 'invalid_request: a Last-Event-ID this service did not send' },
+  429: { description: 'rate_limited: too many requests, or too many open streams', headers: ['Retry-After', 'RateLimit', 'RateLimit-Policy'] },
 } as const;
 
 /**
@@ -69,7 +71,7 @@ export function streamRoutes(deps: ApiDeps): RouteSpec[] {
       params: chainRefParam,
       paramsNotFound: 'chain_not_found',
       body: streamRunRequest,
-      headers: [{ name: 'Idempotency-Key', description: 'Repeat the request safely: the same key streams the same run.' }, lastEventIdHeaderSpec],
+      headers: [{ name: 'Idempotency-Key', description: 'Repeat the request safely: the same key streams the same run.', schema: idempotencyKeyHeader }, lastEventIdHeaderSpec],
       responses: {
         ...streamResponses,
         403: { description: 'forbidden' },
@@ -78,12 +80,6 @@ export function streamRoutes(deps: ApiDeps): RouteSpec[] {
       },
       async handler(ctx, { params, body }) {
         const after = resumePoint(ctx);
-        if (body.webhook && body.webhook.secret === undefined) {
-          // A generated secret is shown once, in a response body this route does not have.
-          throw new ApiError('validation_failed', 'Give webhook.secret when starting a run on the stream route.', {
-            errors: [{ path: 'body.webhook.secret', message: 'is required on the stream route' }],
-          });
-        }
         await deps.slots.with(ctx.state.caller.id, 'streams', async () => {
           const { runId } = await launchRun(deps, ctx.state.caller, params.chain, launchRequest(ctx, body), { orphanable: true });
           await streamRun(ctx, runId, after, body.on_disconnect === 'cancel');

@@ -24,7 +24,10 @@ export function webhookRoutes(deps: ApiDeps): RouteSpec[] {
       summary: "A run's webhook deliveries, with every attempt",
       tag: 'webhooks',
       params: runIdParam,
-      responses: { 200: { description: 'Deliveries, oldest first', schema: deliveryListSchema }, 404: { description: 'not_found' } },
+      responses: {
+        200: { description: 'Deliveries, oldest first', schema: deliveryListSchema, provides: { run_id: '$request.path.run_id', delivery_id: '$response.body#/data/0/delivery_id' } },
+        404: { description: 'not_found' },
+      },
       async handler(ctx, { params }) {
         const ids = await runDeliveryIds(deps.client, params.run_id, ctx.state.caller.id);
         const records = await Promise.all(ids.map((id) => readDelivery(deps.client, id)));
@@ -39,7 +42,7 @@ export function webhookRoutes(deps: ApiDeps): RouteSpec[] {
       description: 'Same webhook-id, fresh timestamp and signature; the attempts are added to the same delivery record. Works after the run ended, for the retention period, up to CHAINPORT_WEBHOOK_MAX_REDELIVERIES times per delivery.',
       tag: 'webhooks',
       params: deliveryParams,
-      responses: { 202: { description: 'Redelivery started (or already under way)', schema: deliverySchema }, 404: { description: 'not_found' }, 429: { description: 'rate_limited: this delivery was redelivered the most times allowed, or too many of your deliveries are in progress' } },
+      responses: { 202: { description: 'Redelivery started (or already under way)', schema: deliverySchema, headers: ['Location'] }, 404: { description: 'not_found' }, 429: { description: 'rate_limited: this delivery was redelivered the most times allowed, or too many of your deliveries are in progress' } },
       async handler(ctx, { params }) {
         ctx.body = await resend(ctx, params.run_id, params.delivery_id);
       },
@@ -51,7 +54,7 @@ export function webhookRoutes(deps: ApiDeps): RouteSpec[] {
       summary: "Send a run's newest delivery again",
       tag: 'webhooks',
       params: runIdParam,
-      responses: { 202: { description: 'Redelivery started (or already under way)', schema: deliverySchema }, 404: { description: 'not_found: no such run, or it has no delivery yet' }, 429: { description: 'rate_limited: redelivery limits reached' } },
+      responses: { 202: { description: 'Redelivery started (or already under way)', schema: deliverySchema, headers: ['Location'] }, 404: { description: 'not_found: no such run, or it has no delivery yet' }, 429: { description: 'rate_limited: redelivery limits reached' } },
       async handler(ctx, { params }) {
         ctx.body = await resend(ctx, params.run_id, 'newest');
       },

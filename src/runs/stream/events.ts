@@ -1,4 +1,6 @@
-import type { RunError, RunStatus } from '../../workflows/types.js';
+import { z } from 'zod';
+import type { RunStatus } from '../../workflows/types.js';
+import { runErrorSchema } from '../outcome.js';
 import type { Position } from './ids.js';
 
 /** The event names of a run's stream: the `event:` field clients switch on. */
@@ -22,22 +24,43 @@ export const TERMINAL_EVENT = {
   cancelled: RUN_EVENT.runCancelled,
 } as const satisfies Record<Exclude<RunStatus, 'running'>, string>;
 
-interface Ended {
-  run_id: string;
-  cost: number;
-  duration_ms: number;
-}
+const ended = {
+  run_id: z.string(),
+  cost: z.number().meta({ description: 'USD spent' }),
+  duration_ms: z.number().int(),
+};
+const failed = z.object({ ...ended, error: runErrorSchema });
+
+/**
+ * The `data` of every event a run's stream carries, by event name: the readers build events of these
+ * types, and the OpenAPI document describes the SSE routes' events from these schemas.
+ */
+export const RUN_EVENT_DATA = {
+  [RUN_EVENT.runStarted]: z.object({ run_id: z.string(), chain: z.string(), chain_version: z.number().int(), agents_total: z.number().int() }),
+  [RUN_EVENT.agentStarted]: z.object({ agent: z.string(), index: z.number().int().meta({ description: "The agent's 0-based position in the chain" }) }),
+  [RUN_EVENT.agentOutput]: z.object({
+    agent: z.string(),
+    index: z.number().int(),
+    chunk: z.string(),
+    offset: z.number().int().meta({ description: "Characters (UTF-16 code units) of this attempt's output before `chunk`" }),
+  }),
+  [RUN_EVENT.agentRetrying]: z.object({
+    agent: z.string(),
+    index: z.number().int(),
+    attempt: z.number().int().meta({ description: 'The attempt that starts now: discard the partial output of the previous one' }),
+    error: z.string().meta({ description: 'Why the previous attempt failed' }),
+  }),
+  [RUN_EVENT.agentCompleted]: z.object({ agent: z.string(), index: z.number().int(), duration_ms: z.number().int(), cost: z.number(), attempts: z.number().int() }),
+  [RUN_EVENT.runCompleted]: z.object({ ...ended, output: z.unknown() }),
+  [RUN_EVENT.runFailed]: failed,
+  [RUN_EVENT.runTimedOut]: failed,
+  [RUN_EVENT.runCancelled]: failed,
+} as const satisfies Record<(typeof RUN_EVENT)[keyof typeof RUN_EVENT], z.ZodObject>;
+
+type RunEventName = keyof typeof RUN_EVENT_DATA;
 
 /** Every event a run's stream carries, with its pinned `data` fields. */
-export type RunEventBody =
-  | { event: typeof RUN_EVENT.runStarted; data: { run_id: string; chain: string; chain_version: number; agents_total: number } }
-  | { event: typeof RUN_EVENT.agentStarted; data: { agent: string; index: number } }
-  /** `offset`: characters (UTF-16 code units) of this attempt's output before `chunk`. */
-  | { event: typeof RUN_EVENT.agentOutput; data: { agent: string; index: number; chunk: string; offset: number } }
-  | { event: typeof RUN_EVENT.agentRetrying; data: { agent: string; index: number; attempt: number; error: string } }
-  | { event: typeof RUN_EVENT.agentCompleted; data: { agent: string; index: number; duration_ms: number; cost: number; attempts: number } }
-  | { event: typeof RUN_EVENT.runCompleted; data: Ended & { output: unknown } }
-  | { event: (typeof TERMINAL_EVENT)[Exclude<RunStatus, 'running' | 'completed'>]; data: Ended & { error: RunError } };
+export type RunEventBody = { [E in RunEventName]: { event: E; data: z.infer<(typeof RUN_EVENT_DATA)[E]> } }[RunEventName];
 
 /** One event of a run's stream at its position (which gives its id). */
 export type RunEvent = RunEventBody & { position: Position };

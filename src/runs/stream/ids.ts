@@ -19,7 +19,7 @@ export interface Position {
   offset: number;
 }
 
-const ID = /^(\d{1,15})(?:\.(\d{1,9})\.(\d{1,12}))?$/;
+export const EVENT_ID = /^(\d{1,15})(?:\.(\d{1,9})\.(\d{1,12}))?$/;
 
 export function formatId({ event, attempt, offset }: Position): string {
   return attempt === 0 ? String(event) : `${event}.${attempt}.${offset}`;
@@ -27,7 +27,7 @@ export function formatId({ event, attempt, offset }: Position): string {
 
 /** The position an id names, or undefined when it is not an id this service sends. */
 export function parseId(id: string): Position | undefined {
-  const match = ID.exec(id.trim());
+  const match = EVENT_ID.exec(id.trim());
   if (!match) return undefined;
   return { event: Number(match[1]), attempt: Number(match[2] ?? 0), offset: Number(match[3] ?? 0) };
 }
