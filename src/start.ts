@@ -9,6 +9,7 @@ import type { DevServer } from './temporal/dev-server.js';
 import { startEmbeddedTemporal } from './temporal/embedded.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { InProcessTokenChannel } from './tokens/in-process.js';
+import { RunEnds } from './runs/run-ends.js';
 import { redisTokenChannel } from './tokens/redis.js';
 import { applyDemoDefaults, createWorker, prepareNamespace } from './worker.js';
 
@@ -49,11 +50,14 @@ async function main(): Promise<void> {
     cleanups.push(() => connection.close());
     // Agents push their output straight to this process's stream readers; through Redis when REDIS_URL
     // is set, so API instances elsewhere get it too.
-    const tokens = (await redisTokenChannel(config, log)) ?? new InProcessTokenChannel(log);
+    const redisTokens = await redisTokenChannel(config, log);
+    const tokens = redisTokens ?? new InProcessTokenChannel(log);
     cleanups.push(() => tokens.close());
-    const worker = await createWorker({ config, connection: workerConnection, client, tokens });
+    // With the embedded server and no Redis, this worker runs every run: the API hears each end at once.
+    const runEnds = server && !redisTokens ? new RunEnds() : undefined;
+    const worker = await createWorker({ config, connection: workerConnection, client, tokens, runEnds });
     const running = worker.run();
-    const api = await startApi({ config, client, catalog, log, tokens });
+    const api = await startApi({ config, client, catalog, log, tokens, runEnds });
     printWelcome(api.url, api.devKey, server?.uiUrl, temporalAddress(config), config.webhooks.allowPrivate);
     // Stop in order: the API stops accepting, tells streams to reconnect and drains in-flight requests;
     // then the worker finishes or hands back its tasks; then Temporal stops.

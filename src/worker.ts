@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import type { InjectedSinks, NativeConnection, WorkflowBundleOption } from '@temporalio/worker';
+import type { WorkflowInfo } from '@temporalio/workflow';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import type { AgentKind } from './activities/agents/kind.js';
@@ -11,6 +12,7 @@ import { loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { registry, runsEnded } from './metrics.js';
 import type { RunSinks } from './workflows/types.js';
+import type { RunEnds } from './runs/run-ends.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { checkBeforeStart } from './preflight.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
@@ -32,6 +34,8 @@ export interface WorkerDeps {
   workflowBundle?: WorkflowBundleOption;
   /** Where agents push their output as they emit it, for live streams; heartbeats carry it regardless. */
   tokens?: TokenChannel;
+  /** Told of each run's end as the workflow completes, for an API in this process. */
+  runEnds?: RunEnds;
 }
 
 /** Builds a worker for the chain task queue: the chain workflow plus every agent kind as the runAgent activity. */
@@ -48,7 +52,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       webhooks: { client: deps.client, secrets: SecretBox.fromConfig(config), allowPrivate: config.webhooks.allowPrivate, resolve: webhookResolver(config.webhooks) },
       tokens: deps.tokens,
     }),
-    sinks: runSinks(),
+    sinks: runSinks(deps.runEnds),
     maxConcurrentActivityTaskExecutions: config.worker.maxActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxWorkflowTasks,
     // Streaming readers see agent output through heartbeats, so they must reach the server often.
@@ -58,9 +62,13 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   });
 }
 
-/** Counts each run's end in this worker's metrics, once: sinks are not called while a history replays. */
-function runSinks(): InjectedSinks<RunSinks> {
-  return { runs: { ended: { fn: (_info, end) => runsEnded.inc({ chain: end.chain, status: end.status }), callDuringReplay: false } } };
+/** Counts each run's end in this worker's metrics and announces it, once: sinks are not called while a history replays. */
+function runSinks(runEnds?: RunEnds): InjectedSinks<RunSinks> {
+  const ended = (info: WorkflowInfo, end: Parameters<RunSinks['runs']['ended']>[0]) => {
+    runsEnded.inc({ chain: end.chain, status: end.status });
+    runEnds?.ended(info.workflowId);
+  };
+  return { runs: { ended: { fn: ended, callDuringReplay: false } } };
 }
 
 /**

@@ -19,6 +19,7 @@ import { RunReaders } from '../runs/stream/registry.js';
 import { SecretBox } from '../webhooks/secret-box.js';
 import { DurationEstimates } from '../runs/estimates.js';
 import { PollCache } from '../runs/poll-cache.js';
+import type { RunEnds } from '../runs/run-ends.js';
 import { RunningRuns } from '../runs/running-runs.js';
 import { RunToucher } from './touch.js';
 import type { TokenChannel } from '../tokens/channel.js';
@@ -60,6 +61,8 @@ export interface ApiOptions {
    * otherwise the Redis channel when REDIS_URL is set, or none (output from heartbeats only).
    */
   tokens?: TokenChannel;
+  /** Run ends as this process's own worker announces them, when it runs every run (the embedded default). */
+  runEnds?: RunEnds;
 }
 
 /** Webhook URL checks one caller may have resolving at once; each holds a resolver query up to the DNS timeout. */
@@ -83,7 +86,7 @@ export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps & 
     resolveHost: webhookResolver(config.webhooks),
     streamTokens: new StreamTokens(secrets.deriveKey('stream-token')),
     cursorKey: secrets.deriveKey('list-cursor'),
-    polls: new PollCache(client),
+    polls: new PollCache(client, { runEnds: opts.runEnds }),
     runningRuns: new RunningRuns(client),
     toucher: new RunToucher(client, config.runs.orphanTimeoutMs),
     estimates: new DurationEstimates(client, config.temporal.namespace),

@@ -11,6 +11,7 @@ import { createLogger } from '../../src/logger.js';
 import { connectClient, connectWorker } from '../../src/temporal/connection.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
 import type { TokenChannel } from '../../src/tokens/channel.js';
+import type { RunEnds } from '../../src/runs/run-ends.js';
 import { createWorker } from '../../src/worker.js';
 import { WORKFLOWS_PATH } from '../../src/temporal/workflow-bundle.js';
 
@@ -48,13 +49,15 @@ export interface TestEngine {
   connection: Connection;
   /** The token channel handed to the engine's workers and to APIs started on it, if any. */
   tokens?: TokenChannel;
+  /** Where the engine's workers announce run ends, for APIs started on it, if any. */
+  runEnds?: RunEnds;
   /** Starts an in-process worker on the engine's task queue; stopped by `stop()`. */
   startWorker(customKinds?: AgentKind[]): Promise<Worker>;
   stop(): Promise<void>;
 }
 
 /** A client and in-process workers against a running test server. */
-export async function startEngine(address: string, env: Record<string, string> = {}, options: { tokens?: TokenChannel } = {}): Promise<TestEngine> {
+export async function startEngine(address: string, env: Record<string, string> = {}, options: { tokens?: TokenChannel; runEnds?: RunEnds } = {}): Promise<TestEngine> {
   // SDK logs stay quiet in tests unless TEST_LOG_LEVEL asks for them.
   installTemporalRuntime(createLogger(loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error' }), 'test'));
   const config = testConfig(address, env);
@@ -66,9 +69,10 @@ export async function startEngine(address: string, env: Record<string, string> =
     client,
     connection,
     tokens: options.tokens,
+    runEnds: options.runEnds,
     async startWorker(customKinds) {
       const nativeConnection = await connectWorker(config);
-      const worker = await createWorker({ config, connection: nativeConnection, client, customKinds, workflowBundle: await workflowBundle(), tokens: options.tokens });
+      const worker = await createWorker({ config, connection: nativeConnection, client, customKinds, workflowBundle: await workflowBundle(), tokens: options.tokens, runEnds: options.runEnds });
       workers.push({ worker, connection: nativeConnection, running: worker.run() });
       return worker;
     },

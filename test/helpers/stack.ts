@@ -3,6 +3,7 @@ import { startTestApi, type TestApi } from './api.js';
 import { startEngine, type TestEngine } from './engine.js';
 import { startTestTemporal, type TestTemporal } from './temporal.js';
 import type { TokenChannel } from '../../src/tokens/channel.js';
+import type { RunEnds } from '../../src/runs/run-ends.js';
 
 export interface Stack {
   temporal: TestTemporal;
@@ -18,6 +19,8 @@ export interface StackOptions {
   api?: false | Parameters<typeof startTestApi>[1];
   /** A token channel shared by the in-process worker and the API, as `npm start` has. */
   tokens?: TokenChannel;
+  /** Run ends announced by the in-process worker to the API, as `npm start` has. */
+  runEnds?: RunEnds;
 }
 
 /**
@@ -35,7 +38,7 @@ export function useStack(options: StackOptions = {}): Stack {
   before(async () => {
     try {
       stack.temporal = await startTestTemporal();
-      stack.engine = await startEngine(stack.temporal.address, options.env, { tokens: options.tokens });
+      stack.engine = await startEngine(stack.temporal.address, options.env, { tokens: options.tokens, runEnds: options.runEnds });
       await stack.engine.startWorker();
       if (options.api !== false) stack.api = await startTestApi(stack.engine, options.api ?? {});
     } catch (err) {

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
 import { NonRetryableAgentError, RetryableAgentError } from '../../errors.js';
@@ -12,13 +12,19 @@ const RETRYABLE_STATUS = new Set([408, 409, 429]);
  * token by token. Usage reported by the stream becomes cost through the configured price table.
  */
 export function createLlmAgent(llm: Config['llm']) {
-  const client = new OpenAI({
-    baseURL: llm.baseUrl,
-    // Local servers often need no key, but the SDK insists on one.
-    apiKey: llm.apiKey ?? 'unused',
-    // Retries are Temporal's job: one attempt per activity attempt keeps attempts and cost honest.
-    maxRetries: 0,
-  });
+  // Loaded on the first LLM call: a service whose chains call no model keeps ~10 MB of SDK out of memory.
+  let sdk: Promise<{ client: OpenAI; Sdk: typeof OpenAI }> | undefined;
+  const load = () =>
+    (sdk ??= import('openai').then(({ default: Sdk }) => ({
+      Sdk,
+      client: new Sdk({
+        baseURL: llm.baseUrl,
+        // Local servers often need no key, but the SDK insists on one.
+        apiKey: llm.apiKey ?? 'unused',
+        // Retries are Temporal's job: one attempt per activity attempt keeps attempts and cost honest.
+        maxRetries: 0,
+      }),
+    })));
   return defineAgentKind({
     name: 'llm',
     with: z
@@ -38,6 +44,7 @@ export function createLlmAgent(llm: Config['llm']) {
       if (opts.system) messages.push({ role: 'system', content: opts.system });
       messages.push({ role: 'user', content: opts.prompt });
       let text = '';
+      const { client, Sdk } = await load();
       try {
         const stream = await client.chat.completions.create(
           {
@@ -64,7 +71,7 @@ export function createLlmAgent(llm: Config['llm']) {
         // The SDK ends the iteration quietly when the signal aborts: a cut-off stream is no answer.
         if (signal.aborted) throw signal.reason;
       } catch (err) {
-        throw classify(err, signal);
+        throw classify(Sdk, err, signal);
       }
       if (opts.response_format === 'text') return { output: text };
       try {
@@ -82,10 +89,10 @@ function priceOf(prices: Config['llm']['prices'], model: string, usage: OpenAI.C
   return (usage.prompt_tokens * price.input + usage.completion_tokens * price.output) / 1_000_000;
 }
 
-function classify(err: unknown, signal: AbortSignal): unknown {
+function classify(Sdk: typeof OpenAI, err: unknown, signal: AbortSignal): unknown {
   if (signal.aborted) return signal.reason;
-  if (err instanceof OpenAI.APIConnectionError) return new RetryableAgentError(`LLM endpoint unreachable: ${err.message}`, 'llm_unreachable');
-  if (err instanceof OpenAI.APIError) {
+  if (err instanceof Sdk.APIConnectionError) return new RetryableAgentError(`LLM endpoint unreachable: ${err.message}`, 'llm_unreachable');
+  if (err instanceof Sdk.APIError) {
     const status = err.status;
     // A missing header reads as Number(null) = 0; only a positive delay may override the retry policy.
     const retryAfter = Number(err.headers?.get?.('retry-after'));
