@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Context } from 'koa';
 import type { ChainVersion } from '../chains/catalog.js';
+import { describeWorkflow } from '../runs/describe.js';
 import { idempotentRunId, requestFingerprint } from '../runs/idempotency.js';
 import { runMemoSchema, startRun, type RunMemo } from '../runs/start.js';
 import { mayUseChain, type Caller } from './callers.js';
@@ -10,6 +11,7 @@ import { ApiError } from './problem.js';
 import { rateLimitRejections, runsStarted } from '../metrics.js';
 import type { WebhookRequest } from './schemas.js';
 import { HEADER } from './wire.js';
+import { parseRecord } from '../temporal/payloads.js';
 import { refuseWebhookUrl } from '../webhooks/ssrf.js';
 import { generateSecret } from '../webhooks/sign.js';
 import type { RunWebhook } from '../workflows/types.js';
@@ -117,13 +119,8 @@ async function acceptWebhook(
 }
 
 async function existingRun(client: Client, runId: string): Promise<RunMemo | undefined> {
-  try {
-    const description = await client.workflow.getHandle(runId).describe();
-    return runMemoSchema.parse(description.memo);
-  } catch (err) {
-    if ((err as Error).name === 'WorkflowNotFoundError') return undefined;
-    throw err;
-  }
+  const description = await describeWorkflow(client, runId);
+  return description && parseRecord(runMemoSchema, description.memo, `The memo of run ${runId}`);
 }
 
 function attach(memo: RunMemo, runId: string, requestHash: string | undefined, deps: ApiDeps, chainRef: string, webhook: WebhookRequest | undefined): Launched {

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { devServerSearchAttributeArgs } from './search-attributes.js';
+import { ensureError } from '../errors.js';
 
 export interface DevServerOptions {
   binary: string;
@@ -87,7 +88,7 @@ async function waitUntilServing(address: string, namespace: string, child: Child
         await connection.close();
       }
     } catch (err) {
-      lastError = (err as Error).message;
+      lastError = ensureError(err).message;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }

@@ -10,6 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { DELIVERY_MEMO_KEY, DeliveryStatusKey, attemptSignal, deliveryQuery, redeliverSignal } from './definitions.js';
+import { deliveryAttemptSchema } from './schemas.js';
 import type { DeliveryAttempt, DeliveryRecord, DeliveryRequest } from './types.js';
 
 /**
@@ -99,7 +100,10 @@ export async function webhookDeliveryWorkflow(request: DeliveryRequest): Promise
   }
 }
 
+/** The last attempt the delivery activity put in its failure's details; undefined when it is not there. */
 function lastAttempt(err: unknown): DeliveryAttempt | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : undefined;
-  return cause instanceof ApplicationFailure && cause.details?.length ? (cause.details[0] as DeliveryAttempt) : undefined;
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  const attempt = deliveryAttemptSchema.safeParse(cause.details?.[0]);
+  return attempt.success ? attempt.data : undefined;
 }

@@ -1,3 +1,4 @@
+import { WorkflowFailedError } from '@temporalio/client';
 import type { Context } from 'koa';
 import { readRun, type RunSnapshot } from '../../runs/read.js';
 import { listRuns } from '../../runs/list.js';
@@ -200,7 +201,7 @@ async function waitForClose(deps: ApiDeps, ctx: Context, runId: string, timeoutM
   } catch (err) {
     if (controller.signal.aborted) return false;
     // Failed or cancelled runs close too; their state is read from the memo.
-    if ((err as Error).name === 'WorkflowFailedError') return true;
+    if (err instanceof WorkflowFailedError) return true;
     throw err;
   } finally {
     clearTimeout(timer);
