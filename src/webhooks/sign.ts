@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { WEBHOOK_HEADER } from './wire.js';
 
 const PREFIX = 'whsec_';
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -24,14 +25,14 @@ export function standardWebhooksKey(secret: string): Buffer {
   return Buffer.from(secret, 'utf8');
 }
 
-/** Headers that sign exactly `body`: Standard Webhooks (`webhook-*`) and `X-Webhook-Signature: sha256=<hex>`. */
+/** Headers that sign exactly `body`: Standard Webhooks (`webhook-*`) and `X-Webhook-Signature: sha256=<hex>` (names in ./wire.ts). */
 export function signatureHeaders(secret: string, webhookId: string, timestampS: number, body: string): Record<string, string> {
   const v1 = createHmac('sha256', standardWebhooksKey(secret)).update(`${webhookId}.${timestampS}.${body}`).digest('base64');
   const sha256 = createHmac('sha256', Buffer.from(secret, 'utf8')).update(body).digest('hex');
   return {
-    'webhook-id': webhookId,
-    'webhook-timestamp': String(timestampS),
-    'webhook-signature': `v1,${v1}`,
-    'x-webhook-signature': `sha256=${sha256}`,
+    [WEBHOOK_HEADER.id]: webhookId,
+    [WEBHOOK_HEADER.timestamp]: String(timestampS),
+    [WEBHOOK_HEADER.signature]: `v1,${v1}`,
+    [WEBHOOK_HEADER.bodySignature]: `sha256=${sha256}`,
   };
 }

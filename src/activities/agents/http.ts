@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Config } from '../../config.js';
+import { agentEnvironment, type Config } from '../../config.js';
 import { durationMs } from '../../durations.js';
 import { NonRetryableAgentError, RetryableAgentError } from '../../errors.js';
 import { describeNetworkError } from '../../webhooks/ssrf.js';
@@ -57,11 +57,12 @@ export function createHttpAgent(options: Config['httpAgent']) {
       return problems;
     },
     async run({ with: opts, signal, emit, addUsage }) {
-      const url = expand(opts.url, 'url');
+      const env = agentEnvironment(options.envDefaults);
+      const url = expand(opts.url, 'url', env);
       const headers: Record<string, string> = { accept: 'application/json' };
-      const secrets = [...url.secrets, ...secretValues(process.env)];
+      const secrets = [...url.secrets, ...secretValues(env)];
       for (const [name, value] of Object.entries(opts.headers)) {
-        const expanded = expand(value, `headers.${name}`);
+        const expanded = expand(value, `headers.${name}`, env);
         headers[name.toLowerCase()] = expanded.text;
         secrets.push(...expanded.secrets);
       }
@@ -109,9 +110,9 @@ export function createHttpAgent(options: Config['httpAgent']) {
   });
 }
 
-function expand(value: z.output<typeof chainText>, field: string): Expanded {
+function expand(value: z.output<typeof chainText>, field: string, env: NodeJS.ProcessEnv): Expanded {
   try {
-    return expandParts(value, process.env);
+    return expandParts(value, env);
   } catch (err) {
     if (err instanceof EnvReferenceError) throw new NonRetryableAgentError(`${field} ${err.message}`, 'http_config');
     throw err;
