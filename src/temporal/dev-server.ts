@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { devServerSearchAttributeArgs } from './search-attributes.js';
 import { ensureError } from '../errors.js';
@@ -89,7 +90,7 @@ async function waitUntilServing(address: string, namespace: string, child: Child
       }
     } catch (err) {
       lastError = ensureError(err).message;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      await sleep(250);
     }
   }
   throw new Error(`Temporal dev server did not serve on ${address} within ${timeoutMs} ms: ${lastError}`);

@@ -1,5 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
+import { HEADER } from '../api/wire.js';
+import { retryAfterMs } from '../retry-after.js';
 import { NON_PUBLIC_REFUSAL, describeNetworkError, guardedLookup, refusesLiteralHost } from './ssrf.js';
 import type { ResolveHost } from './resolve.js';
 
@@ -40,7 +42,7 @@ export function postOnce(url: string, headers: Record<string, string>, body: str
       const finish = () => {
         const statusCode = response.statusCode ?? null;
         const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
-        resolve(done(statusCode, ok ? null : `receiver answered ${statusCode}`, retryAfterMs(response.headers['retry-after'])));
+        resolve(done(statusCode, ok ? null : `receiver answered ${statusCode}`, retryAfterMs(response.headers[HEADER.retryAfter])));
       };
       response.once('end', finish);
       response.once('close', finish);
@@ -51,12 +53,4 @@ export function postOnce(url: string, headers: Record<string, string>, body: str
     });
     request.end(body);
   });
-}
-
-function retryAfterMs(header: string | undefined): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(header);
-  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : undefined;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { agentEnvironment, type Config } from '../../config.js';
 import { durationMs } from '../../durations.js';
 import { NonRetryableAgentError, RetryableAgentError } from '../../errors.js';
+import { retryAfterMs } from '../../retry-after.js';
 import { describeNetworkError } from '../../webhooks/ssrf.js';
 import { EnvReferenceError, expandParts, redact, refusedReferences, secretValues, type Expanded } from './agent-env.js';
 import { ResponseTooLargeError, send } from './http-request.js';
@@ -93,8 +94,8 @@ export function createHttpAgent(options: Config['httpAgent']) {
       if (answer.status < 200 || answer.status >= 300) {
         const message = `${call} answered ${answer.status}: ${redact(answer.body, secrets).slice(0, EXCERPT_CHARS)}`;
         if (answer.status >= 500 || answer.status === 429 || answer.status === 408) {
-          const retryAfter = Number(answer.retryAfter);
-          throw new RetryableAgentError(message, 'http_error', Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined);
+          // Only a positive delay may override the retry policy.
+          throw new RetryableAgentError(message, 'http_error', retryAfterMs(answer.retryAfter) || undefined);
         }
         throw new NonRetryableAgentError(message, 'http_rejected');
       }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { Logger } from '../../logger.js';
@@ -259,17 +260,10 @@ export class RunReader {
   }
 
   /** Waits `ms`, or less when the reader stops or `onEnd`'s function is called; never leaves a timer behind. */
-  private pause(ms: number, onEnd?: (end: () => void) => void): Promise<void> {
-    const { signal } = this.stopped;
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-      onEnd?.(done);
-    });
+  private async pause(ms: number, onEnd?: (end: () => void) => void): Promise<void> {
+    const ended = new AbortController();
+    onEnd?.(() => ended.abort());
+    // An abort ends the wait early; that is all it means here.
+    await sleep(ms, undefined, { signal: AbortSignal.any([this.stopped.signal, ended.signal]) }).catch(() => undefined);
   }
 }
