@@ -2,6 +2,8 @@
 // imports: the client, which browsers compile too, imports this file.
 
 const DELTA_SECONDS = /^\s*\d+\s*$/;
+/** Every HTTP-date form starts with the day's name; Date.parse alone would take "-1" or "1.5" for dates. */
+const HTTP_DATE = /^\s*[A-Za-z]{3}/;
 
 /**
  * A `Retry-After` value (RFC 9110 §10.2.3: delta-seconds or an HTTP date) as milliseconds from `now`;
@@ -10,6 +12,6 @@ const DELTA_SECONDS = /^\s*\d+\s*$/;
 export function retryAfterMs(value: string | null | undefined, now = Date.now()): number | undefined {
   if (value === null || value === undefined || value.trim() === '') return undefined;
   if (DELTA_SECONDS.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
+  const at = HTTP_DATE.test(value) ? Date.parse(value) : NaN;
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
