@@ -49,7 +49,6 @@ export const asyncRunRequest = z
   .object({
     ...runRequestFields,
     webhook: webhookRequest.optional(),
-    timeout_s: z.number().int().min(1).max(300).optional().meta({ description: 'Accepted for symmetry with the sync route; ignored' }),
   })
   .strict()
   .meta({ id: 'AsyncRunRequest' });

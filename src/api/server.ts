@@ -72,7 +72,7 @@ export interface ApiOptions {
 const MAX_LOOKUPS_PER_CALLER = 4;
 
 /** Everything createApp needs, built from configuration: callers, limiters, secrets, stream readers. */
-export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps & { readers: RunReaders } {
+export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps {
   const { config, client, catalog, log } = opts;
   const { callers, devKey } = resolveCallers(config);
   const secrets = SecretBox.fromConfig(config);

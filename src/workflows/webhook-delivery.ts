@@ -9,7 +9,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { DELIVERY_MEMO_KEY, DeliveryStatusKey, attemptSignal, deliveryQuery, redeliverSignal } from './definitions.js';
+import { DELIVERY_MEMO_KEY, DeliveryStatusKey, attemptSignal, redeliverSignal } from './definitions.js';
 import { deliveryAttemptSchema } from './schemas.js';
 import type { DeliveryAttempt, DeliveryRecord, DeliveryRequest } from './types.js';
 
@@ -49,7 +49,6 @@ export async function webhookDeliveryWorkflow(request: DeliveryRequest): Promise
   let redeliverRequested = false;
   setHandler(attemptSignal, addAttempt);
   setHandler(redeliverSignal, () => void (redeliverRequested = true));
-  setHandler(deliveryQuery, () => record);
 
   const { deliverWebhook } = proxyActivities<Activities>({
     // The activity cuts the HTTP exchange at policy.timeoutMs; the margin covers reporting the attempt.
