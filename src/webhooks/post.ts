@@ -25,13 +25,14 @@ export function postOnce(url: string, headers: Record<string, string>, body: str
   const done = (statusCode: number | null, error: string | null, retryAfterMs?: number): PostResult => ({ statusCode, error, retryAfterMs, durationMs: Date.now() - started });
   const target = new URL(url);
   if (refusesLiteralHost(target, opts.allowPrivate)) return Promise.resolve(done(null, NON_PUBLIC_REFUSAL));
+  const timeout = AbortSignal.timeout(opts.timeoutMs);
   return new Promise((resolve) => {
     const client = target.protocol === 'https:' ? https : http;
     const request = client.request(target, {
       method: 'POST',
       headers: { ...headers, 'content-length': Buffer.byteLength(body) },
       lookup: guardedLookup(opts.allowPrivate, opts.resolve),
-      signal: AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]),
+      signal: AbortSignal.any([opts.signal, timeout]),
     });
     request.once('response', (response) => {
       let read = 0;
@@ -48,7 +49,7 @@ export function postOnce(url: string, headers: Record<string, string>, body: str
       response.once('close', finish);
     });
     request.once('error', (err) => {
-      const timedOut = err.name === 'AbortError' && !opts.signal.aborted;
+      const timedOut = timeout.aborted && !opts.signal.aborted;
       resolve(done(null, timedOut ? `no answer within ${opts.timeoutMs} ms` : describeNetworkError(err)));
     });
     request.end(body);
