@@ -56,6 +56,7 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   CHAINPORT_API_KEYS: optionalText,
   CHAINPORT_CALLERS_FILE: optionalText,
+  CHAINPORT_REQUIRE_CALLERS: bool.default(false),
   CHAINPORT_RATE_LIMIT_PER_MIN: positiveInt.default(600),
   CHAINPORT_MAX_CONCURRENT_RUNS: positiveInt.default(50),
   CHAINPORT_CORS_ORIGINS: optionalText,
@@ -123,6 +124,8 @@ export interface Config {
     /** `caller_id:key` pairs from CHAINPORT_API_KEYS. */
     apiKeys: string | undefined;
     callersFile: string | undefined;
+    /** Refuse to start without a configured caller instead of falling back to a per-process development key. */
+    requireCallers: boolean;
     rateLimitPerMin: number;
     maxConcurrentRuns: number;
     corsOrigins: string[];
@@ -155,6 +158,8 @@ export interface Config {
   httpAgent: {
     /** Host names and IPs http agents may reach even when they are loopback or private (lower case, IPv6 without brackets). */
     allowHosts: string[];
+    /** Values for `${CHAINPORT_AGENT_*}` names the environment leaves unset (the demo's endpoint). */
+    envDefaults: Readonly<Record<string, string>>;
   };
   /** Bearer token GET /metrics requires when set; required when HOST is not loopback. */
   metricsToken: string | undefined;
@@ -179,6 +184,26 @@ export interface Config {
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/**
+ * The configuration of `npm start` with its embedded Temporal server, i.e. local development: webhook
+ * receivers such as `chainport webhooks listen` run on this machine, so private addresses are allowed,
+ * and http agents may reach 127.0.0.1 and localhost (the data-enrichment demo endpoint) and no other
+ * private host — unless the variables say otherwise. With TEMPORAL_ADDRESS set, loadConfig as is.
+ */
+export function loadLocalConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  if (env.TEMPORAL_ADDRESS) return loadConfig(env);
+  return loadConfig({ CHAINPORT_WEBHOOK_ALLOW_PRIVATE: 'true', CHAINPORT_HTTP_AGENT_ALLOW_HOSTS: '127.0.0.1,localhost', ...env });
+}
+
+/**
+ * The environment `${NAME}` placeholders of http agents expand from (only CHAINPORT_AGENT_* names
+ * may be referenced; see agent-env.ts), with `defaults` under it. Read at each call, not once at
+ * start: the values never enter workflow history, and an operator's change reaches the next call.
+ */
+export function agentEnvironment(defaults: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+  return { ...defaults, ...process.env };
 }
 
 /** Parses the environment once; throws ConfigError naming each bad variable and what it expects. */
@@ -229,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       host: e.HOST,
       apiKeys: e.CHAINPORT_API_KEYS,
       callersFile: e.CHAINPORT_CALLERS_FILE,
+      requireCallers: e.CHAINPORT_REQUIRE_CALLERS,
       rateLimitPerMin: e.CHAINPORT_RATE_LIMIT_PER_MIN,
       maxConcurrentRuns: e.CHAINPORT_MAX_CONCURRENT_RUNS,
       corsOrigins: (e.CHAINPORT_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
@@ -255,7 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxOpenPerCaller: e.CHAINPORT_WEBHOOK_MAX_OPEN_PER_CALLER,
       dns: { servers: e.CHAINPORT_DNS_SERVERS?.split(',').map((s) => s.trim()).filter(Boolean), timeoutMs: e.CHAINPORT_DNS_TIMEOUT },
     },
-    httpAgent: { allowHosts: hostList(e.CHAINPORT_HTTP_AGENT_ALLOW_HOSTS) },
+    httpAgent: { allowHosts: hostList(e.CHAINPORT_HTTP_AGENT_ALLOW_HOSTS), envDefaults: {} },
     secretKey: e.CHAINPORT_SECRET_KEY,
     metricsToken: e.CHAINPORT_METRICS_TOKEN,
     workerMetricsPort: e.CHAINPORT_WORKER_METRICS_PORT,

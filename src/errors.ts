@@ -15,6 +15,20 @@ function safeJson(value: unknown): string {
   }
 }
 
+/**
+ * A record Temporal holds for us (a memo, a query answer, an input) does not fit the schema this
+ * version writes it with: another version of the service wrote it. Names the record and the fields.
+ */
+export class UnreadableRecordError extends Error {
+  override name = 'UnreadableRecordError';
+  constructor(
+    readonly record: string,
+    readonly fields: string,
+  ) {
+    super(`${record} is stored in a shape this version of Chainport cannot read (${fields}); another version wrote it.`);
+  }
+}
+
 /** An agent failed. `retryable` says whether another attempt can succeed; `retryAfterMs` overrides the backoff. */
 export abstract class AgentError extends Error {
   abstract readonly retryable: boolean;

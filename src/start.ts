@@ -1,7 +1,7 @@
 // `npm start`: the whole service in one process tree — an embedded Temporal dev server (unless
 // TEMPORAL_ADDRESS points at a cluster), a worker and the API.
 import { startApi } from './api/server.js';
-import { loadConfig, temporalAddress } from './config.js';
+import { loadLocalConfig, temporalAddress } from './config.js';
 import { createLogger } from './logger.js';
 import { checkBeforeStart } from './preflight.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
@@ -11,19 +11,11 @@ import { installTemporalRuntime } from './temporal/runtime.js';
 import { InProcessTokenChannel } from './tokens/in-process.js';
 import { RunEnds } from './runs/run-ends.js';
 import { redisTokenChannel } from './tokens/redis.js';
-import { applyDemoDefaults, createWorker, prepareNamespace } from './worker.js';
+import { createWorker, prepareNamespace, withDemoDefaults } from './worker.js';
 
 async function main(): Promise<void> {
-  // With the embedded server this is local development: webhook receivers such as `chainport webhooks
-  // listen` run on this machine, so private addresses are allowed unless the variable says otherwise.
-  // http agents may reach this machine by 127.0.0.1 and localhost (the data-enrichment demo endpoint)
-  // and no other private host.
-  if (!process.env.TEMPORAL_ADDRESS) {
-    process.env.CHAINPORT_WEBHOOK_ALLOW_PRIVATE ??= 'true';
-    process.env.CHAINPORT_HTTP_AGENT_ALLOW_HOSTS ??= '127.0.0.1,localhost';
-  }
-  let config = loadConfig();
-  applyDemoDefaults(config);
+  // With the embedded server this is local development (see loadLocalConfig).
+  let config = withDemoDefaults(loadLocalConfig());
   // Every configuration error surfaces here, before the Temporal server or the worker exists to be stopped.
   const catalog = checkBeforeStart(config, { api: true });
   const log = createLogger(config, 'chainport');

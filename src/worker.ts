@@ -72,12 +72,13 @@ function runSinks(runEnds?: RunEnds): InjectedSinks<RunSinks> {
 }
 
 /**
- * The shipped data-enrichment chain calls ${CHAINPORT_AGENT_ENRICH_URL}; unless set, point it at the demo
+ * The shipped data-enrichment chain calls ${CHAINPORT_AGENT_ENRICH_URL}; unless set, it points at the demo
  * endpoint of the API on this machine so the demo works offline (`npm start` allows http agents to
  * reach 127.0.0.1; elsewhere CHAINPORT_HTTP_AGENT_ALLOW_HOSTS must name it).
  */
-export function applyDemoDefaults(config: Config): void {
-  process.env.CHAINPORT_AGENT_ENRICH_URL ??= `http://127.0.0.1:${config.api.port}/demo/enrich`;
+export function withDemoDefaults(config: Config): Config {
+  const envDefaults = { ...config.httpAgent.envDefaults, CHAINPORT_AGENT_ENRICH_URL: `http://127.0.0.1:${config.api.port}/demo/enrich` };
+  return { ...config, httpAgent: { ...config.httpAgent, envDefaults } };
 }
 
 /** Registers our search attributes when missing, so a fresh external cluster needs no manual step. */
@@ -104,8 +105,7 @@ async function serveMetrics(port: number, host: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfig();
-  applyDemoDefaults(config);
+  const config = withDemoDefaults(loadConfig());
   // Fail fast on bad chain files or keys: a worker that cannot run the catalog's agents should not poll.
   checkBeforeStart(config, { api: false });
   const log = createLogger(config, 'worker');

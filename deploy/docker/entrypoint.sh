@@ -3,27 +3,13 @@
 # (e.g. `docker run --rm chainport node -e 'console.log(1)'`).
 set -eu
 
-# With CHAINPORT_REQUIRE_CALLERS=true (docker-compose.yml sets it), the API refuses to fall back to
-# the development key: every replica would make its own, and a caller's key would work on some
-# replicas only. A quick `docker run` without callers still gets the development key.
-require_callers() {
-  [ "${CHAINPORT_REQUIRE_CALLERS:-false}" = "true" ] || return 0
-  [ -n "${CHAINPORT_API_KEYS:-}" ] && return 0
-  file="${CHAINPORT_CALLERS_FILE:-}"
-  if [ -n "$file" ] && [ -r "$file" ] && grep -Eq '^[[:space:]]*(-[[:space:]]*)?key_sha256:' "$file"; then
-    return 0
-  fi
-  echo "chainport: no API caller configured. Set CHAINPORT_API_KEYS (caller_id:key,...) or point" >&2
-  echo "CHAINPORT_CALLERS_FILE at a callers file with entries (in docker compose: CHAINPORT_CALLERS_HOST_FILE)." >&2
-  echo "Several API instances cannot share the per-container development key." >&2
-  exit 64
-}
+# Configuration is the API's and the worker's own business (src/config.ts): e.g. with
+# CHAINPORT_REQUIRE_CALLERS=true (docker-compose.yml sets it) the API refuses to start without a caller.
 
 role="${1:-api}"
 [ "$#" -gt 0 ] && shift
 case "$role" in
   api)
-    require_callers
     exec node --import tsx src/api/server.ts "$@"
     ;;
   worker)

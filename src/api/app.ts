@@ -66,7 +66,7 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(publicRouter.routes());
   app.use(methodNotAllowed());
   app.use(publicRouter.allowedMethods());
-  app.use(async (ctx, next) => (ctx.path.startsWith(`${API_PREFIX}/`) || ctx.path === API_PREFIX ? next() : undefined));
+  app.use(apiPathsOnly);
   app.use(auth(deps.callers, deps.streamTokens, deps.limiters.failedAuth(deps.config.api.authFailuresPerMin), () => rateLimitRejections.inc({ limit: 'failed-auth' })));
   app.use(rateLimit(deps.limiters, () => rateLimitRejections.inc({ limit: 'requests' })));
   app.use(body);
@@ -75,3 +75,14 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(apiRouter.allowedMethods());
   return app;
 }
+
+/**
+ * Past the public routes, only API paths go on to authentication, rate limits, the body parser and the
+ * API routes; anything else ends here as the problem middleware's 404. (The body parser is mounted on
+ * both sides of this gate, one instance: public routes read bodies without a key, API routes only
+ * after authentication and rate limiting.)
+ */
+async function apiPathsOnly(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  if (ctx.path === API_PREFIX || ctx.path.startsWith(`${API_PREFIX}/`)) await next();
+}
+

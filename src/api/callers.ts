@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, type Config } from '../config.js';
+import { ensureError } from '../errors.js';
 
 /** Caller ids go into visibility queries, so they are restricted to characters that need no quoting. */
 const CALLER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -53,7 +54,7 @@ export function loadCallers(config: Config): Caller[] {
     try {
       raw = parseYaml(readFileSync(config.api.callersFile, 'utf8'));
     } catch (err) {
-      throw new ConfigError(`CHAINPORT_CALLERS_FILE ${config.api.callersFile}: ${(err as Error).message.split('\n')[0]}`);
+      throw new ConfigError(`CHAINPORT_CALLERS_FILE ${config.api.callersFile}: ${ensureError(err).message.split('\n')[0]}`);
     }
     const parsed = callersFileSchema.safeParse(raw);
     if (!parsed.success) {

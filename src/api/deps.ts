@@ -43,8 +43,8 @@ export interface ApiDeps {
   version: string;
   /** The development key when no caller is configured: the playground offers it to this machine only. */
   devKey?: string;
-  /** This instance's run readers for SSE (one per watched run); the stream routes make their own when absent. */
-  readers?: RunReaders;
+  /** This instance's run readers for SSE (one per watched run); `stats()` feeds the stream gauges. */
+  readers: RunReaders;
   /** Silence after which an SSE stream sends a keep-alive comment (default 15 s). */
   sseKeepAliveMs?: number;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { deliveredPayloadSchema, WEBHOOK_EVENTS } from '../webhooks/payload.js';
-import { SIGNATURE_HEADER } from '../webhooks/sign.js';
+import { deliveredPayloadSchema } from '../webhooks/payload.js';
+import { WEBHOOK_EVENTS } from '../workflows/schemas.js';
+import { WEBHOOK_HEADER } from '../webhooks/wire.js';
 import type { ResponseSpec, RouteSpec } from './route.js';
 import { problemSchema } from './schemas.js';
 
@@ -138,10 +139,10 @@ function linksFor(provides: Readonly<Record<string, string>>, routes: readonly R
 
 /** Standard Webhooks headers (and the simple HMAC one) every delivery carries; see the README. */
 const WEBHOOK_HEADERS = [
-  { name: SIGNATURE_HEADER.id, description: 'The delivery_id: the same on every retry and redelivery; de-duplicate on it' },
-  { name: SIGNATURE_HEADER.timestamp, description: 'Unix seconds of this attempt; reject deliveries more than 5 minutes from your clock' },
-  { name: SIGNATURE_HEADER.signature, description: '`v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">` (Standard Webhooks)' },
-  { name: SIGNATURE_HEADER.hmac, description: '`sha256=<hex HMAC-SHA256 of the body>`, keyed by the secret’s UTF-8 bytes; covers no id or time, so it does not stop replays' },
+  { name: WEBHOOK_HEADER.id, description: 'The delivery_id: the same on every retry and redelivery; de-duplicate on it' },
+  { name: WEBHOOK_HEADER.timestamp, description: 'Unix seconds of this attempt; reject deliveries more than 5 minutes from your clock' },
+  { name: WEBHOOK_HEADER.signature, description: '`v1,<base64 HMAC-SHA256 of "{webhook-id}.{webhook-timestamp}.{body}">` (Standard Webhooks)' },
+  { name: WEBHOOK_HEADER.bodySignature, description: '`sha256=<hex HMAC-SHA256 of the body>`, keyed by the secret’s UTF-8 bytes; covers no id or time, so it does not stop replays' },
 ];
 
 /** OpenAPI 3.1 `webhooks`: one POST per event a run's webhook delivers, with its payload schema and signature headers. */

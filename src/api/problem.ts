@@ -24,6 +24,7 @@ export const PROBLEMS = {
   idempotency_conflict: { status: 422, title: 'Idempotency key reused with a different request' },
   rate_limited: { status: 429, title: 'Too many requests' },
   internal: { status: 500, title: 'Internal error' },
+  unreadable_record: { status: 500, title: 'Stored record unreadable' },
   agent_failed: { status: 502, title: 'Agent failed' },
   unavailable: { status: 503, title: 'Service unavailable' },
   chain_unavailable: { status: 503, title: 'Chain unavailable' },

@@ -1,13 +1,9 @@
 import { z } from 'zod';
-import { RUN_STATUSES } from '../runs/outcome.js';
 import { EVENT_ID } from '../runs/stream/ids.js';
-import { WEBHOOK_EVENTS } from '../webhooks/payload.js';
+import { AGENT_STATUSES, RUN_STATUSES, WEBHOOK_EVENT_FILTERS, deliveryRecordSchema } from '../workflows/schemas.js';
 
 // Request and response schemas: the handlers parse with them, TypeScript types come from them, and
 // the OpenAPI document is generated from them. One source of truth for the contract.
-
-export { RUN_STATUSES };
-export const AGENT_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'skipped'] as const;
 
 /** Run ids: `run-` and 20 hex digits, `run-k` and 31 for Idempotency-Key runs, 20 [a-z0-9] for runs from before hex ids. */
 const RUN_ID = /^run-(?:[0-9a-z]{20}|k[0-9a-f]{31})$/;
@@ -33,7 +29,6 @@ export const syncRunRequest = z
   .strict()
   .meta({ id: 'SyncRunRequest' });
 
-export const WEBHOOK_EVENT_FILTERS = ['completed', 'failed', 'timed_out', 'cancelled', 'agent.completed'] as const;
 export const DEFAULT_WEBHOOK_EVENTS = ['completed', 'failed', 'timed_out', 'cancelled'] as const;
 
 export const webhookRequest = z
@@ -55,7 +50,6 @@ export const asyncRunRequest = z
   .object({
     ...runRequestFields,
     webhook: webhookRequest.optional(),
-    timeout_s: z.number().int().min(1).max(300).optional().meta({ description: 'Accepted for symmetry with the sync route; ignored' }),
   })
   .strict()
   .meta({ id: 'AsyncRunRequest' });
@@ -178,24 +172,8 @@ export const healthSchema = z.object({ status: z.literal('ok') });
 /** A fixed word only: /readyz is public, so why it is not ready is logged, not answered. */
 export const readySchema = z.object({ status: z.enum(['ready', 'not_ready']) });
 
-const deliveryAttemptSchema = z.object({
-  attempt: z.number().int(),
-  at: z.string(),
-  status_code: z.number().int().nullable(),
-  error: z.string().nullable(),
-  duration_ms: z.number().int(),
-});
-
-export const deliverySchema = z
-  .object({
-    delivery_id: z.string().meta({ description: 'Also the webhook-id header of every attempt' }),
-    run_id: z.string(),
-    event: z.enum(WEBHOOK_EVENTS),
-    url: z.string(),
-    status: z.enum(['pending', 'delivered', 'failed']),
-    attempts: z.array(deliveryAttemptSchema),
-    created_at: z.string(),
-  })
+export const deliverySchema = deliveryRecordSchema
+  .extend({ delivery_id: z.string().meta({ description: 'Also the webhook-id header of every attempt' }) })
   .meta({ id: 'Delivery' });
 
 export const deliveryListSchema = z.object({ data: z.array(deliverySchema), next_cursor: z.string().nullable() }).meta({ id: 'DeliveryList' });

@@ -2,7 +2,7 @@ import http, { type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import type { ChainCatalog } from '../chains/catalog.js';
-import { loadConfig, type Config } from '../config.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { checkBeforeStart } from '../preflight.js';
 import { connectClient } from '../temporal/connection.js';
@@ -39,6 +39,12 @@ export interface RunningApi {
 export function resolveCallers(config: Config): { callers: Caller[]; devKey?: string; devKeyFile?: string } {
   const callers = loadCallers(config);
   if (callers.length > 0) return { callers };
+  if (config.api.requireCallers) {
+    // Several API instances cannot share a development key: each would make its own, and a caller's key would work on some only.
+    throw new ConfigError(
+      'No API caller is configured and CHAINPORT_REQUIRE_CALLERS=true: set CHAINPORT_API_KEYS (caller_id:key,...) or point CHAINPORT_CALLERS_FILE at a callers file with entries (in docker compose: CHAINPORT_CALLERS_HOST_FILE).',
+    );
+  }
   const dev = devCaller(config);
   return { callers: [dev.caller], devKey: dev.key, devKeyFile: dev.file };
 }
@@ -69,7 +75,7 @@ export interface ApiOptions {
 const MAX_LOOKUPS_PER_CALLER = 4;
 
 /** Everything createApp needs, built from configuration: callers, limiters, secrets, stream readers. */
-export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps & { readers: RunReaders } {
+export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps {
   const { config, client, catalog, log } = opts;
   const { callers, devKey } = resolveCallers(config);
   const secrets = SecretBox.fromConfig(config);

@@ -8,6 +8,7 @@ import { templatePaths } from '../workflows/template.js';
 import type { RunPlan } from '../workflows/types.js';
 import { ChainCatalog, type ChainVersion, type InputProblem } from './catalog.js';
 import { chainFileSchema, type ChainFile } from './schema.js';
+import { ensureError } from '../errors.js';
 
 export class ChainFileError extends Error {
   override name = 'ChainFileError';
@@ -22,7 +23,7 @@ export function loadChains(config: Config, kinds: AgentKinds): ChainCatalog {
   try {
     files = readdirSync(config.chainsDir).filter((f) => /\.ya?ml$/.test(f)).sort();
   } catch (err) {
-    throw new ChainFileError(`Cannot read the chains folder ${config.chainsDir} (CHAINPORT_CHAINS_DIR): ${(err as Error).message}`);
+    throw new ChainFileError(`Cannot read the chains folder ${config.chainsDir} (CHAINPORT_CHAINS_DIR): ${ensureError(err).message}`);
   }
   const ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: true });
   const versions: ChainVersion[] = [];
@@ -32,7 +33,7 @@ export function loadChains(config: Config, kinds: AgentKinds): ChainCatalog {
     try {
       versions.push(toChainVersion(parseChainFile(fullPath, kinds), fullPath, ajv, kinds, config));
     } catch (err) {
-      problems.push((err as Error).message);
+      problems.push(ensureError(err).message);
     }
   }
   const seen = new Map<string, string>();
@@ -51,7 +52,7 @@ export function parseChainFile(file: string, kinds: AgentKinds): ChainFile {
   try {
     raw = parseYaml(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ChainFileError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+    throw new ChainFileError(`${file}: not valid YAML: ${ensureError(err).message.split('\n')[0]}`);
   }
   const parsed = chainFileSchema.safeParse(raw);
   if (!parsed.success) {
@@ -102,7 +103,7 @@ function toChainVersion(chain: ChainFile, file: string, ajv: Ajv2020, kinds: Age
   try {
     validate = ajv.compile(chain.input_schema);
   } catch (err) {
-    throw new ChainFileError(`${file}: input_schema: not a valid JSON Schema: ${(err as Error).message}`);
+    throw new ChainFileError(`${file}: input_schema: not a valid JSON Schema: ${ensureError(err).message}`);
   }
   const splitFieldsOf = (kind: string) => kinds.get(kind)?.splitFields;
   const plan: RunPlan = {

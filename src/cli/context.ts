@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Chainport } from '../client/index.js';
+import { ensureError } from '../errors.js';
 
 /** The CLI's exit codes (README "CLI"). */
 export const EXIT = {
@@ -78,14 +79,14 @@ export function parseInput(value: string | undefined): Record<string, unknown> {
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      throw new UsageError(`--input ${value}: cannot read ${file} (${(err as Error).message}).`);
+      throw new UsageError(`--input ${value}: cannot read ${file} (${ensureError(err).message}).`);
     }
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`--input is not JSON: ${(err as Error).message}. Give an object, e.g. --input '{"topic":"x"}', or --input @file.json.`);
+    throw new UsageError(`--input is not JSON: ${ensureError(err).message}. Give an object, e.g. --input '{"topic":"x"}', or --input @file.json.`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--input must be a JSON object, e.g. {"topic":"x"}.');
   return parsed as Record<string, unknown>;

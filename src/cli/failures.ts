@@ -2,11 +2,12 @@
 import { CommanderError } from 'commander';
 import pc from 'picocolors';
 import { ChainportError, WebhookVerificationError } from '../client/index.js';
+import { RUN_ERROR_CODES } from '../workflows/schemas.js';
 import { EXIT, SetupError, UsageError } from './context.js';
 import { terminalSafe } from './terminal-text.js';
 
-/** Codes of a run that ended without completing: the run's outcome, not a failed request. */
-const RUN_OUTCOMES: ReadonlySet<string> = new Set(['agent_failed', 'budget_exceeded', 'chain_timeout', 'cancelled', 'wait_timeout']);
+/** Codes of a run that did not complete (it ended otherwise, or a sync wait ended first): the run's outcome, not a failed request. */
+export const RUN_NOT_COMPLETED: ReadonlySet<string> = new Set([...RUN_ERROR_CODES, 'wait_timeout']);
 /** Codes that say the command's arguments were wrong (the chain name, the input). */
 const USAGE_CODES: ReadonlySet<string> = new Set(['validation_failed', 'chain_not_found']);
 
@@ -32,7 +33,7 @@ export function report(err: unknown): number {
     const details = (err.problem?.errors ?? []).map((e) => `  ${e.path || '(body)'}: ${e.message}`);
     const hint = err.code === 'unauthorized' ? 'Check CHAINPORT_API_KEY (or the dev key in ./data/dev-api-key).' : err.requestId ? `Request id: ${err.requestId}` : undefined;
     fail(`${err.code} (HTTP ${err.status}): ${err.message}`, ...details, ...(hint ? [hint] : []));
-    if (RUN_OUTCOMES.has(err.code)) return EXIT.runNotCompleted;
+    if (RUN_NOT_COMPLETED.has(err.code)) return EXIT.runNotCompleted;
     return USAGE_CODES.has(err.code) ? EXIT.usage : EXIT.api;
   }
   const error = err instanceof Error ? err : new Error(String(err));

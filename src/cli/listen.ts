@@ -4,7 +4,8 @@
 // retries and redelivery behave as they would against the endpoint itself.
 import http from 'node:http';
 import pc from 'picocolors';
-import { verifyWebhook, WebhookVerificationError, type WebhookPayload } from '../client/index.js';
+import { HEADER } from '../api/wire.js';
+import { verifyWebhook, WEBHOOK_HEADER, WebhookVerificationError, type WebhookPayload } from '../client/index.js';
 import { UsageError, printJson } from './context.js';
 
 export interface ListenOptions {
@@ -32,7 +33,7 @@ export interface ReceivedDelivery {
 const MAX_BODY = 1024 * 1024;
 const FORWARD_TIMEOUT_MS = 10_000;
 /** The request headers a forward carries: the body's type and everything the signature involves. */
-const FORWARDED = /^(content-type|user-agent|webhook-.+|x-webhook-.+)$/;
+const FORWARDED: ReadonlySet<string> = new Set(['content-type', 'user-agent', ...Object.values(WEBHOOK_HEADER)]);
 
 /** Starts listening; resolves with the server (and its URL) once it accepts connections. */
 export async function listen(options: ListenOptions): Promise<{ server: http.Server; url: string }> {
@@ -59,7 +60,7 @@ export async function listen(options: ListenOptions): Promise<{ server: http.Ser
 }
 
 async function receive(req: http.IncomingMessage, options: ListenOptions): Promise<{ status: number; headers?: Record<string, string>; delivery: ReceivedDelivery }> {
-  const delivery: ReceivedDelivery = { at: new Date().toISOString(), webhook_id: header(req, 'webhook-id'), verified: false, status: 200 };
+  const delivery: ReceivedDelivery = { at: new Date().toISOString(), webhook_id: header(req, WEBHOOK_HEADER.id), verified: false, status: 200 };
   const answer = (status: number, headers?: Record<string, string>) => ({ status, headers, delivery: Object.assign(delivery, { status }) });
   if (req.method !== 'POST') return answer(405, { allow: 'POST' });
   const body = await readBody(req);
@@ -77,12 +78,12 @@ async function receive(req: http.IncomingMessage, options: ListenOptions): Promi
   }
   if (!options.forwardTo) return answer(200);
   try {
-    const headers = Object.fromEntries(Object.entries(req.headers).filter((entry): entry is [string, string] => FORWARDED.test(entry[0]) && typeof entry[1] === 'string'));
+    const headers = Object.fromEntries(Object.entries(req.headers).filter((entry): entry is [string, string] => FORWARDED.has(entry[0]) && typeof entry[1] === 'string'));
     const res = await fetch(options.forwardTo, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS) });
     await res.body?.cancel();
     delivery.forwarded = { url: options.forwardTo, status: res.status };
-    const retryAfter = res.headers.get('retry-after');
-    return answer(res.status, retryAfter ? { 'retry-after': retryAfter } : undefined);
+    const retryAfter = res.headers.get(HEADER.retryAfter);
+    return answer(res.status, retryAfter ? { [HEADER.retryAfter]: retryAfter } : undefined);
   } catch (err) {
     // Chainport sees the endpoint down as a failed attempt and retries it, as it would the endpoint.
     delivery.forwarded = { url: options.forwardTo, error: err instanceof Error ? err.message : String(err) };

@@ -1,5 +1,6 @@
 import type { ProblemCode } from '../api/problem.js';
 import { HEADER } from '../api/wire.js';
+import { retryAfterMs } from '../retry-after.js';
 import type { Problem } from './types.js';
 
 /**
@@ -65,10 +66,8 @@ function parseProblem(text: string): Problem | undefined {
   return typeof code === 'string' && typeof detail === 'string' ? (body as Problem) : undefined;
 }
 
-/** `Retry-After` in seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or unreadable. */
+/** `Retry-After` in whole seconds (see retryAfterMs); undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return Number(value);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+  const ms = retryAfterMs(value, now);
+  return ms === undefined ? undefined : Math.ceil(ms / 1000);
 }

@@ -93,7 +93,10 @@ export class Http {
   }
 }
 
-/** Waits `ms`, or rejects with the signal's reason as soon as it aborts; the timer never outlives it. */
+/**
+ * Waits `ms`, or rejects with the signal's reason as soon as it aborts; the timer never outlives it.
+ * Not node:timers/promises: browsers compile the client too.
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason as Error);

@@ -1,10 +1,11 @@
 // Verifies Chainport's Standard Webhooks signature with WebCrypto, so it runs in Node 22+, browsers and
 // edge runtimes alike. The key rule is the one src/webhooks/sign.ts signs with (that module uses
 // node:crypto, so it is restated here; a unit test signs with it and verifies with this).
+import { WEBHOOK_HEADER } from '../webhooks/wire.js';
 import type { WebhookPayload } from './types.js';
 
-/** Header names of the Standard Webhooks signature. */
-export const WEBHOOK_HEADER = { id: 'webhook-id', timestamp: 'webhook-timestamp', signature: 'webhook-signature' } as const;
+/** Header names of the delivery signature. */
+export { WEBHOOK_HEADER };
 
 /** Why a delivery was refused; answer it with a 4xx (Chainport retries, so a real delivery gets another chance). */
 export type WebhookRejection = 'missing_header' | 'bad_timestamp' | 'outside_tolerance' | 'bad_signature' | 'bad_body';

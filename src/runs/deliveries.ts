@@ -1,23 +1,23 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { z } from 'zod';
-import { deliverySchema } from '../api/schemas.js';
+import { decodeFirst, parseRecord } from '../temporal/payloads.js';
+import { deliveryRecordSchema, webhookPayloadSchema } from '../workflows/schemas.js';
+import { describeWorkflow } from './describe.js';
 import { EXECUTION_STATUS, WORKFLOW_ID, WORKFLOW_TYPE, and, equals, isIn } from './visibility-query.js';
 import { visibilityPage, type Page } from './visibility.js';
 import { CallerIdKey, DELIVERY_MEMO_KEY, DeliveryStatusKey, WEBHOOK_DELIVERY_WORKFLOW, redeliverSignal } from '../workflows/definitions.js';
 import type { webhookDeliveryWorkflow } from '../workflows/webhook-delivery.js';
-import type { DeliveryRecord, DeliveryRequest, WebhookPayload } from '../workflows/types.js';
+import type { DeliveryRecord, DeliveryRequest } from '../workflows/types.js';
+
+/** A delivery workflow's memo: its record (absent from any other workflow's). */
+const deliveryMemo = z.object({ [DELIVERY_MEMO_KEY]: deliveryRecordSchema.optional() });
 
 /** A delivery's record from its memo (no worker needed); undefined when it no longer exists. */
 export async function readDelivery(client: Client, deliveryId: string): Promise<{ record: DeliveryRecord; open: boolean } | undefined> {
-  try {
-    const description = await client.workflow.getHandle(deliveryId).describe();
-    const record = description.memo?.[DELIVERY_MEMO_KEY] as DeliveryRecord | undefined;
-    return record && { record, open: description.status.name === 'RUNNING' };
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return undefined;
-    throw err;
-  }
+  const description = await describeWorkflow(client, deliveryId);
+  if (!description) return undefined;
+  const record = parseRecord(deliveryMemo, description.memo ?? {}, `The memo of delivery ${deliveryId}`)[DELIVERY_MEMO_KEY];
+  return record && { record, open: description.status.name === 'RUNNING' };
 }
 
 /** The start input of a delivery's newest run, as the workflow received it; only what a redelivery reuses is checked. */
@@ -27,15 +27,15 @@ const deliveryRequestSchema = z.object({
   url: z.string(),
   sealedSecret: z.string(),
   policy: z.object({ maxAttempts: z.number(), initialIntervalMs: z.number(), maxIntervalMs: z.number(), timeoutMs: z.number(), keepMs: z.number() }),
-  payload: z.custom<WebhookPayload>((v) => typeof v === 'object' && v !== null && 'delivery_id' in v),
-  redelivery: z.object({ record: deliverySchema, count: z.number().int().nonnegative() }).optional(),
+  payload: webhookPayloadSchema,
+  redelivery: z.object({ record: deliveryRecordSchema, count: z.number().int().nonnegative() }).optional(),
 });
 
 async function newestRequest(client: Client, namespace: string, deliveryId: string): Promise<DeliveryRequest> {
   const { history } = await client.workflowService.getWorkflowExecutionHistory({ namespace, execution: { workflowId: deliveryId }, maximumPageSize: 1 });
   const started = history?.events?.[0]?.workflowExecutionStartedEventAttributes;
-  const [input] = await decodeArrayFromPayloads(client.options.loadedDataConverter, started?.input?.payloads);
-  return deliveryRequestSchema.parse(input);
+  const input = await decodeFirst(client.options.loadedDataConverter, started?.input?.payloads);
+  return parseRecord(deliveryRequestSchema, input, `The input of delivery ${deliveryId}`);
 }
 
 export type Redelivery =
@@ -114,7 +114,7 @@ export async function listFailedDeliveries(
 ): Promise<Page<DeliveryRecord>> {
   const query = and(equals(WORKFLOW_TYPE, WEBHOOK_DELIVERY_WORKFLOW), equals(CallerIdKey, callerId), equals(DeliveryStatusKey, 'failed'));
   const found = await visibilityPage(client, namespace, { query, scope: `failed-deliveries\u0000${callerId}`, ...page }, (info) => {
-    const record = info.memo?.[DELIVERY_MEMO_KEY] as DeliveryRecord | undefined;
+    const record = parseRecord(deliveryMemo, info.memo, `The memo of delivery ${info.workflowId}`)[DELIVERY_MEMO_KEY];
     return record && { workflowId: info.workflowId, runId: info.runId, record };
   });
   const newest = await newestRuns(client, found.data.map((d) => d.workflowId));

@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { CallerSlots } from '../api/caller-slots.js';
 import { mayUseChain, type Caller } from '../api/callers.js';
 import { MAX_IDEMPOTENCY_KEY, type WebhookRequest } from '../api/schemas.js';
@@ -7,10 +7,12 @@ import type { Config } from '../config.js';
 import { rateLimitRejections, runsStarted } from '../metrics.js';
 import type { ResolveHost } from '../webhooks/resolve.js';
 import type { SecretBox } from '../webhooks/secret-box.js';
+import { parseRecord } from '../temporal/payloads.js';
 import { generateSecret } from '../webhooks/sign.js';
 import { refuseWebhookUrl } from '../webhooks/ssrf.js';
 import type { RunWebhook } from '../workflows/types.js';
 import { LimitReachedError, RunRequestError } from './errors.js';
+import { describeWorkflow } from './describe.js';
 import { idempotentRunId, requestFingerprint } from './idempotency.js';
 import type { RunningRuns } from './running-runs.js';
 import { runMemoSchema, startRun, type RunMemo } from './start.js';
@@ -129,13 +131,8 @@ async function acceptWebhook(
 }
 
 async function existingRun(client: Client, runId: string): Promise<RunMemo | undefined> {
-  try {
-    const description = await client.workflow.getHandle(runId).describe();
-    return runMemoSchema.parse(description.memo);
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return undefined;
-    throw err;
-  }
+  const description = await describeWorkflow(client, runId);
+  return description && parseRecord(runMemoSchema, description.memo, `The memo of run ${runId}`);
 }
 
 function attach(memo: RunMemo, runId: string, requestHash: string | undefined, deps: LaunchDeps, chainRef: string, webhook: WebhookRequest | undefined): Launched {

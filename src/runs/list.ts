@@ -1,7 +1,9 @@
 import type { Client } from '@temporalio/client';
 import { CHAIN_WORKFLOW, CallerIdKey, ChainNameKey, ChainVersionKey, RESULT_MEMO_KEY, RunStatusKey } from '../workflows/definitions.js';
-import type { RunState, RunStatus } from '../workflows/types.js';
-import type { RunMemo } from './start.js';
+import { parseRecord } from '../temporal/payloads.js';
+import { runStateSchema } from '../workflows/schemas.js';
+import type { RunStatus } from '../workflows/types.js';
+import { runMemoSchema } from './start.js';
 import { EXECUTION_STATUS, WORKFLOW_TYPE, and, equals, type Clause } from './visibility-query.js';
 import { visibilityPage, type Page } from './visibility.js';
 
@@ -25,6 +27,11 @@ export interface RunSummary {
   completed_at?: string;
 }
 
+/** What a listing reads of a run's memo: its chain, and its final state once it ended. */
+const listedRunMemo = runMemoSchema.pick({ chain: true, chain_version: true }).extend({
+  [RESULT_MEMO_KEY]: runStateSchema.pick({ status: true, cost: true, duration_ms: true }).optional(),
+});
+
 /** Names the listing a cursor belongs to: runs, for one caller and one filter. */
 function cursorScope(callerId: string, filter: ListFilter): string {
   return `runs\u0000${callerId}\u0000${filter.chain ?? ''}\u0000${filter.status ?? ''}`;
@@ -47,14 +54,14 @@ export async function listRuns(client: Client, namespace: string, callerId: stri
   const now = Date.now();
   const page = { query: and(...clauses), scope: cursorScope(callerId, filter), limit: filter.limit, cursor: filter.cursor, cursorKey: filter.cursorKey };
   return visibilityPage(client, namespace, page, (info): RunSummary => {
-    const memo = info.memo as (RunMemo & { [RESULT_MEMO_KEY]?: RunState }) | undefined;
-    const result = memo?.[RESULT_MEMO_KEY];
+    const memo = parseRecord(listedRunMemo, info.memo, `The memo of run ${info.workflowId}`);
+    const result = memo[RESULT_MEMO_KEY];
     const started = info.startTime.getTime();
     return {
       run_id: info.workflowId,
-      chain: memo?.chain ?? '',
-      chain_version: memo?.chain_version ?? 0,
-      status: result?.status ?? (info.status.name === 'RUNNING' ? 'running' : 'failed'),
+      chain: memo.chain,
+      chain_version: memo.chain_version,
+      status: result?.status ?? (info.running ? 'running' : 'failed'),
       cost: result?.cost ?? 0,
       duration_ms: result?.duration_ms ?? (info.closeTime ? info.closeTime.getTime() - started : now - started),
       created_at: info.startTime.toISOString(),

@@ -1,9 +1,13 @@
-import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import { GrpcStatus, hasGrpcStatus } from '../temporal/errors.js';
+import { parseRecord } from '../temporal/payloads.js';
 import { RESULT_MEMO_KEY, progressQuery } from '../workflows/definitions.js';
+import { runStateSchema } from '../workflows/schemas.js';
 import type { AgentState, RunState, RunStatus } from '../workflows/types.js';
+import { describeWorkflow } from './describe.js';
 import { NotFoundError } from './errors.js';
 import type { ProgressCache } from './progress-cache.js';
-import type { RunMemo } from './start.js';
+import { runMemoSchema, type RunMemo } from './start.js';
 
 /** A run as the API sees it: its state plus what only Temporal's description knows. */
 export interface RunSnapshot {
@@ -17,22 +21,26 @@ export interface RunSnapshot {
 /** How long a poll waits for a worker to answer the progress query before answering from history alone. */
 const QUERY_DEADLINE_MS = 3_000;
 
+/** A run's memo: what the start wrote, and the final state the workflow adds when it ends. */
+const storedRunMemo = runMemoSchema.extend({ [RESULT_MEMO_KEY]: runStateSchema.optional() });
+/** Just the owner, read before anything else so a run that is not the caller's says nothing more. */
+const ownerMemo = runMemoSchema.pick({ caller_id: true });
+
+/** The caller a run belongs to, from its memo; undefined when the memo names none. */
+function ownerOf(description: WorkflowExecutionDescription): string | undefined {
+  const owner = ownerMemo.safeParse(description.memo);
+  return owner.success ? owner.data.caller_id : undefined;
+}
+
 /**
  * Reads one run for one caller; undefined when it does not exist or belongs to someone else (the two
  * are indistinguishable on purpose). Open runs answer from the `progress` query; closed runs from the
  * memo, without replaying on a worker. With no worker up, an open run still answers from history.
  */
 export async function readRun(client: Client, runId: string, callerId: string, progress?: ProgressCache): Promise<RunSnapshot | undefined> {
-  const handle = client.workflow.getHandle(runId);
-  let description: WorkflowExecutionDescription;
-  try {
-    description = await handle.describe();
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return undefined;
-    throw err;
-  }
-  const memo = description.memo as (RunMemo & { [RESULT_MEMO_KEY]?: RunState }) | undefined;
-  if (!memo || memo.caller_id !== callerId) return undefined;
+  const description = await describeWorkflow(client, runId);
+  if (!description || ownerOf(description) !== callerId) return undefined;
+  const memo = parseRecord(storedRunMemo, description.memo, `The memo of run ${runId}`);
   const pending = description.raw.pendingActivities?.[0];
   const live = {
     currentAttempt: pending?.attempt ?? undefined,
@@ -46,7 +54,8 @@ export async function readRun(client: Client, runId: string, callerId: string, p
   if (unchanged) return { state: unchanged, ...live };
   const deadline = Date.now() + QUERY_DEADLINE_MS;
   try {
-    const state = await client.connection.withDeadline(deadline, () => handle.query(progressQuery));
+    const answer = await client.connection.withDeadline(deadline, () => client.workflow.getHandle(runId).query(progressQuery));
+    const state = parseRecord(runStateSchema, answer, `The progress of run ${runId}`);
     progress?.set(runId, description.historyLength, state);
     return { state, ...live };
   } catch (err) {
@@ -109,27 +118,19 @@ const TEMPORAL_STATUS: Record<string, RunStatus> = {
 };
 
 /**
- * The progress query found no worker to answer it: it ran out of time (4 DEADLINE_EXCEEDED, or 1
+ * The progress query found no worker to answer it: it ran out of time (DEADLINE_EXCEEDED, or
  * CANCELLED once the deadline has passed: the server ends the call at the same deadline, and its reset
  * can arrive before our own timer fires), or the server refused it at once because no worker polled
- * the run's task queue recently (9 FAILED_PRECONDITION "no poller seen for task queue recently", e.g.
+ * the run's task queue recently (FAILED_PRECONDITION "no poller seen for task queue recently", e.g.
  * ~20 s after a worker was killed).
  */
 function noWorkerAnswered(err: unknown, deadline: number): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    const code = (e as { code?: number }).code;
-    if (code === 4 || code === 9 || (code === 1 && Date.now() >= deadline) || /deadline/i.test(e.message)) return true;
-  }
-  return false;
+  if (hasGrpcStatus(err, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.FAILED_PRECONDITION)) return true;
+  return hasGrpcStatus(err, GrpcStatus.CANCELLED) && Date.now() >= deadline;
 }
 
 /** Whether a run exists and belongs to the caller (one describe; no query, no replay). */
 export async function runOwnedBy(client: Client, runId: string, callerId: string): Promise<boolean> {
-  try {
-    const { memo } = await client.workflow.getHandle(runId).describe();
-    return (memo as Partial<RunMemo> | undefined)?.caller_id === callerId;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
+  const description = await describeWorkflow(client, runId);
+  return description !== undefined && ownerOf(description) === callerId;
 }

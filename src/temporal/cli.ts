@@ -19,7 +19,12 @@ export interface ResolveOptions {
   log?: (line: string) => void;
 }
 
-/** Where this project caches the CLI: CHAINPORT_CACHE_DIR, else the user's cache folder. */
+/**
+ * Where this project caches the CLI: CHAINPORT_CACHE_DIR, else the user's cache folder. Read here, not
+ * through config.ts: `npm run temporal:install` and the test helpers find the CLI without a service
+ * configuration (loadConfig would demand one), and scripts/supported-node.mjs, which must run before
+ * any TypeScript can, applies the same rule to the cached Node.
+ */
 export function defaultCacheDir(): string {
   return process.env.CHAINPORT_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'chainport');
 }

@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { devServerSearchAttributeArgs } from './search-attributes.js';
+import { ensureError } from '../errors.js';
 
 export interface DevServerOptions {
   binary: string;
@@ -92,8 +94,8 @@ async function waitUntilServing(address: string, namespace: string, child: Child
         await connection.close();
       }
     } catch (err) {
-      lastError = (err as Error).message;
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      lastError = ensureError(err).message;
+      await sleep(250);
     }
   }
   throw new Error(`Temporal dev server did not serve on ${address} within ${timeoutMs} ms: ${lastError}`);

@@ -1,5 +1,5 @@
 import type { Connection } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time.js';
+import { durationFromMs } from './payloads.js';
 
 /**
  * Sets how long closed runs (their outputs and delivery logs) are kept. The dev server defaults to
@@ -8,6 +8,6 @@ import { msToTs } from '@temporalio/common/lib/time.js';
 export async function setRetention(connection: Connection, namespace: string, retentionMs: number): Promise<void> {
   await connection.workflowService.updateNamespace({
     namespace,
-    config: { workflowExecutionRetentionTtl: msToTs(retentionMs) },
+    config: { workflowExecutionRetentionTtl: durationFromMs(retentionMs) },
   });
 }

@@ -1,5 +1,6 @@
 import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 import type { Logger } from '../logger.js';
+import { isRuntimeAlreadyInstalled } from './errors.js';
 
 const LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
 
@@ -20,6 +21,6 @@ export function installTemporalRuntime(log: Logger, options: { sdkMetricsAddress
       }),
     });
   } catch (err) {
-    if (!/already (been )?(instantiated|installed)/i.test((err as Error).message)) throw err;
+    if (!isRuntimeAlreadyInstalled(err)) throw err;
   }
 }

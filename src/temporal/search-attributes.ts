@@ -1,5 +1,6 @@
 import proto from '@temporalio/proto';
 import type { Connection } from '@temporalio/client';
+import { isAlreadyExists } from './errors.js';
 import { CallerIdKey, ChainNameKey, ChainVersionKey, DeliveryStatusKey, RunStatusKey } from '../workflows/definitions.js';
 
 const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
@@ -33,7 +34,7 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
     });
   } catch (err) {
     // Another worker may have added them between our list and add.
-    if (!/already exists/i.test(String((err as Error).message))) throw err;
+    if (!isAlreadyExists(err)) throw err;
   }
   return missing.map(([name]) => name);
 }

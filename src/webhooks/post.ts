@@ -1,5 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
+import { HEADER } from '../api/wire.js';
+import { retryAfterMs } from '../retry-after.js';
 import { NON_PUBLIC_REFUSAL, describeNetworkError, guardedLookup, refusesLiteralHost } from './ssrf.js';
 import type { ResolveHost } from './resolve.js';
 
@@ -23,13 +25,14 @@ export function postOnce(url: string, headers: Record<string, string>, body: str
   const done = (statusCode: number | null, error: string | null, retryAfterMs?: number): PostResult => ({ statusCode, error, retryAfterMs, durationMs: Date.now() - started });
   const target = new URL(url);
   if (refusesLiteralHost(target, opts.allowPrivate)) return Promise.resolve(done(null, NON_PUBLIC_REFUSAL));
+  const timeout = AbortSignal.timeout(opts.timeoutMs);
   return new Promise((resolve) => {
     const client = target.protocol === 'https:' ? https : http;
     const request = client.request(target, {
       method: 'POST',
       headers: { ...headers, 'content-length': Buffer.byteLength(body) },
       lookup: guardedLookup(opts.allowPrivate, opts.resolve),
-      signal: AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]),
+      signal: AbortSignal.any([opts.signal, timeout]),
     });
     request.once('response', (response) => {
       let read = 0;
@@ -40,23 +43,15 @@ export function postOnce(url: string, headers: Record<string, string>, body: str
       const finish = () => {
         const statusCode = response.statusCode ?? null;
         const ok = statusCode !== null && statusCode >= 200 && statusCode < 300;
-        resolve(done(statusCode, ok ? null : `receiver answered ${statusCode}`, retryAfterMs(response.headers['retry-after'])));
+        resolve(done(statusCode, ok ? null : `receiver answered ${statusCode}`, retryAfterMs(response.headers[HEADER.retryAfter])));
       };
       response.once('end', finish);
       response.once('close', finish);
     });
     request.once('error', (err) => {
-      const timedOut = err.name === 'AbortError' && !opts.signal.aborted;
+      const timedOut = timeout.aborted && !opts.signal.aborted;
       resolve(done(null, timedOut ? `no answer within ${opts.timeoutMs} ms` : describeNetworkError(err)));
     });
     request.end(body);
   });
-}
-
-function retryAfterMs(header: string | undefined): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(header);
-  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : undefined;
 }

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { WEBHOOK_HEADER } from './wire.js';
 
 const PREFIX = 'whsec_';
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -24,22 +25,14 @@ export function standardWebhooksKey(secret: string): Buffer {
   return Buffer.from(secret, 'utf8');
 }
 
-/** The headers every delivery is signed with. */
-export const SIGNATURE_HEADER = {
-  id: 'webhook-id',
-  timestamp: 'webhook-timestamp',
-  signature: 'webhook-signature',
-  hmac: 'x-webhook-signature',
-} as const;
-
-/** Headers that sign exactly `body`: Standard Webhooks (`webhook-*`) and `X-Webhook-Signature: sha256=<hex>`. */
+/** Headers that sign exactly `body`: Standard Webhooks (`webhook-*`) and `X-Webhook-Signature: sha256=<hex>` (names in ./wire.ts). */
 export function signatureHeaders(secret: string, webhookId: string, timestampS: number, body: string): Record<string, string> {
   const v1 = createHmac('sha256', standardWebhooksKey(secret)).update(`${webhookId}.${timestampS}.${body}`).digest('base64');
   const sha256 = createHmac('sha256', Buffer.from(secret, 'utf8')).update(body).digest('hex');
   return {
-    [SIGNATURE_HEADER.id]: webhookId,
-    [SIGNATURE_HEADER.timestamp]: String(timestampS),
-    [SIGNATURE_HEADER.signature]: `v1,${v1}`,
-    [SIGNATURE_HEADER.hmac]: `sha256=${sha256}`,
+    [WEBHOOK_HEADER.id]: webhookId,
+    [WEBHOOK_HEADER.timestamp]: String(timestampS),
+    [WEBHOOK_HEADER.signature]: `v1,${v1}`,
+    [WEBHOOK_HEADER.bodySignature]: `sha256=${sha256}`,
   };
 }

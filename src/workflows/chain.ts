@@ -26,6 +26,7 @@ import {
   progressQuery,
   touchSignal,
 } from './definitions.js';
+import { agentFailureDetailsSchema } from './schemas.js';
 import { render, renderParts, type TemplateScope } from './template.js';
 import type {
   AgentFailureDetails,
@@ -284,10 +285,12 @@ function finish(state: RunState): void {
   state.duration_ms = Date.parse(state.ended_at) - Date.parse(state.started_at);
 }
 
+/** The attempt and cost the agent activity put in its failure's details; undefined when they are not there. */
 function failureDetails(err: unknown): AgentFailureDetails | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : undefined;
-  if (cause instanceof ApplicationFailure && cause.details?.length) return cause.details[0] as AgentFailureDetails;
-  return undefined;
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  const details = agentFailureDetailsSchema.safeParse(cause.details?.[0]);
+  return details.success ? details.data : undefined;
 }
 
 function attemptsFromRetryState(err: unknown, maxAttempts: number): number {

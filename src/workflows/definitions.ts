@@ -1,6 +1,6 @@
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { DeliveryAttempt, DeliveryRecord, RunState } from './types.js';
+import type { DeliveryAttempt, RunState } from './types.js';
 
 // The wire names between the workflows and everyone who starts, signals, queries or lists them: the
 // API, src/runs/ and the activities import these instead of the workflow code, and the workflows
@@ -38,7 +38,6 @@ export const attemptSignal = defineSignal<[DeliveryAttempt]>('attempt');
  * of a closed delivery is a new run of the same workflow id.
  */
 export const redeliverSignal = defineSignal('redeliver');
-export const deliveryQuery = defineQuery<DeliveryRecord>('delivery');
 
 /** Memo key under which a delivery keeps its record, so reads never need a worker. */
 export const DELIVERY_MEMO_KEY = 'delivery';

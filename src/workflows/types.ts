@@ -1,19 +1,31 @@
 import type { Sinks } from '@temporalio/workflow';
-import type { WebhookEvent, WebhookPayload } from '../webhooks/payload.js';
+import type { z } from 'zod';
+import type {
+  AGENT_STATUSES,
+  DELIVERY_STATUSES,
+  RUN_ERROR_CODES,
+  RUN_STATUSES,
+  WEBHOOK_EVENTS,
+  WEBHOOK_EVENT_FILTERS,
+  agentFailureDetailsSchema,
+  agentStateSchema,
+  deliveryAttemptSchema,
+  deliveryRecordSchema,
+  runErrorSchema,
+  runStateSchema,
+  webhookPayloadSchema,
+} from './schemas.js';
 // Wire types shared by the workflow, the activities and the API. Types only: the workflow bundle
-// imports this file, so it must stay free of Node imports and side effects.
+// imports this file, so it must stay free of Node imports and side effects. What the workflows write
+// into Temporal is defined by the zod schemas in ./schemas.ts; those types are inferred here.
 
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
-export type AgentStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled' | 'skipped';
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
 
 /** Stable codes a run can end with; the API maps them to HTTP statuses. */
-export type RunErrorCode = 'agent_failed' | 'chain_timeout' | 'budget_exceeded' | 'cancelled' | 'orphaned';
+export type RunErrorCode = (typeof RUN_ERROR_CODES)[number];
 
-export interface RunError {
-  code: RunErrorCode;
-  message: string;
-  agent?: string;
-}
+export type RunError = z.infer<typeof runErrorSchema>;
 
 export interface RetryPlan {
   maxAttempts: number;
@@ -69,36 +81,10 @@ export interface RunSinks extends Sinks {
   };
 }
 
-export interface AgentState {
-  name: string;
-  status: AgentStatus;
-  attempts: number;
-  started_at: string | null;
-  duration_ms: number | null;
-  cost: number;
-  error: string | null;
-}
+export type AgentState = z.infer<typeof agentStateSchema>;
 
 /** What the `progress` query answers and what a closed run leaves in its memo under `result`. */
-export interface RunState {
-  run_id: string;
-  chain: string;
-  chain_version: number;
-  caller_id: string;
-  status: RunStatus;
-  current_agent: string | null;
-  agents_completed: number;
-  agents_total: number;
-  agents: AgentState[];
-  cost: number;
-  started_at: string;
-  ended_at: string | null;
-  duration_ms: number | null;
-  output?: unknown;
-  error: RunError | null;
-  /** Ids of the webhook deliveries this run started, oldest first. */
-  deliveries: string[];
-}
+export type RunState = z.infer<typeof runStateSchema>;
 
 /** What one agent activity hands back. */
 export interface AgentResult {
@@ -119,10 +105,7 @@ export interface AgentHeartbeat {
 }
 
 /** Extra facts an agent failure carries to the workflow in ApplicationFailure details. */
-export interface AgentFailureDetails {
-  attempt: number;
-  cost: number;
-}
+export type AgentFailureDetails = z.infer<typeof agentFailureDetailsSchema>;
 
 export interface AgentRequest {
   runId: string;
@@ -133,9 +116,9 @@ export interface AgentRequest {
 }
 
 /** Events a webhook may subscribe to, as named in the request's `events`. */
-export type WebhookEventFilter = 'completed' | 'failed' | 'timed_out' | 'cancelled' | 'agent.completed';
-// The delivered payload's types come from its zod schema, which also generates the OpenAPI `webhooks`.
-export type { WebhookEvent, WebhookPayload } from '../webhooks/payload.js';
+export type WebhookEventFilter = (typeof WEBHOOK_EVENT_FILTERS)[number];
+/** The `event` field of a delivered payload. */
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 
 export interface WebhookPolicy {
   maxAttempts: number;
@@ -157,6 +140,9 @@ export interface RunWebhook {
   policy: WebhookPolicy;
 }
 
+/** The payload of one delivery, minus the per-attempt fields (`attempt`). */
+export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
+
 export interface DeliveryRequest {
   deliveryId: string;
   callerId: string;
@@ -171,26 +157,12 @@ export interface DeliveryRequest {
   redelivery?: { record: DeliveryRecord; count: number };
 }
 
-export interface DeliveryAttempt {
-  attempt: number;
-  at: string;
-  status_code: number | null;
-  error: string | null;
-  duration_ms: number;
-}
+export type DeliveryAttempt = z.infer<typeof deliveryAttemptSchema>;
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /** A delivery's record, answered by GET /runs/{id}/deliveries; kept in the delivery workflow's memo. */
-export interface DeliveryRecord {
-  delivery_id: string;
-  run_id: string;
-  event: WebhookEvent;
-  url: string;
-  status: DeliveryStatus;
-  attempts: DeliveryAttempt[];
-  created_at: string;
-}
+export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 
 /** What the delivery activity gets for one round of attempts. */
 export interface DeliverInput {

@@ -9,7 +9,8 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import { DELIVERY_MEMO_KEY, DeliveryStatusKey, attemptSignal, deliveryQuery, redeliverSignal } from './definitions.js';
+import { DELIVERY_MEMO_KEY, DeliveryStatusKey, attemptSignal, redeliverSignal } from './definitions.js';
+import { deliveryAttemptSchema } from './schemas.js';
 import type { DeliveryAttempt, DeliveryRecord, DeliveryRequest } from './types.js';
 
 /**
@@ -48,7 +49,6 @@ export async function webhookDeliveryWorkflow(request: DeliveryRequest): Promise
   let redeliverRequested = false;
   setHandler(attemptSignal, addAttempt);
   setHandler(redeliverSignal, () => void (redeliverRequested = true));
-  setHandler(deliveryQuery, () => record);
 
   const { deliverWebhook } = proxyActivities<Activities>({
     // The activity cuts the HTTP exchange at policy.timeoutMs; the margin covers reporting the attempt.
@@ -99,7 +99,10 @@ export async function webhookDeliveryWorkflow(request: DeliveryRequest): Promise
   }
 }
 
+/** The last attempt the delivery activity put in its failure's details; undefined when it is not there. */
 function lastAttempt(err: unknown): DeliveryAttempt | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : undefined;
-  return cause instanceof ApplicationFailure && cause.details?.length ? (cause.details[0] as DeliveryAttempt) : undefined;
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  const attempt = deliveryAttemptSchema.safeParse(cause.details?.[0]);
+  return attempt.success ? attempt.data : undefined;
 }

@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { NON_PUBLIC_REFUSAL, guardedLookup, refusesLiteralHost } from '../../webhooks/ssrf.js';
 import { systemResolve } from '../../webhooks/resolve.js';
+import { HEADER } from '../../api/wire.js';
 
 export interface HttpAnswer {
   status: number;
@@ -61,7 +62,7 @@ export function send(url: URL, options: SendOptions): Promise<HttpAnswer> {
         resolve({
           status: response.statusCode ?? 0,
           contentType: response.headers['content-type'] ?? '',
-          retryAfter: response.headers['retry-after'],
+          retryAfter: response.headers[HEADER.retryAfter],
           body: Buffer.concat(chunks).toString('utf8'),
         });
       });

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { Config } from '../../config.js';
+import { agentEnvironment, type Config } from '../../config.js';
 import { durationMs } from '../../durations.js';
 import { NonRetryableAgentError, RetryableAgentError } from '../../errors.js';
+import { retryAfterMs } from '../../retry-after.js';
 import { describeNetworkError } from '../../webhooks/ssrf.js';
 import { EnvReferenceError, expandParts, redact, refusedReferences, secretValues, type Expanded } from './agent-env.js';
 import { ResponseTooLargeError, send } from './http-request.js';
@@ -57,11 +58,12 @@ export function createHttpAgent(options: Config['httpAgent']) {
       return problems;
     },
     async run({ with: opts, signal, emit, addUsage }) {
-      const url = expand(opts.url, 'url');
+      const env = agentEnvironment(options.envDefaults);
+      const url = expand(opts.url, 'url', env);
       const headers: Record<string, string> = { accept: 'application/json' };
-      const secrets = [...url.secrets, ...secretValues(process.env)];
+      const secrets = [...url.secrets, ...secretValues(env)];
       for (const [name, value] of Object.entries(opts.headers)) {
-        const expanded = expand(value, `headers.${name}`);
+        const expanded = expand(value, `headers.${name}`, env);
         headers[name.toLowerCase()] = expanded.text;
         secrets.push(...expanded.secrets);
       }
@@ -92,8 +94,8 @@ export function createHttpAgent(options: Config['httpAgent']) {
       if (answer.status < 200 || answer.status >= 300) {
         const message = `${call} answered ${answer.status}: ${redact(answer.body, secrets).slice(0, EXCERPT_CHARS)}`;
         if (answer.status >= 500 || answer.status === 429 || answer.status === 408) {
-          const retryAfter = Number(answer.retryAfter);
-          throw new RetryableAgentError(message, 'http_error', Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined);
+          // Only a positive delay may override the retry policy.
+          throw new RetryableAgentError(message, 'http_error', retryAfterMs(answer.retryAfter) || undefined);
         }
         throw new NonRetryableAgentError(message, 'http_rejected');
       }
@@ -109,9 +111,9 @@ export function createHttpAgent(options: Config['httpAgent']) {
   });
 }
 
-function expand(value: z.output<typeof chainText>, field: string): Expanded {
+function expand(value: z.output<typeof chainText>, field: string, env: NodeJS.ProcessEnv): Expanded {
   try {
-    return expandParts(value, process.env);
+    return expandParts(value, env);
   } catch (err) {
     if (err instanceof EnvReferenceError) throw new NonRetryableAgentError(`${field} ${err.message}`, 'http_config');
     throw err;

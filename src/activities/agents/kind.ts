@@ -46,19 +46,3 @@ export interface AgentKind<Schema extends z.ZodType = z.ZodType> {
 export function defineAgentKind<Schema extends z.ZodType>(kind: AgentKind<Schema>): AgentKind<Schema> {
   return kind;
 }
-
-/** Sleeps for `ms`, rejecting with the signal's reason when aborted first. */
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}

@@ -1,7 +1,9 @@
 import type OpenAI from 'openai';
 import { z } from 'zod';
 import type { Config } from '../../config.js';
+import { HEADER } from '../../api/wire.js';
 import { NonRetryableAgentError, RetryableAgentError } from '../../errors.js';
+import { retryAfterMs } from '../../retry-after.js';
 import { defineAgentKind } from './kind.js';
 
 /** Statuses where asking again later can work; every other 4xx is the request's own fault. */
@@ -94,11 +96,11 @@ function classify(Sdk: typeof OpenAI, err: unknown, signal: AbortSignal): unknow
   if (err instanceof Sdk.APIConnectionError) return new RetryableAgentError(`LLM endpoint unreachable: ${err.message}`, 'llm_unreachable');
   if (err instanceof Sdk.APIError) {
     const status = err.status;
-    // A missing header reads as Number(null) = 0; only a positive delay may override the retry policy.
-    const retryAfter = Number(err.headers?.get?.('retry-after'));
+    // Only a positive delay may override the retry policy.
+    const retryAfter = retryAfterMs(err.headers?.get?.(HEADER.retryAfter)) || undefined;
     const message = `LLM request failed${status ? ` with ${status}` : ''}: ${err.message}`;
     if (status === undefined || status >= 500 || RETRYABLE_STATUS.has(status)) {
-      return new RetryableAgentError(message, 'llm_error', Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined);
+      return new RetryableAgentError(message, 'llm_error', retryAfter);
     }
     return new NonRetryableAgentError(message, 'llm_rejected');
   }

@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { durationMs } from '../../durations.js';
 import { NonRetryableAgentError, RetryableAgentError } from '../../errors.js';
-import { abortableSleep, defineAgentKind } from './kind.js';
+import { defineAgentKind } from './kind.js';
 
 /**
  * A deterministic, offline agent for demos, tests and benchmarks. It streams `text` word by word (or
@@ -31,7 +32,7 @@ export const simulatedAgent = defineAgentKind({
     const stamp = opts.embed_timestamps && !isJson;
     let emitted = '';
     for (const word of words(text)) {
-      if (opts.token_delay > 0) await abortableSleep(opts.token_delay, signal);
+      if (opts.token_delay > 0) await sleep(opts.token_delay, undefined, { signal });
       else if (signal.aborted) throw signal.reason;
       const chunk = stamp ? word.replace(/^\S+/, (w) => `${w}@${Date.now()}`) : word;
       emitted += chunk;

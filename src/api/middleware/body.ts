@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Middleware } from 'koa';
 import getRawBody from 'raw-body';
 import { ApiError } from '../problem.js';
+import { ensureError } from '../../errors.js';
 
 /**
  * Reads a JSON request body up to `limit` bytes into ctx.request.body. An empty body reads as `{}`.
@@ -24,7 +25,7 @@ export function jsonBody({ limit, timeoutMs }: { limit: number; timeoutMs: numbe
         });
       }
       if ((err as { type?: string }).type === 'entity.too.large') throw tooLarge(limit);
-      throw new ApiError('invalid_request', `Could not read the request body: ${(err as Error).message}`);
+      throw new ApiError('invalid_request', `Could not read the request body: ${ensureError(err).message}`);
     }
     if (text.trim() === '') {
       ctx.request.body = {};
@@ -36,7 +37,7 @@ export function jsonBody({ limit, timeoutMs }: { limit: number; timeoutMs: numbe
     try {
       ctx.request.body = JSON.parse(text) as unknown;
     } catch (err) {
-      throw new ApiError('malformed_json', `The body is not valid JSON: ${(err as Error).message}`);
+      throw new ApiError('malformed_json', `The body is not valid JSON: ${ensureError(err).message}`);
     }
     // Everything after parsing (validation, fingerprints, cloning, payload encoding) walks the value
     // recursively: a body nested thousands deep would overflow the stack there, so it stops here.

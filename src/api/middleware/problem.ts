@@ -1,16 +1,12 @@
-import { isGrpcServiceError } from '@temporalio/client';
 import type { Middleware } from 'koa';
-import { ensureError } from '../../errors.js';
+import { UnreadableRecordError, ensureError } from '../../errors.js';
 import { InvalidCursorError } from '../../runs/cursor.js';
 import { LimitReachedError, NotFoundError, RunEndedError, RunRequestError } from '../../runs/errors.js';
 import type { Logger } from '../../logger.js';
+import { isTemporalUnreachable } from '../../temporal/errors.js';
 import { ApiError, problemBody } from '../problem.js';
 import { HEADER } from '../wire.js';
 import { rateLimitHeaders } from './rate-limit.js';
-
-const GRPC_CANCELLED = 1;
-const GRPC_UNAVAILABLE = 14;
-const GRPC_DEADLINE_EXCEEDED = 4;
 
 /**
  * The one place errors become responses: ApiErrors as their problem document, Temporal being
@@ -47,17 +43,9 @@ function toApiError(thrown: unknown): ApiError {
   if (thrown instanceof InvalidCursorError) {
     return new ApiError('validation_failed', 'The request query is not valid.', { errors: [{ path: 'query.cursor', message: thrown.message }] });
   }
+  if (thrown instanceof UnreadableRecordError) return new ApiError('unreadable_record', thrown.message);
   if (isTemporalUnreachable(thrown)) {
-    return new ApiError('unavailable', 'The workflow engine is not reachable right now. Retry shortly.', { headers: { 'retry-after': '5' } });
+    return new ApiError('unavailable', 'The workflow engine is not reachable right now. Retry shortly.', { headers: { [HEADER.retryAfter]: '5' } });
   }
   return new ApiError('internal', 'Something went wrong on our side. Retry, and quote the request_id if it persists.');
-}
-
-function isTemporalUnreachable(thrown: unknown): boolean {
-  for (let err: unknown = thrown; err instanceof Error; err = err.cause) {
-    // A restarting server cuts calls in flight ("Call cancelled"); callers should retry like any outage.
-    if (isGrpcServiceError(err) && [GRPC_UNAVAILABLE, GRPC_DEADLINE_EXCEEDED, GRPC_CANCELLED].includes(err.code)) return true;
-    if (/ECONNREFUSED|Failed to connect|transport error/i.test(err.message)) return true;
-  }
-  return false;
 }

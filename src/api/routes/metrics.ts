@@ -27,11 +27,9 @@ export function metricsRoutes(deps: ApiDeps): RouteSpec[] {
           }
         }
         // The stream gauges are read from this instance's readers at scrape time.
-        const streams = deps.readers?.stats();
-        if (streams) {
-          openStreams.set(streams.openStreams);
-          activeReaders.set(streams.activeReaders);
-        }
+        const streams = deps.readers.stats();
+        openStreams.set(streams.openStreams);
+        activeReaders.set(streams.activeReaders);
         ctx.type = registry.contentType;
         ctx.body = await registry.metrics();
       },

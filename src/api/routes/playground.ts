@@ -3,6 +3,7 @@ import path from 'node:path';
 import type Router from '@koa/router';
 import { isLocalRequest } from '../local-mode.js';
 import { ApiError } from '../problem.js';
+import { ensureError } from '../../errors.js';
 
 /** The playground's Vite project (playground/), built into playground/dist. */
 export const PLAYGROUND_ROOT = path.resolve(import.meta.dirname, '../../../playground');
@@ -78,7 +79,7 @@ export function mountPlayground(router: Router, devKey: string | undefined): voi
     try {
       return await playground();
     } catch (err) {
-      throw new ApiError('unavailable', `The playground could not be built (${(err as Error).message}); run \`npm run build:playground\` and see its output.`);
+      throw new ApiError('unavailable', `The playground could not be built (${ensureError(err).message}); run \`npm run build:playground\` and see its output.`);
     }
   };
   router.get(['/playground', '/playground/'], async (ctx) => {

@@ -2,7 +2,6 @@ import type { Context } from 'koa';
 import { runOwnedBy } from '../../runs/read.js';
 import { isTerminal, RUN_EVENT_DATA, type RunEvent } from '../../runs/stream/events.js';
 import { formatId, parseId, type Position } from '../../runs/stream/ids.js';
-import { RunReaders } from '../../runs/stream/registry.js';
 import type { ApiDeps } from '../deps.js';
 import { launchRun } from '../../runs/launch.js';
 import { launchRequest } from './runs.js';
@@ -31,7 +30,7 @@ const streamResponses = {
  * until the stream starts; after that only events follow.
  */
 export function streamRoutes(deps: ApiDeps): RouteSpec[] {
-  const readers = deps.readers ?? new RunReaders(deps.client, { log: deps.log });
+  const { readers } = deps;
 
   /** Streams a run's events after `after` until it ends or the client goes; on_disconnect=cancel cancels a run left early. */
   async function streamRun(ctx: Context, runId: string, after: Position | undefined, cancelOnDisconnect: boolean): Promise<void> {

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { ChainportError, type Run, type WebhookOptions } from '../../client/index.js';
 import { ENV, EXIT, UsageError, createClient, note, parseInput, parsePositiveInt, printJson, type GlobalOptions } from '../context.js';
+import { RUN_NOT_COMPLETED } from '../failures.js';
 import { follow } from '../follow.js';
 import { printRun } from './runs.js';
 
@@ -15,9 +16,6 @@ interface RunFlags {
   webhookSecret?: string;
   webhookEvents?: string[];
 }
-
-/** Codes of a sync run that ended (or is still going) without completing: the run is shown, exit 1. */
-const NOT_COMPLETED = new Set(['agent_failed', 'budget_exceeded', 'chain_timeout', 'cancelled', 'wait_timeout']);
 
 export function registerRun(program: Command): void {
   program
@@ -56,7 +54,7 @@ export function registerRun(program: Command): void {
       try {
         run = await client.run(chain, input, { maxWaitS: flags.wait, timeoutS: Math.min(flags.wait ?? 30, 30), maxCost: flags.maxCost });
       } catch (err) {
-        if (!(err instanceof ChainportError) || !NOT_COMPLETED.has(err.code) || err.runId === undefined) throw err;
+        if (!(err instanceof ChainportError) || !RUN_NOT_COMPLETED.has(err.code) || err.runId === undefined) throw err;
         run = await client.get(err.runId);
       }
       if (json) printJson(run);

@@ -6,6 +6,7 @@ import { verifyWebhook, type Delivery, type HeadersLike } from '../../client/ind
 import { generateSecret } from '../../webhooks/sign.js';
 import { ENV, UsageError, createClient, note, parsePositiveInt, printJson, type GlobalOptions } from '../context.js';
 import { listen } from '../listen.js';
+import { ensureError } from '../../errors.js';
 
 export function registerWebhooks(program: Command): void {
   const webhooks = program.command('webhooks').description('failed deliveries, redelivery, checking a delivery signature, and a local receiver');
@@ -90,7 +91,7 @@ function readFile(file: string, option: string): Uint8Array {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new UsageError(`${option} ${file}: ${(err as Error).message}`);
+    throw new UsageError(`${option} ${file}: ${ensureError(err).message}`);
   }
 }
 

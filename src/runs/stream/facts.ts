@@ -1,10 +1,10 @@
 import type { LoadedDataConverter } from '@temporalio/common';
-import { decodeFromPayloadsAtIndex, decodeMapFromPayloads, decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow/index.js';
-import { tsToMs } from '@temporalio/common/lib/time.js';
 import type { temporal } from '@temporalio/proto';
 import { z } from 'zod';
 import type { Activities } from '../../activities/index.js';
+import { decodeFirst, decodeMemo, failureMessage, parseRecord, timestampMs } from '../../temporal/payloads.js';
 import { RESULT_MEMO_KEY } from '../../workflows/definitions.js';
+import { endStatusSchema, runStateSchema } from '../../workflows/schemas.js';
 import type { AgentHeartbeat, AgentRequest, AgentResult, ChainRunRequest } from '../../workflows/types.js';
 import type { FinalState, HistoryFact, PendingFact } from './timeline.js';
 
@@ -20,13 +20,7 @@ const runRequest = z.object({
 const agentRequest = z.object({ index: z.number().int().nonnegative(), agent: z.string() }) satisfies z.ZodType<Pick<AgentRequest, 'index' | 'agent'>>;
 const agentResult = z.object({ text: z.string(), cost: z.number(), attempt: z.number().int().positive() }) satisfies z.ZodType<Pick<AgentResult, 'text' | 'cost' | 'attempt'>>;
 const heartbeat = z.object({ text: z.string(), attempt: z.number().int().positive() }) satisfies z.ZodType<Pick<AgentHeartbeat, 'text' | 'attempt'>>;
-const finalState = z.object({
-  status: z.enum(['completed', 'failed', 'cancelled', 'timed_out']),
-  output: z.unknown().optional(),
-  cost: z.number(),
-  duration_ms: z.number().nullable(),
-  error: z.object({ code: z.enum(['agent_failed', 'chain_timeout', 'budget_exceeded', 'cancelled', 'orphaned']), message: z.string(), agent: z.string().optional() }).nullable(),
-}) satisfies z.ZodType<FinalState>;
+const finalState = runStateSchema.pick({ output: true, cost: true, duration_ms: true, error: true }).extend({ status: endStatusSchema }) satisfies z.ZodType<FinalState>;
 
 /** The one activity type that runs agents; other activities (if any) are not part of the stream. */
 const AGENT_ACTIVITY: keyof Activities = 'runAgent';
@@ -46,17 +40,17 @@ export async function historyFacts(converter: LoadedDataConverter, events: reado
 
 async function historyFact(converter: LoadedDataConverter, event: HistoryEvent): Promise<HistoryFact | undefined> {
   const eventId = toNumber(event.eventId);
-  const time = tsToMs(event.eventTime);
-  const decodeFirst = async <T>(schema: z.ZodType<T>, payloads: Payload[] | null | undefined) => schema.parse(await decodeFromPayloadsAtIndex(converter, 0, payloads));
+  const time = timestampMs(event.eventTime);
+  const parseFirst = async <T>(schema: z.ZodType<T>, payloads: Payload[] | null | undefined) => parseRecord(schema, await decodeFirst(converter, payloads), `History event ${eventId}`);
 
   if (event.workflowExecutionStartedEventAttributes) {
-    const request = await decodeFirst(runRequest, event.workflowExecutionStartedEventAttributes.input?.payloads);
+    const request = await parseFirst(runRequest, event.workflowExecutionStartedEventAttributes.input?.payloads);
     return { type: 'run-started', eventId, time, runId: request.runId, chain: request.plan.chain, chainVersion: request.plan.version, agentsTotal: request.plan.agents.length };
   }
   const scheduled = event.activityTaskScheduledEventAttributes;
   if (scheduled) {
     if (scheduled.activityType?.name !== AGENT_ACTIVITY) return undefined;
-    const request = await decodeFirst(agentRequest, scheduled.input?.payloads);
+    const request = await parseFirst(agentRequest, scheduled.input?.payloads);
     return { type: 'agent-scheduled', eventId, time, activityId: scheduled.activityId ?? '', index: request.index, agent: request.agent };
   }
   const started = event.activityTaskStartedEventAttributes;
@@ -65,7 +59,7 @@ async function historyFact(converter: LoadedDataConverter, event: HistoryEvent):
   }
   const completed = event.activityTaskCompletedEventAttributes;
   if (completed) {
-    const result = await decodeFirst(agentResult, completed.result?.payloads).catch(() => undefined);
+    const result = await parseFirst(agentResult, completed.result?.payloads).catch(() => undefined);
     // Not an agent's result: an activity the stream does not follow.
     if (!result) return { type: 'agent-closed', scheduledEventId: toNumber(completed.scheduledEventId) };
     return { type: 'agent-completed', eventId, time, scheduledEventId: toNumber(completed.scheduledEventId), ...result };
@@ -75,15 +69,15 @@ async function historyFact(converter: LoadedDataConverter, event: HistoryEvent):
 
   const memo = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields;
   if (memo?.[RESULT_MEMO_KEY]) {
-    const fields = await decodeMapFromPayloads(converter, memo);
-    return { type: 'run-settled', eventId, time, state: finalState.parse(fields?.[RESULT_MEMO_KEY]) };
+    const fields = await decodeMemo(converter, memo);
+    return { type: 'run-settled', eventId, time, state: parseRecord(finalState, fields[RESULT_MEMO_KEY], `The final state in history event ${eventId}`) };
   }
   return runClosedFact(converter, event, eventId, time);
 }
 
 async function runClosedFact(converter: LoadedDataConverter, event: HistoryEvent, eventId: number, time: number): Promise<HistoryFact | undefined> {
   if (event.workflowExecutionCompletedEventAttributes) {
-    const decoded = await decodeFromPayloadsAtIndex(converter, 0, event.workflowExecutionCompletedEventAttributes.result?.payloads);
+    const decoded = await decodeFirst(converter, event.workflowExecutionCompletedEventAttributes.result?.payloads);
     const state = finalState.safeParse(decoded);
     return { type: 'run-closed', eventId, time, status: 'completed', reason: 'The run completed.', ...(state.success && { state: state.data }) };
   }
@@ -107,7 +101,7 @@ export async function pendingFacts(converter: LoadedDataConverter, pending: read
   for (const activity of pending) {
     if (activity.activityType?.name !== AGENT_ACTIVITY || !activity.activityId) continue;
     const payloads = activity.heartbeatDetails?.payloads;
-    const beat = payloads?.length ? heartbeat.safeParse(await decodeFromPayloadsAtIndex(converter, 0, payloads)) : undefined;
+    const beat = payloads?.length ? heartbeat.safeParse(await decodeFirst(converter, payloads)) : undefined;
     facts.push({
       activityId: activity.activityId,
       attempt: activity.attempt ?? 1,
@@ -116,12 +110,6 @@ export async function pendingFacts(converter: LoadedDataConverter, pending: read
     });
   }
   return facts;
-}
-
-async function failureMessage(converter: LoadedDataConverter, failure: temporal.api.failure.v1.IFailure | null | undefined): Promise<string | undefined> {
-  if (!failure) return undefined;
-  const error = await decodeOptionalFailureToOptionalError(converter, failure);
-  return error?.message || failure.message || undefined;
 }
 
 /** History ids are int64 (protobuf Long); run histories stay far below 2^53. */

@@ -1,6 +1,8 @@
-import { isGrpcServiceError, type Client } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import type { Logger } from '../../logger.js';
+import { GrpcStatus, hasGrpcStatus } from '../../temporal/errors.js';
 import type { TokenChannel, TokenChunk } from '../../tokens/channel.js';
 import type { RunEvent } from './events.js';
 import { historyFacts, pendingFacts } from './facts.js';
@@ -9,7 +11,6 @@ import { resumeAfter } from './resume.js';
 import { RunTimeline, type PushedOutput } from './timeline.js';
 
 const { HistoryEventFilterType } = proto.temporal.api.enums.v1;
-const GRPC_NOT_FOUND = 5;
 
 export interface ReaderOptions {
   /** How often a running agent's heartbeats are read (only while an agent runs). */
@@ -235,7 +236,7 @@ export class RunReader {
       try {
         return await this.abortable(fn);
       } catch (err) {
-        if (this.stopped.signal.aborted || failures >= this.maxFailures || (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND)) throw err;
+        if (this.stopped.signal.aborted || failures >= this.maxFailures || hasGrpcStatus(err, GrpcStatus.NOT_FOUND)) throw err;
         this.log?.warn({ err, run_id: this.runId, failures }, 'run stream reader: Temporal call failed; retrying');
         await this.pause(Math.min(5_000, 100 * 2 ** failures));
       }
@@ -259,17 +260,10 @@ export class RunReader {
   }
 
   /** Waits `ms`, or less when the reader stops or `onEnd`'s function is called; never leaves a timer behind. */
-  private pause(ms: number, onEnd?: (end: () => void) => void): Promise<void> {
-    const { signal } = this.stopped;
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-      onEnd?.(done);
-    });
+  private async pause(ms: number, onEnd?: (end: () => void) => void): Promise<void> {
+    const ended = new AbortController();
+    onEnd?.(() => ended.abort());
+    // An abort ends the wait early; that is all it means here.
+    await sleep(ms, undefined, { signal: AbortSignal.any([this.stopped.signal, ended.signal]) }).catch(() => undefined);
   }
 }

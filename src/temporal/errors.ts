@@ -1,0 +1,42 @@
+import { status } from '@grpc/grpc-js';
+import { IllegalStateError } from '@temporalio/common';
+import { isGrpcServiceError } from '@temporalio/client';
+
+// How the service tells Temporal's errors apart: by the SDK's error classes and the gRPC status enum,
+// never by message text. The SDK wraps a failed gRPC call in a ServiceError (or a more specific
+// class) whose `cause` is the gRPC error, so the status is looked for along the cause chain.
+
+export { status as GrpcStatus };
+
+/** The gRPC status of the first gRPC error along `err`'s cause chain; undefined when there is none. */
+export function grpcStatusOf(err: unknown): status | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (isGrpcServiceError(e)) return e.code;
+  }
+  return undefined;
+}
+
+/** Whether `err` carries one of the gRPC statuses `codes` (see grpcStatusOf). */
+export function hasGrpcStatus(err: unknown, ...codes: status[]): boolean {
+  const code = grpcStatusOf(err);
+  return code !== undefined && codes.includes(code);
+}
+
+/**
+ * Temporal could not be reached: the server is down or restarting (UNAVAILABLE; a restarting server
+ * cuts calls in flight, CANCELLED) or did not answer in time (DEADLINE_EXCEEDED). Callers should
+ * retry like any outage.
+ */
+export function isTemporalUnreachable(err: unknown): boolean {
+  return hasGrpcStatus(err, status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.CANCELLED);
+}
+
+/** Something the call meant to create exists already (e.g. a search attribute another worker added first). */
+export function isAlreadyExists(err: unknown): boolean {
+  return hasGrpcStatus(err, status.ALREADY_EXISTS);
+}
+
+/** The SDK's Runtime singleton was installed (or instantiated by a worker) before this install. */
+export function isRuntimeAlreadyInstalled(err: unknown): boolean {
+  return err instanceof IllegalStateError;
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+// What the workflows write into Temporal (memos, query answers, failure details), as zod schemas: the
+// workflows' types come from these (./types.ts), and everyone who reads those payloads back parses
+// them with the same schemas instead of casting. The workflow bundle includes this file, so it stays
+// free of Node imports and side effects (zod is neither). Older runs must keep parsing: a field added
+// later is optional here, never required.
+
+export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
+export const AGENT_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'skipped'] as const;
+/** Stable codes a run can end with; the API maps them to HTTP statuses. */
+export const RUN_ERROR_CODES = ['agent_failed', 'chain_timeout', 'budget_exceeded', 'cancelled', 'orphaned'] as const;
+/** Events a webhook may subscribe to, as named in the request's `events`. */
+export const WEBHOOK_EVENT_FILTERS = ['completed', 'failed', 'timed_out', 'cancelled', 'agent.completed'] as const;
+/** The `event` field of a delivered payload. */
+export const WEBHOOK_EVENTS = ['chain.completed', 'chain.failed', 'chain.timed_out', 'chain.cancelled', 'agent.completed'] as const;
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+
+export const runStatusSchema = z.enum(RUN_STATUSES);
+/** How a run ended: every status but `running`. */
+export const endStatusSchema = runStatusSchema.exclude(['running']);
+
+/** Why a run did not complete: `{code, message, agent?}`, with the codes of the README's error table. */
+export const runErrorSchema = z
+  .object({
+    code: z.enum(RUN_ERROR_CODES),
+    message: z.string(),
+    agent: z.string().optional().meta({ description: 'The agent that failed, for agent_failed' }),
+  })
+  .meta({ id: 'RunError' });
+
+export const agentStateSchema = z.object({
+  name: z.string(),
+  status: z.enum(AGENT_STATUSES),
+  attempts: z.number().int(),
+  started_at: z.string().nullable(),
+  duration_ms: z.number().nullable(),
+  cost: z.number(),
+  error: z.string().nullable(),
+});
+
+/** What the `progress` query answers and what a closed run leaves in its memo under `result`. */
+export const runStateSchema = z.object({
+  run_id: z.string(),
+  chain: z.string(),
+  chain_version: z.number().int(),
+  caller_id: z.string(),
+  status: runStatusSchema,
+  current_agent: z.string().nullable(),
+  agents_completed: z.number().int(),
+  agents_total: z.number().int(),
+  agents: z.array(agentStateSchema),
+  cost: z.number(),
+  started_at: z.string(),
+  ended_at: z.string().nullable(),
+  duration_ms: z.number().nullable(),
+  output: z.unknown().optional(),
+  error: runErrorSchema.nullable(),
+  /** Ids of the webhook deliveries this run started, oldest first. */
+  deliveries: z.array(z.string()),
+});
+
+/**
+ * The payload of one delivery as the run's workflow builds it, minus the per-attempt `attempt` the
+ * delivery activity adds. The OpenAPI document's `webhooks` are generated from it.
+ */
+export const webhookPayloadSchema = z.object({
+  event: z.enum(WEBHOOK_EVENTS),
+  run_id: z.string(),
+  chain: z.string(),
+  chain_version: z.number().int(),
+  status: runStatusSchema,
+  output: z.unknown().meta({ description: "The run's output once completed, else null" }),
+  error: runErrorSchema.nullable(),
+  cost: z.number().meta({ description: 'USD spent so far' }),
+  duration_ms: z.number().int(),
+  timestamp: z.string().meta({ description: 'When the event happened; the same on every attempt, so receivers can order by it' }),
+  delivery_id: z.string().meta({ description: 'Also the webhook-id header: stable across retries and redeliveries, de-duplicate on it' }),
+  agent: z.string().optional(),
+  agent_output: z.unknown().optional(),
+});
+
+/** Extra facts an agent failure carries to the workflow in ApplicationFailure details. */
+export const agentFailureDetailsSchema = z.object({
+  attempt: z.number().int(),
+  cost: z.number(),
+});
+
+/** One delivery attempt: reported by the delivery activity as a signal, and in its failure details. */
+export const deliveryAttemptSchema = z.object({
+  attempt: z.number().int(),
+  at: z.string(),
+  status_code: z.number().int().nullable(),
+  error: z.string().nullable(),
+  duration_ms: z.number().int(),
+});
+
+/** A delivery's record, answered by GET /runs/{id}/deliveries; kept in the delivery workflow's memo. */
+export const deliveryRecordSchema = z.object({
+  delivery_id: z.string(),
+  run_id: z.string(),
+  event: z.enum(WEBHOOK_EVENTS),
+  url: z.string(),
+  status: z.enum(DELIVERY_STATUSES),
+  attempts: z.array(deliveryAttemptSchema),
+  created_at: z.string(),
+});
