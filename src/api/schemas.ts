@@ -215,4 +215,5 @@ export const streamTokenSchema = z
 /** Request headers some routes read, as documented and checked. */
 export const MAX_IDEMPOTENCY_KEY = 255;
 export const idempotencyKeyHeader = z.string().max(MAX_IDEMPOTENCY_KEY);
-export const lastEventIdHeader = z.string().regex(EVENT_ID, 'an event id this stream sent');
+/** An event id this stream sent; empty means none, as for an EventSource whose last event cleared it. */
+export const lastEventIdHeader = z.string().regex(new RegExp(`^$|${EVENT_ID.source}`), 'an event id this stream sent, or empty');

@@ -15,7 +15,7 @@ const RECONNECT_COMMENT = 'stream closed by the server before the run ended: rec
 
 const lastEventIdHeaderSpec = {
   name: 'Last-Event-ID',
-  description: 'Resume after this event id (EventSource sends it when it reconnects); the stream then continues with the next event.',
+  description: 'Resume after this event id (EventSource sends it when it reconnects); the stream then continues with the next event. Empty means none.',
   schema: lastEventIdHeader,
 };
 
