@@ -22,9 +22,13 @@ export class RunToucher {
     this.intervalMs = Math.min(DEFAULT_INTERVAL_MS, orphanTimeoutMs / 4);
   }
 
-  touch(runId: string, now = Date.now()): void {
-    const last = this.lastSent.get(runId);
-    if (last !== undefined && now - last < this.intervalMs) return;
+  /**
+   * `aliveSince`, when known, is a moment the run itself counts as touched (its start: its orphan
+   * timer starts then), so the first polls of a new run send nothing. Without it, the first call signals.
+   */
+  touch(runId: string, aliveSince?: number, now = Date.now()): void {
+    const last = Math.max(this.lastSent.get(runId) ?? -Infinity, aliveSince ?? -Infinity);
+    if (now - last < this.intervalMs) return;
     this.lastSent.delete(runId);
     this.lastSent.set(runId, now);
     // Oldest entries go first (Map keeps insertion order), bounding memory under many runs.

@@ -29,6 +29,7 @@ const SLOW_OUTPUT = `done after ${Array.from({ length: 20 }, (_, i) => `w${i + 1
 void describe('HTTP API: runs', () => {
   const started = new Started();
   let api: TestApi;
+  let engine: TestEngine;
   /** An API whose task queue no worker polls. */
   let idleApi: TestApi;
   let idleEngine: TestEngine;
@@ -36,7 +37,7 @@ void describe('HTTP API: runs', () => {
   before(() =>
     started.setup(async () => {
       const temporal = started.add('temporal', await startTestTemporal(), (t: TestTemporal) => t.stop());
-      const engine = started.add('engine', await startEngine(temporal.address), (e: TestEngine) => e.stop());
+      engine = started.add('engine', await startEngine(temporal.address), (e: TestEngine) => e.stop());
       await engine.startWorker();
       api = started.add('api', await startTestApi(engine), (a) => a.close(1_000));
       idleEngine = started.add('idle engine', await startEngine(temporal.address), (e: TestEngine) => e.stop());
@@ -173,6 +174,15 @@ void describe('HTTP API: runs', () => {
       } finally {
         await api.request(`/api/v1/runs/${run_id}/cancel`, { method: 'POST' });
       }
+    });
+
+    void it('costs a run polled through its first seconds no touch signal: its start counts as one', async () => {
+      const { run_id } = await startAsync(api, 'slow');
+      const run = await pollRun(api, run_id, ended);
+      assert.equal(run.status, 'completed');
+      const { events } = await engine.client.workflow.getHandle(run_id).fetchHistory();
+      const signals = (events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
+      assert.equal(signals.length, 0, 'no touch: the orphan rule needs none for a run younger than the touch interval');
     });
 
     void it('answers a completed run with its output and no progress or Retry-After', async () => {

@@ -142,7 +142,8 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(ctx, { params }) {
         const snapshot = await deps.polls.read(params.run_id, ctx.state.caller.id);
         if (snapshot.state.status === 'running') {
-          deps.toucher.touch(params.run_id);
+          // A run counts as touched when it starts: the polls of its first seconds need send nothing.
+          deps.toucher.touch(params.run_id, Date.parse(snapshot.state.started_at));
           ctx.set(HEADER.retryAfter, String(pollDelaySeconds(snapshot.state)));
         }
         ctx.body = runResource(deps, snapshot, ctx);
