@@ -26,7 +26,7 @@ import {
   progressQuery,
   touchSignal,
 } from './definitions.js';
-import { agentFailureDetailsSchema } from './schemas.js';
+import { isAgentFailureDetails } from './failure-details.js';
 import { render, renderParts, type TemplateScope } from './template.js';
 import type {
   AgentFailureDetails,
@@ -289,8 +289,8 @@ function finish(state: RunState): void {
 function failureDetails(err: unknown): AgentFailureDetails | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : undefined;
   if (!(cause instanceof ApplicationFailure)) return undefined;
-  const details = agentFailureDetailsSchema.safeParse(cause.details?.[0]);
-  return details.success ? details.data : undefined;
+  const details: unknown = cause.details?.[0];
+  return isAgentFailureDetails(details) ? details : undefined;
 }
 
 function attemptsFromRetryState(err: unknown, maxAttempts: number): number {

@@ -10,7 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { DELIVERY_MEMO_KEY, DeliveryStatusKey, attemptSignal, redeliverSignal } from './definitions.js';
-import { deliveryAttemptSchema } from './schemas.js';
+import { isDeliveryAttempt } from './failure-details.js';
 import type { DeliveryAttempt, DeliveryRecord, DeliveryRequest } from './types.js';
 
 /**
@@ -103,6 +103,6 @@ export async function webhookDeliveryWorkflow(request: DeliveryRequest): Promise
 function lastAttempt(err: unknown): DeliveryAttempt | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : undefined;
   if (!(cause instanceof ApplicationFailure)) return undefined;
-  const attempt = deliveryAttemptSchema.safeParse(cause.details?.[0]);
-  return attempt.success ? attempt.data : undefined;
+  const attempt: unknown = cause.details?.[0];
+  return isDeliveryAttempt(attempt) ? attempt : undefined;
 }
