@@ -7,7 +7,6 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { CALLERS } from '../helpers/api.js';
 import { launchChromium, outputPath } from '../helpers/browser.js';
-import { eventually } from '../helpers/runs.js';
 import { useStack } from '../helpers/stack.js';
 import { renderTerminal } from '../helpers/terminal.js';
 
@@ -31,6 +30,8 @@ void describe(`\`${COMMAND}\` on a terminal`, () => {
   let browser: Browser;
   let page: Page;
   let written = '';
+  /** Everything the terminal had received after each write: the screen at any past moment. */
+  const moments: string[] = [];
   let exited: Promise<number | null>;
 
   before(async () => {
@@ -45,21 +46,30 @@ void describe(`\`${COMMAND}\` on a terminal`, () => {
   const screen = (bytes: string) => renderTerminal(page, PROMPT + bytes, SIZE);
   const screenshot = (file: string) => page.locator('#terminal').screenshot({ path: outputPath(file) });
 
-  void it('shows live progress: finished agents with duration and cost, the running agent and its tokens, a progress bar', async () => {
+  void it('shows live progress: finished agents with duration and cost, the running agent and its tokens, a progress bar', { timeout: 60_000 }, async () => {
     const child = spawn('script', ['-qfec', `stty cols ${SIZE.cols} rows ${SIZE.rows}; exec ${COMMAND}`, '/dev/null'], {
       cwd: ROOT,
       env: { ...process.env, CHAINPORT_URL: stack.api.url, CHAINPORT_API_KEY: CALLERS.alice, TERM: 'xterm-256color' },
     });
     // Decoded as a stream, so a character split across two reads (✔, █, a spinner frame) stays whole.
     child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => (written += chunk));
+    child.stdout.on('data', (chunk: string) => moments.push((written += chunk)));
     exited = new Promise((resolve) => child.on('close', resolve));
 
-    // The writer has streamed a few words of its draft: the moment the README's image shows.
-    const live = await eventually(async () => {
-      const lines = await screen(written);
-      return lines.some((line) => /^ {4}Draft on agents\. Following the outline .{40}/.test(line)) ? lines : undefined;
-    }, 30_000, 'the writer streaming its draft');
+    // The writer has streamed a few words of its draft: the moment the README's image shows. The
+    // draft's line shows its last words once it outgrows the screen, so that moment lasts about one
+    // redraw; sampling the live screen would miss it on a busy machine. Replaying what the terminal
+    // had received after each write finds it every time.
+    await exited;
+    let live: string[] | undefined;
+    for (const bytes of moments.filter((m) => m.includes('Following the outline'))) {
+      const lines = await screen(bytes);
+      if (lines.some((line) => /^ {4}Draft on agents\. Following the outline .{40}/.test(line))) {
+        live = lines;
+        break;
+      }
+    }
+    assert.ok(live, 'the writer streamed its draft a few words at a time');
     await screenshot('cli-live.png');
 
     assert.match(live[1] ?? '', /^writing-pipeline@1 run-[0-9a-z]+ +█+░+ 1\/3 agents$/);
