@@ -215,29 +215,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   requireSecrets(e);
-  const tlsWanted = e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_API_KEY);
   return {
     dataDir: path.resolve(e.CHAINPORT_DATA_DIR),
     chainsDir: path.resolve(e.CHAINPORT_CHAINS_DIR),
     retentionMs: e.CHAINPORT_RETENTION,
-    temporal: {
-      address: e.TEMPORAL_ADDRESS,
-      namespace: e.TEMPORAL_NAMESPACE,
-      taskQueue: e.TEMPORAL_TASK_QUEUE,
-      port: e.TEMPORAL_PORT,
-      uiPort: e.TEMPORAL_UI_PORT,
-      cliPath: e.TEMPORAL_CLI_PATH,
-      tls: tlsWanted
-        ? {
-            certPath: e.TEMPORAL_TLS_CERT_PATH,
-            keyPath: e.TEMPORAL_TLS_KEY_PATH,
-            caPath: e.TEMPORAL_TLS_CA_PATH,
-            serverName: e.TEMPORAL_TLS_SERVER_NAME,
-          }
-        : undefined,
-      apiKey: e.TEMPORAL_API_KEY,
-      callTimeoutMs: e.CHAINPORT_TEMPORAL_CALL_TIMEOUT,
-    },
+    temporal: temporalSettings(e),
     worker: {
       maxActivities: e.CHAINPORT_WORKER_MAX_ACTIVITIES,
       maxWorkflowTasks: e.CHAINPORT_WORKER_MAX_WORKFLOW_TASKS,
@@ -249,38 +231,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       apiKey: e.OPENAI_API_KEY,
       prices: { ...DEFAULT_LLM_PRICES, ...parsePrices(e.CHAINPORT_LLM_PRICES) },
     },
-    api: {
-      port: e.PORT,
-      host: e.HOST,
-      apiKeys: e.CHAINPORT_API_KEYS,
-      callersFile: e.CHAINPORT_CALLERS_FILE,
-      requireCallers: e.CHAINPORT_REQUIRE_CALLERS,
-      rateLimitPerMin: e.CHAINPORT_RATE_LIMIT_PER_MIN,
-      maxConcurrentRuns: e.CHAINPORT_MAX_CONCURRENT_RUNS,
-      corsOrigins: (e.CHAINPORT_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
-      maxBodyBytes: e.CHAINPORT_MAX_BODY_BYTES,
-      redisUrl: e.REDIS_URL,
-      maxWaitsPerCaller: e.CHAINPORT_MAX_WAITS_PER_CALLER,
-      maxStreamsPerCaller: e.CHAINPORT_MAX_STREAMS_PER_CALLER,
-      streamMaxBufferBytes: e.CHAINPORT_STREAM_MAX_BUFFER_BYTES,
-      authFailuresPerMin: e.CHAINPORT_AUTH_FAILURES_PER_MIN,
-      timeouts: {
-        headersMs: e.CHAINPORT_HEADERS_TIMEOUT,
-        bodyMs: e.CHAINPORT_BODY_TIMEOUT,
-        requestMs: e.CHAINPORT_REQUEST_TIMEOUT,
-        keepAliveMs: e.CHAINPORT_KEEP_ALIVE_TIMEOUT,
-      },
-    },
-    webhooks: {
-      maxAttempts: e.CHAINPORT_WEBHOOK_MAX_ATTEMPTS,
-      initialIntervalMs: e.CHAINPORT_WEBHOOK_INITIAL_INTERVAL,
-      maxIntervalMs: e.CHAINPORT_WEBHOOK_MAX_INTERVAL,
-      timeoutMs: e.CHAINPORT_WEBHOOK_TIMEOUT,
-      allowPrivate: e.CHAINPORT_WEBHOOK_ALLOW_PRIVATE,
-      maxRedeliveries: e.CHAINPORT_WEBHOOK_MAX_REDELIVERIES,
-      maxOpenPerCaller: e.CHAINPORT_WEBHOOK_MAX_OPEN_PER_CALLER,
-      dns: { servers: e.CHAINPORT_DNS_SERVERS?.split(',').map((s) => s.trim()).filter(Boolean), timeoutMs: e.CHAINPORT_DNS_TIMEOUT },
-    },
+    api: apiSettings(e),
+    webhooks: webhookSettings(e),
     httpAgent: { allowHosts: hostList(e.CHAINPORT_HTTP_AGENT_ALLOW_HOSTS), envDefaults: {} },
     secretKey: e.CHAINPORT_SECRET_KEY,
     metricsToken: e.CHAINPORT_METRICS_TOKEN,
@@ -290,6 +242,69 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalUiUrl: e.TEMPORAL_UI_URL,
     runs: { orphanTimeoutMs: e.CHAINPORT_ORPHAN_TIMEOUT, maxLifetimeMs: e.CHAINPORT_MAX_RUN_LIFETIME },
     logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** Where Temporal is and how to reach it (TLS when asked for, or implied by a certificate or an API key). */
+function temporalSettings(e: Env): Config['temporal'] {
+  const tlsWanted = e.TEMPORAL_TLS ?? Boolean(e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_API_KEY);
+  return {
+    address: e.TEMPORAL_ADDRESS,
+    namespace: e.TEMPORAL_NAMESPACE,
+    taskQueue: e.TEMPORAL_TASK_QUEUE,
+    port: e.TEMPORAL_PORT,
+    uiPort: e.TEMPORAL_UI_PORT,
+    cliPath: e.TEMPORAL_CLI_PATH,
+    tls: tlsWanted
+      ? {
+          certPath: e.TEMPORAL_TLS_CERT_PATH,
+          keyPath: e.TEMPORAL_TLS_KEY_PATH,
+          caPath: e.TEMPORAL_TLS_CA_PATH,
+          serverName: e.TEMPORAL_TLS_SERVER_NAME,
+        }
+      : undefined,
+    apiKey: e.TEMPORAL_API_KEY,
+    callTimeoutMs: e.CHAINPORT_TEMPORAL_CALL_TIMEOUT,
+  };
+}
+
+/** The HTTP API: where it listens, who may call it, and the limits every caller gets. */
+function apiSettings(e: Env): Config['api'] {
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    apiKeys: e.CHAINPORT_API_KEYS,
+    callersFile: e.CHAINPORT_CALLERS_FILE,
+    requireCallers: e.CHAINPORT_REQUIRE_CALLERS,
+    rateLimitPerMin: e.CHAINPORT_RATE_LIMIT_PER_MIN,
+    maxConcurrentRuns: e.CHAINPORT_MAX_CONCURRENT_RUNS,
+    corsOrigins: (e.CHAINPORT_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    maxBodyBytes: e.CHAINPORT_MAX_BODY_BYTES,
+    redisUrl: e.REDIS_URL,
+    maxWaitsPerCaller: e.CHAINPORT_MAX_WAITS_PER_CALLER,
+    maxStreamsPerCaller: e.CHAINPORT_MAX_STREAMS_PER_CALLER,
+    streamMaxBufferBytes: e.CHAINPORT_STREAM_MAX_BUFFER_BYTES,
+    authFailuresPerMin: e.CHAINPORT_AUTH_FAILURES_PER_MIN,
+    timeouts: {
+      headersMs: e.CHAINPORT_HEADERS_TIMEOUT,
+      bodyMs: e.CHAINPORT_BODY_TIMEOUT,
+      requestMs: e.CHAINPORT_REQUEST_TIMEOUT,
+      keepAliveMs: e.CHAINPORT_KEEP_ALIVE_TIMEOUT,
+    },
+  };
+}
+
+/** Webhook delivery: retries, timeouts, the address guard and its DNS. */
+function webhookSettings(e: Env): Config['webhooks'] {
+  return {
+    maxAttempts: e.CHAINPORT_WEBHOOK_MAX_ATTEMPTS,
+    initialIntervalMs: e.CHAINPORT_WEBHOOK_INITIAL_INTERVAL,
+    maxIntervalMs: e.CHAINPORT_WEBHOOK_MAX_INTERVAL,
+    timeoutMs: e.CHAINPORT_WEBHOOK_TIMEOUT,
+    allowPrivate: e.CHAINPORT_WEBHOOK_ALLOW_PRIVATE,
+    maxRedeliveries: e.CHAINPORT_WEBHOOK_MAX_REDELIVERIES,
+    maxOpenPerCaller: e.CHAINPORT_WEBHOOK_MAX_OPEN_PER_CALLER,
+    dns: { servers: e.CHAINPORT_DNS_SERVERS?.split(',').map((s) => s.trim()).filter(Boolean), timeoutMs: e.CHAINPORT_DNS_TIMEOUT },
   };
 }
 

@@ -63,36 +63,14 @@ export async function chainWorkflow(request: ChainRunRequest): Promise<RunState>
   const timerScope = new CancellationScope();
   let timedOut = false;
   let cancelledBy: RunError | undefined;
-  setHandler(cancelSignal, ({ code = 'cancelled', reason }) => {
-    cancelledBy ??= { code, message: reason ?? 'The run was cancelled.' };
+  // The time limit wins over a cancel that came first: the run ends timed_out either way it was stopped.
+  const stop = (reason: StopReason) => {
+    if (reason === 'timeout') timedOut = true;
+    else cancelledBy ??= reason;
     agentsScope.cancel();
-  });
-  timerScope
-    .run(() => sleep(plan.timeoutMs))
-    .then(
-      () => {
-        timedOut = true;
-        agentsScope.cancel();
-      },
-      () => undefined, // the timer is cancelled when the run ends first
-    );
-  if (request.orphanTimeoutMs !== undefined) {
-    const orphanTimeoutMs = request.orphanTimeoutMs;
-    let touchedAt = Date.now();
-    setHandler(touchSignal, () => void (touchedAt = Date.now()));
-    // The workflow's own timer decides, so the rule holds across API restarts and instances.
-    timerScope
-      .run(async () => {
-        for (let idle = 0; idle < orphanTimeoutMs; idle = Date.now() - touchedAt) await sleep(orphanTimeoutMs - idle);
-      })
-      .then(
-        () => {
-          cancelledBy ??= { code: 'orphaned', message: `Nobody polled or watched the run for ${orphanTimeoutMs} ms, so it was cancelled.` };
-          agentsScope.cancel();
-        },
-        () => undefined,
-      );
-  }
+  };
+  setHandler(cancelSignal, ({ code = 'cancelled', reason }) => stop({ code, message: reason ?? 'The run was cancelled.' }));
+  startClocks(timerScope, request, stop);
 
   let failure: unknown;
   try {
@@ -114,7 +92,36 @@ export async function chainWorkflow(request: ChainRunRequest): Promise<RunState>
   } finally {
     timerScope.cancel();
   }
+  return end(request, state, failure);
+}
 
+/** Why the agents were stopped before they finished: the chain's time limit, or a cancel (by a caller, or as orphaned). */
+type StopReason = 'timeout' | RunError;
+
+/**
+ * Starts the run's clocks in `timers`: the chain's time limit and, for a run that can be orphaned, the
+ * orphan rule (stop when nobody touched the run for `orphanTimeoutMs`). The workflow's own timers
+ * decide, so the rules hold across API restarts and instances. Cancelling `timers` stops both.
+ */
+function startClocks(timers: CancellationScope, request: ChainRunRequest, stop: (reason: StopReason) => void): void {
+  const ignoreCancel = () => undefined; // a clock is cancelled when the run ends first
+  timers.run(() => sleep(request.plan.timeoutMs)).then(() => stop('timeout'), ignoreCancel);
+  const orphanTimeoutMs = request.orphanTimeoutMs;
+  if (orphanTimeoutMs === undefined) return;
+  let touchedAt = Date.now();
+  setHandler(touchSignal, () => void (touchedAt = Date.now()));
+  timers
+    .run(async () => {
+      for (let idle = 0; idle < orphanTimeoutMs; idle = Date.now() - touchedAt) await sleep(orphanTimeoutMs - idle);
+    })
+    .then(() => stop({ code: 'orphaned', message: `Nobody polled or watched the run for ${orphanTimeoutMs} ms, so it was cancelled.` }), ignoreCancel);
+}
+
+/**
+ * Ends the run: its final webhook, the state in the memo, RunStatus for listings, the end counted;
+ * then completes with the state, or fails (or is cancelled) with the state left in the memo.
+ */
+async function end(request: ChainRunRequest, state: RunState, failure: unknown): Promise<RunState> {
   finish(state);
   await notify(request, state, `chain.${state.status}` as WebhookEvent);
   upsertMemo({ [RESULT_MEMO_KEY]: state });
@@ -229,7 +236,7 @@ function renderWith(agent: AgentPlan, scope: TemplateScope): Record<string, unkn
 }
 
 /** `stoppedBy` says why the agents' scope was cancelled from inside: the chain timer or a cancel signal. */
-function settleAfterFailure(state: RunState, err: unknown, stoppedBy: 'timeout' | RunError | undefined, timeoutMs: number): void {
+function settleAfterFailure(state: RunState, err: unknown, stoppedBy: StopReason | undefined, timeoutMs: number): void {
   if (err instanceof RunStopped) {
     state.status = 'failed';
     state.error = err.error;

@@ -25,32 +25,62 @@ const CLOSES_AFTER_ROUND = 'delivery-closes-after-round';
  * record. A redelivery is a new run of the same workflow id that continues the record.
  */
 export async function webhookDeliveryWorkflow(request: DeliveryRequest): Promise<DeliveryRecord> {
-  const { policy } = request;
-  const record: DeliveryRecord = request.redelivery?.record ?? {
-    delivery_id: request.deliveryId,
-    run_id: request.payload.run_id,
-    event: request.payload.event,
-    url: request.url,
-    status: 'pending',
-    attempts: [],
-    created_at: new Date().toISOString(),
-  };
-  const publish = () => {
-    upsertMemo({ [DELIVERY_MEMO_KEY]: record });
-    upsertSearchAttributes([{ key: DeliveryStatusKey, value: record.status }]);
-  };
-  const addAttempt = (attempt: DeliveryAttempt) => {
-    // The last attempt arrives both as a signal and with the activity's outcome; keep one.
-    if (record.attempts.some((a) => a.attempt === attempt.attempt)) return;
-    record.attempts.push(attempt);
-    record.attempts.sort((a, b) => a.attempt - b.attempt);
-    upsertMemo({ [DELIVERY_MEMO_KEY]: record });
-  };
+  const record = new KeptRecord(request);
   let redeliverRequested = false;
-  setHandler(attemptSignal, addAttempt);
+  setHandler(attemptSignal, (attempt) => record.addAttempt(attempt));
   setHandler(redeliverSignal, () => void (redeliverRequested = true));
+  const deliverWebhook = deliveryActivity(request.policy);
+  const round = () => {
+    redeliverRequested = false;
+    return deliveryRound(request, record, deliverWebhook);
+  };
 
-  const { deliverWebhook } = proxyActivities<Activities>({
+  if (patched(CLOSES_AFTER_ROUND)) {
+    // A redelivery asked for while a round runs is one more round before the delivery closes.
+    do await round();
+    while (redeliverRequested);
+    return record.value;
+  }
+  for (;;) {
+    await round();
+    if (!(await condition(() => redeliverRequested, request.policy.keepMs))) return record.value;
+  }
+}
+
+/** The delivery record, kept in the workflow's memo (and its status in DeliveryStatus) for readers. */
+class KeptRecord {
+  readonly value: DeliveryRecord;
+
+  constructor(request: DeliveryRequest) {
+    this.value = request.redelivery?.record ?? {
+      delivery_id: request.deliveryId,
+      run_id: request.payload.run_id,
+      event: request.payload.event,
+      url: request.url,
+      status: 'pending',
+      attempts: [],
+      created_at: new Date().toISOString(),
+    };
+  }
+
+  setStatus(status: DeliveryRecord['status']): void {
+    this.value.status = status;
+    upsertMemo({ [DELIVERY_MEMO_KEY]: this.value });
+    upsertSearchAttributes([{ key: DeliveryStatusKey, value: status }]);
+  }
+
+  addAttempt(attempt: DeliveryAttempt): void {
+    // The last attempt arrives both as a signal and with the activity's outcome; keep one.
+    if (this.value.attempts.some((a) => a.attempt === attempt.attempt)) return;
+    this.value.attempts.push(attempt);
+    this.value.attempts.sort((a, b) => a.attempt - b.attempt);
+    upsertMemo({ [DELIVERY_MEMO_KEY]: this.value });
+  }
+}
+
+/** The retried `deliverWebhook` activity under the delivery's policy. */
+function deliveryActivity(policy: DeliveryRequest['policy']): Activities['deliverWebhook'] {
+  return proxyActivities<Activities>({
     // The activity cuts the HTTP exchange at policy.timeoutMs; the margin covers reporting the attempt.
     startToCloseTimeout: policy.timeoutMs + 5_000,
     retry: {
@@ -59,43 +89,31 @@ export async function webhookDeliveryWorkflow(request: DeliveryRequest): Promise
       backoffCoefficient: 2,
       maximumInterval: policy.maxIntervalMs,
     },
-  });
+  }).deliverWebhook;
+}
 
-  const round = async () => {
-    redeliverRequested = false;
-    record.status = 'pending';
-    publish();
-    try {
-      addAttempt(
-        await deliverWebhook({
-          deliveryId: request.deliveryId,
-          url: request.url,
-          sealedSecret: request.sealedSecret,
-          payload: request.payload,
-          priorAttempts: record.attempts.length,
-          timeoutMs: policy.timeoutMs,
-          initialIntervalMs: policy.initialIntervalMs,
-          maxIntervalMs: policy.maxIntervalMs,
-        }),
-      );
-      record.status = 'delivered';
-    } catch (err) {
-      const last = lastAttempt(err);
-      if (last) addAttempt(last);
-      record.status = 'failed';
-    }
-    publish();
-  };
-
-  if (patched(CLOSES_AFTER_ROUND)) {
-    // A redelivery asked for while a round runs is one more round before the delivery closes.
-    do await round();
-    while (redeliverRequested);
-    return record;
-  }
-  for (;;) {
-    await round();
-    if (!(await condition(() => redeliverRequested, policy.keepMs))) return record;
+/** One round: the activity's attempts until one is delivered or its retries run out; the record says which. */
+async function deliveryRound(request: DeliveryRequest, record: KeptRecord, deliverWebhook: Activities['deliverWebhook']): Promise<void> {
+  const { policy } = request;
+  record.setStatus('pending');
+  try {
+    record.addAttempt(
+      await deliverWebhook({
+        deliveryId: request.deliveryId,
+        url: request.url,
+        sealedSecret: request.sealedSecret,
+        payload: request.payload,
+        priorAttempts: record.value.attempts.length,
+        timeoutMs: policy.timeoutMs,
+        initialIntervalMs: policy.initialIntervalMs,
+        maxIntervalMs: policy.maxIntervalMs,
+      }),
+    );
+    record.setStatus('delivered');
+  } catch (err) {
+    const last = lastAttempt(err);
+    if (last) record.addAttempt(last);
+    record.setStatus('failed');
   }
 }
 

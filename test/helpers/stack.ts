@@ -1,5 +1,6 @@
 import { after, before } from 'node:test';
 import { startTestApi, type TestApi } from './api.js';
+import { Started } from './started.js';
 import { startEngine, type TestEngine } from './engine.js';
 import { startTestTemporal, type TestTemporal } from './temporal.js';
 import type { TokenChannel } from '../../src/tokens/channel.js';
@@ -30,22 +31,15 @@ export interface StackOptions {
  */
 export function useStack(options: StackOptions = {}): Stack {
   const stack = {} as Stack;
-  const stop = async () => {
-    await stack.api?.close();
-    await stack.engine?.stop();
-    await stack.temporal?.stop();
-  };
-  before(async () => {
-    try {
-      stack.temporal = await startTestTemporal();
-      stack.engine = await startEngine(stack.temporal.address, options.env, { tokens: options.tokens, runEnds: options.runEnds });
+  const started = new Started();
+  before(() =>
+    started.setup(async () => {
+      stack.temporal = started.add('temporal', await startTestTemporal(), (t) => t.stop());
+      stack.engine = started.add('engine', await startEngine(stack.temporal.address, options.env, { tokens: options.tokens, runEnds: options.runEnds }), (e) => e.stop());
       await stack.engine.startWorker();
-      if (options.api !== false) stack.api = await startTestApi(stack.engine, options.api ?? {});
-    } catch (err) {
-      await stop();
-      throw err;
-    }
-  });
-  after(stop);
+      if (options.api !== false) stack.api = started.add('api', await startTestApi(stack.engine, options.api ?? {}), (a) => a.close());
+    }),
+  );
+  after(() => started.stopAll());
   return stack;
 }

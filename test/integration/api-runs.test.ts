@@ -2,21 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CALLERS, startTestApi, type TestApi } from '../helpers/api.js';
-import {
-  Started,
-  assertIsoTime,
-  assertRunFields,
-  ended,
-  expectProblem,
-  getRun,
-  json,
-  pollRun,
-  startAsync,
-  type Chain,
-  type ChainList,
-  type Run,
-  type RunList,
-} from '../helpers/api-suite.js';
+import { assertIsoTime, assertRunFields, ended, expectProblem, getRun, json, pollRun, startAsync, type Chain, type ChainList, type Run, type RunList } from '../helpers/api-suite.js';
+import { Started } from '../helpers/started.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { eventually } from '../helpers/runs.js';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Started, getRun, startAsync } from '../helpers/api-suite.js';
+import { getRun, startAsync } from '../helpers/api-suite.js';
+import { Started } from '../helpers/started.js';
 import { startTestApi, type TestApi } from '../helpers/api.js';
 import { TEST_SECRET_KEY, startEngine, type TestEngine } from '../helpers/engine.js';
 import { eventually } from '../helpers/runs.js';

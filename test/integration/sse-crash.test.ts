@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CALLERS, startTestApi, type TestApi } from '../helpers/api.js';
-import { Started } from '../helpers/api-suite.js';
+import { Started } from '../helpers/started.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { agentTexts, openStream } from '../helpers/sse-client.js';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';

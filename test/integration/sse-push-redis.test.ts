@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CALLERS, startTestApi, type TestApi } from '../helpers/api.js';
-import { Started } from '../helpers/api-suite.js';
+import { Started } from '../helpers/started.js';
 import { eventually } from '../helpers/runs.js';
 import { TEST_SECRET_KEY, startEngine, type TestEngine } from '../helpers/engine.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis.js';

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
-import { Started } from '../helpers/api-suite.js';
+import { Started } from '../helpers/started.js';
 import { startTestApi, type TestApi } from '../helpers/api.js';
 import { TEST_SECRET_KEY, startEngine, type TestEngine } from '../helpers/engine.js';
 import { freePort } from '../helpers/ports.js';
