@@ -1,4 +1,5 @@
 import { isGrpcServiceError } from '@temporalio/client';
+import { NamespaceNotFoundError } from '@temporalio/common';
 import type { Middleware } from 'koa';
 import { ensureError } from '../../errors.js';
 import { InvalidCursorError } from '../../runs/cursor.js';
@@ -46,6 +47,9 @@ function isTemporalUnreachable(thrown: unknown): boolean {
     // A restarting server cuts calls in flight ("Call cancelled"); callers should retry like any outage.
     if (isGrpcServiceError(err) && [GRPC_UNAVAILABLE, GRPC_DEADLINE_EXCEEDED, GRPC_CANCELLED].includes(err.code)) return true;
     if (/ECONNREFUSED|Failed to connect|transport error/i.test(err.message)) return true;
+    // The service's namespace exists (workers and start-up check it): a Temporal server that cannot
+    // read its database (PostgreSQL restarting) answers "namespace not found" for it meanwhile.
+    if (err instanceof NamespaceNotFoundError) return true;
   }
   return false;
 }
