@@ -31,6 +31,9 @@ export interface ServiceProcessOptions {
   /** Where `dist/` and `node_modules/` are: the repository, or a production copy of the build. */
   appDir?: string;
   readyTimeoutMs?: number;
+  /** Run this instead of the role's entry (e.g. `npm start`), ready once a line matches `readyPattern`. */
+  command?: string[];
+  readyPattern?: RegExp;
 }
 
 export interface ServiceProcess {
@@ -70,7 +73,8 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
   const appDir = options.appDir ?? REPO_ROOT;
   // The V8 flag `npm run api|worker` and the image give both roles (see the Dockerfile).
   const args = ['--max-semi-space-size=4', ...(entry === 'source' ? ['--import', 'tsx'] : []), ENTRIES[entry][options.role]];
-  const child = owned(spawn(process.execPath, args, { cwd: appDir, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
+  const [file, ...rest] = options.command ?? [process.execPath, ...args];
+  const child = owned(spawn(file!, rest, { cwd: appDir, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
   const out = createWriteStream(options.logFile, { flags: 'a' });
   const tail: string[] = [];
   const keep = (line: string) => {
@@ -85,12 +89,19 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
       if (child.pid === undefined) resolve();
     });
   });
-  void exited.then(() => out.end());
+  // The log ends when nothing holds the pipes any more (a wrapper like npm may exit before its child).
+  let openPipes = 2;
+  const pipeClosed = () => {
+    if (--openPipes === 0) out.end();
+  };
   let url: string | undefined;
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  const stdoutLines = createInterface({ input: child.stdout! });
+  stdoutLines.once('close', pipeClosed);
+  stdoutLines.on('line', (line) => {
     keep(line);
+    if (options.readyPattern?.test(line)) markReady();
     if (!line.startsWith('{')) return;
     try {
       const entryLine = JSON.parse(line) as { msg?: unknown; url?: unknown };
@@ -102,7 +113,7 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
       // not a log line
     }
   });
-  createInterface({ input: child.stderr! }).on('line', keep);
+  createInterface({ input: child.stderr! }).on('line', keep).once('close', pipeClosed);
   const output = () => tail.join('\n');
   const proc: ServiceProcess = {
     role: options.role,
@@ -115,15 +126,16 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     output,
     async kill(signal = 'SIGKILL') {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill(signal);
+      signalGroup(child, signal);
       await exited;
     },
-    stop: (graceMs = 40_000) => stopProcess(child, graceMs),
+    stop: (graceMs = 40_000) => stopProcess(child, graceMs, () => signalGroup(child, 'SIGTERM')),
   };
   const timeoutMs = options.readyTimeoutMs ?? 120_000;
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${options.name} did not log "${READY_MESSAGE[options.role]}" within ${timeoutMs} ms:\n${output()}`)), timeoutMs);
+      const expected = options.readyPattern ? String(options.readyPattern) : `"${READY_MESSAGE[options.role]}"`;
+      const timer = setTimeout(() => reject(new Error(`${options.name} did not log ${expected} within ${timeoutMs} ms:\n${output()}`)), timeoutMs);
       void ready.then(() => {
         clearTimeout(timer);
         resolve();
@@ -138,6 +150,15 @@ export async function startServiceProcess(options: ServiceProcessOptions): Promi
     throw err;
   }
   return proc;
+}
+
+/** Signals the process's whole group (it leads one): a wrapper such as npm and what it started. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    child.kill(signal);
+  }
 }
 
 /** The file a process's log goes to. */
