@@ -1,6 +1,7 @@
 #!/bin/sh
 # Chainport container entrypoint: `api` (default) or `worker`; anything else is run as given
 # (e.g. `docker run --rm chainport node -e 'console.log(1)'`).
+# Both roles run the production build (dist/, `npm run build`), from /app (the working directory).
 set -eu
 
 # With CHAINPORT_REQUIRE_CALLERS=true (docker-compose.yml sets it), the API refuses to fall back to
@@ -24,10 +25,10 @@ role="${1:-api}"
 case "$role" in
   api)
     require_callers
-    exec node --import tsx src/api/server.ts "$@"
+    exec node dist/api/server.js "$@"
     ;;
   worker)
-    exec node --import tsx src/worker.ts "$@"
+    exec node dist/worker.js "$@"
     ;;
   *)
     exec "$role" "$@"

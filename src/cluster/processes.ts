@@ -9,15 +9,25 @@ import { fileURLToPath } from 'node:url';
 import { stopProcess } from '../temporal/dev-server.js';
 
 export type Role = 'api' | 'worker';
-/** `source`: src/*.ts through tsx; `dist`: the compiled build in `<appDir>/dist`. */
-export type EntryMode = 'source' | 'dist';
+/**
+ * `source`: src/*.ts through tsx; `dist`: the compiled build in `<appDir>/dist`; `image`: the image's
+ * entrypoint (deploy/docker/entrypoint.sh <role>) in `<appDir>` with the image's NODE_ENV.
+ */
+export type EntryMode = 'source' | 'dist' | 'image';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-const ENTRIES: Record<EntryMode, Record<Role, string>> = {
+const ENTRIES: Record<Exclude<EntryMode, 'image'>, Record<Role, string>> = {
   source: { api: 'src/api/server.ts', worker: 'src/worker.ts' },
   dist: { api: 'dist/api/server.js', worker: 'dist/worker.js' },
 };
+
+/** The command and extra environment of a role in an entry mode. */
+function commandFor(entry: EntryMode, role: Role): { command: string[]; env: NodeJS.ProcessEnv } {
+  if (entry === 'image') return { command: ['/bin/sh', 'deploy/docker/entrypoint.sh', role], env: { NODE_ENV: 'production', NODE_OPTIONS: '--max-semi-space-size=4' } };
+  // The V8 flag `npm run api|worker` and the image give both roles (see the Dockerfile).
+  return { command: [process.execPath, '--max-semi-space-size=4', ...(entry === 'source' ? ['--import', 'tsx'] : []), ENTRIES[entry][role]], env: {} };
+}
 /** The line each entry logs once it serves: the API once it listens, the worker once it polls. */
 const READY_MESSAGE: Record<Role, string> = { api: 'API listening', worker: 'worker polling' };
 
@@ -71,10 +81,9 @@ export function owned(child: ChildProcess): ChildProcess {
 export async function startServiceProcess(options: ServiceProcessOptions): Promise<ServiceProcess> {
   const entry = options.entry ?? 'source';
   const appDir = options.appDir ?? REPO_ROOT;
-  // The V8 flag `npm run api|worker` and the image give both roles (see the Dockerfile).
-  const args = ['--max-semi-space-size=4', ...(entry === 'source' ? ['--import', 'tsx'] : []), ENTRIES[entry][options.role]];
-  const [file, ...rest] = options.command ?? [process.execPath, ...args];
-  const child = owned(spawn(file!, rest, { cwd: appDir, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
+  const role = commandFor(entry, options.role);
+  const [file, ...rest] = options.command ?? role.command;
+  const child = owned(spawn(file!, rest, { cwd: appDir, env: { ...options.env, ...role.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true }));
   const out = createWriteStream(options.logFile, { flags: 'a' });
   const tail: string[] = [];
   const keep = (line: string) => {

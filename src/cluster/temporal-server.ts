@@ -25,19 +25,28 @@ const GRPC_ALREADY_EXISTS = 6;
 /** The databases Temporal keeps: its persistence and its visibility store. */
 export const TEMPORAL_DATABASES = { persistence: 'temporal', visibility: 'temporal_visibility' } as const;
 
+/** Temporal's schema setup job, shared with docker-compose.yml's `temporal-schema` service. */
+export const SETUP_SCHEMA = path.join(DEPLOY_DIR, 'setup-schema.sh');
+
 /**
- * Creates both databases and brings their schemas to the module's latest version, as Temporal's
- * schema setup job does: `create-database`, `setup-schema -v 0.0`, `update-schema -d …/versioned`.
+ * Creates both databases when missing and migrates them to the newest schema of the server's module
+ * (`create-database`, `setup-schema -v 0.0`, `update-schema -d …/versioned`), by running the same
+ * script as the compose file's schema job, with the temporal-sql-tool built here.
  */
 export async function setupSchemas(binaries: ServerBinaries, pg: Postgres, log: (line: string) => void): Promise<void> {
-  const common = ['--plugin', 'postgres12', '--ep', pg.host, '-p', String(pg.port), '-u', pg.user, '--pw', pg.password];
-  for (const [kind, db] of Object.entries(TEMPORAL_DATABASES)) {
-    const schemaDir = path.join(binaries.postgresSchema, kind === 'persistence' ? 'temporal' : 'visibility', 'versioned');
-    for (const step of [['create-database'], ['setup-schema', '-v', '0.0'], ['update-schema', '-d', schemaDir]]) {
-      await runLogged(binaries.sqlTool, [...common, '--db', db, ...step], { log, quiet: true });
-    }
-    log(`Temporal schema: ${db} set up (${path.relative(path.dirname(path.dirname(binaries.postgresSchema)), schemaDir)})`);
-  }
+  const env = {
+    ...process.env,
+    PATH: `${path.dirname(binaries.sqlTool)}${path.delimiter}${process.env.PATH ?? ''}`,
+    POSTGRES_SEEDS: pg.host,
+    DB_PORT: String(pg.port),
+    POSTGRES_USER: pg.user,
+    POSTGRES_PWD: pg.password,
+    DBNAME: TEMPORAL_DATABASES.persistence,
+    VISIBILITY_DBNAME: TEMPORAL_DATABASES.visibility,
+    SCHEMA_DIR: binaries.postgresSchema,
+  };
+  const { stdout } = await runLogged('sh', [SETUP_SCHEMA], { env, log, quiet: true });
+  for (const line of stdout.split('\n')) if (line.startsWith('temporal-schema:')) log(line.replace(binaries.postgresSchema, `<server ${binaries.version}>/schema/postgresql/v12`));
 }
 
 export interface TemporalServerOptions {
