@@ -1,7 +1,7 @@
 // `npm run cluster`: the production topology on this machine — PostgreSQL, the Temporal server built
 // from Go modules, N workers and M APIs — until Ctrl-C, which stops it all in order.
 //   npm run cluster -- --apis 2 --workers 2 --api-port 3000 --temporal-port 7233 [--dist]
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCluster } from './cluster.js';
@@ -25,6 +25,7 @@ function count(name: string, text: string): number {
 
 async function main(): Promise<void> {
   const dataDir = path.resolve(process.env.CHAINPORT_DATA_DIR ?? path.join(REPO_ROOT, 'data'));
+  if (values.dist && !existsSync(path.join(REPO_ROOT, 'dist', 'worker.js'))) throw new Error('--dist runs the production build, and there is none: run `npm run build` first.');
   const logDir = path.join(dataDir, 'cluster-logs');
   mkdirSync(logDir, { recursive: true });
   const started = Date.now();
