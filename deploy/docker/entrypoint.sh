@@ -1,6 +1,7 @@
 #!/bin/sh
 # Chainport container entrypoint: `api` (default) or `worker`; anything else is run as given
 # (e.g. `docker run --rm chainport node -e 'console.log(1)'`).
+# Both roles run the production build (dist/, `npm run build`), from /app (the working directory).
 set -eu
 
 # Configuration is the API's and the worker's own business (src/config.ts): e.g. with
@@ -10,10 +11,10 @@ role="${1:-api}"
 [ "$#" -gt 0 ] && shift
 case "$role" in
   api)
-    exec node --import tsx src/api/server.ts "$@"
+    exec node dist/api/server.js "$@"
     ;;
   worker)
-    exec node --import tsx src/worker.ts "$@"
+    exec node dist/worker.js "$@"
     ;;
   *)
     exec "$role" "$@"

@@ -1,9 +1,9 @@
 // Container HEALTHCHECK for both roles of the Chainport image, without curl or wget in the image.
 // - API: GET http://127.0.0.1:$PORT/healthz must answer 200 within 3 s (liveness; /readyz also needs a
 //   polling worker, so it would mark every API unhealthy while workers restart).
-// - Worker: its Node process (src/worker.ts) must be running; Temporal itself notices a worker that
+// - Worker: its Node process (dist/worker.js) must be running; Temporal itself notices a worker that
 //   stops polling and hands its tasks to the others.
-/* global fetch, AbortSignal -- Node globals; plain .mjs so the check starts fast without tsx */
+/* global fetch, AbortSignal -- Node globals; plain .mjs so the check starts fast */
 import { readdirSync, readFileSync } from 'node:fs';
 
 function running(script) {
@@ -18,7 +18,7 @@ function running(script) {
   return false;
 }
 
-if (running('src/worker.ts')) process.exit(0);
+if (running('dist/worker.js')) process.exit(0);
 
 const port = process.env.PORT || '3000';
 try {

@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { IllegalStateError } from '@temporalio/common';
+import { IllegalStateError, NamespaceNotFoundError } from '@temporalio/common';
 import { isGrpcServiceError } from '@temporalio/client';
 
 // How the service tells Temporal's errors apart: by the SDK's error classes and the gRPC status enum,
@@ -28,7 +28,11 @@ export function hasGrpcStatus(err: unknown, ...codes: status[]): boolean {
  * retry like any outage.
  */
 export function isTemporalUnreachable(err: unknown): boolean {
-  return hasGrpcStatus(err, status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.CANCELLED);
+  if (hasGrpcStatus(err, status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.CANCELLED)) return true;
+  // The service's namespace exists (workers and start-up check it): a Temporal server that cannot
+  // read its database (PostgreSQL restarting) answers "namespace not found" for it meanwhile.
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof NamespaceNotFoundError) return true;
+  return false;
 }
 
 /** Something the call meant to create exists already (e.g. a search attribute another worker added first). */

@@ -30,8 +30,19 @@ function bundleHash(): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-/** The path of the bundle of the current workflow code under `dir`, built first when missing. */
+/**
+ * The bundle `npm run build` makes once at build time beside the compiled code (dist/workflow-bundle.js):
+ * a production worker loads it and never bundles, so it needs neither tsx nor a writable folder.
+ */
+const SHIPPED_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+const RUNNING_COMPILED = import.meta.url.endsWith('.js');
+
+/**
+ * The path of the bundle of the current workflow code: the build's own when running compiled,
+ * otherwise the one under `dir`, built first when missing.
+ */
 export async function prebuiltWorkflowBundle(dir: string): Promise<string> {
+  if (RUNNING_COMPILED && existsSync(SHIPPED_BUNDLE)) return SHIPPED_BUNDLE;
   const target = path.join(dir, `workflow-bundle-${bundleHash()}.js`);
   if (existsSync(target)) return target;
   mkdirSync(dir, { recursive: true });

@@ -1,8 +1,17 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { tokenChunksDropped } from '../metrics.js';
 import { RunListeners, tokenChunkSchema, type TokenChannel, type TokenChunk } from './channel.js';
+
+/** ioredis is an optional dependency: loaded only when REDIS_URL asks for it. */
+export async function loadIoredis(): Promise<{ Redis: typeof Redis }> {
+  try {
+    return await import('ioredis');
+  } catch (err) {
+    throw new Error('REDIS_URL is set, but the optional dependency ioredis is not installed. Install it (npm install ioredis) or unset REDIS_URL.', { cause: err });
+  }
+}
 
 /** One Redis pub/sub channel per run, so an API instance receives only the runs it streams. */
 export function tokenChannelName(runId: string): string {
@@ -31,8 +40,9 @@ export class RedisTokenChannel implements TokenChannel {
   static async connect(url: string, log: Logger): Promise<RedisTokenChannel> {
     // No offline queue on the publisher: while Redis is away chunks are dropped (heartbeats carry the
     // output), not piled up in memory. The subscriber keeps its queue so a SUBSCRIBE waits for a reconnect.
-    const publisher = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-    const subscriber = new Redis(url, { lazyConnect: true });
+    const { Redis: RedisClient } = await loadIoredis();
+    const publisher = new RedisClient(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    const subscriber = new RedisClient(url, { lazyConnect: true });
     for (const connection of [publisher, subscriber]) connection.on('error', (err: Error) => log.debug({ err }, 'token channel: Redis connection error'));
     try {
       await Promise.all([publisher.connect(), subscriber.connect()]);

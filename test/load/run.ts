@@ -30,6 +30,8 @@ interface Options {
   faults: boolean;
   receiverOutageMs: number;
   seed: number;
+  /** On the Temporal server on PostgreSQL of `npm run cluster` instead of the dev server. */
+  cluster: boolean;
 }
 
 function parseOptions(): Options {
@@ -41,6 +43,7 @@ function parseOptions(): Options {
       'no-faults': { type: 'boolean', default: false },
       'receiver-outage': { type: 'string', default: '30s' },
       seed: { type: 'string' },
+      cluster: { type: 'boolean', default: false },
     },
   });
   const positive = (flag: string, text: string) => {
@@ -60,6 +63,7 @@ function parseOptions(): Options {
     faults: !values['no-faults'],
     receiverOutageMs: duration('receiver-outage', values['receiver-outage']),
     seed: values.seed === undefined ? randomBytes(4).readUInt32BE() : seedFrom(values.seed),
+    cluster: values.cluster,
   };
 }
 
@@ -181,11 +185,11 @@ async function main(): Promise<number> {
   try {
     opts = parseOptions();
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\nusage: npm run test:load -- [--runs 2000] [--concurrency 50] [--soak 15m] [--no-faults] [--receiver-outage 30s] [--seed N]\n`);
+    process.stderr.write(`${(err as Error).message}\nusage: npm run test:load -- [--runs 2000] [--concurrency 50] [--soak 15m] [--no-faults] [--receiver-outage 30s] [--seed N] [--cluster]\n`);
     return 2;
   }
-  say('starting Temporal, two workers, the API and the webhook receiver');
-  const stack = await startStack();
+  say(`starting Temporal${opts.cluster ? ' on PostgreSQL (the cluster topology)' : ''}, two workers, the API and the webhook receiver`);
+  const stack = await startStack({ cluster: opts.cluster });
   try {
     return await runLoad(stack, opts);
   } finally {

@@ -9,7 +9,8 @@ import { Started } from '../helpers/started.js';
 import { startTestApi, type TestApi } from '../helpers/api.js';
 import { TEST_SECRET_KEY, startEngine, type TestEngine } from '../helpers/engine.js';
 import { freePort } from '../helpers/ports.js';
-import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
+import { startTestTemporal } from '../helpers/temporal.js';
+import { startCluster } from '../../src/cluster/cluster.js';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.js';
 import { startDedupReceiver, type DedupReceiver } from './receiver.js';
 
@@ -68,11 +69,51 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(): Promise<Stack> {
+/** The Temporal server the load runs on, with the one fault the load injects into it. */
+interface TemporalBackend {
+  address: string;
+  /** Stops the server and starts it again on the same port and database. */
+  restart(): Promise<{ old_pid: number | undefined; new_pid: number | undefined }>;
+  stop(): Promise<void>;
+}
+
+/** `npm run test:load`'s persisted dev server, or with `cluster` the Temporal server on PostgreSQL of `npm run cluster`. */
+async function startTemporalBackend(cluster: boolean): Promise<TemporalBackend> {
+  if (cluster) {
+    const c = await startCluster({ apis: 0, workers: 0, isolate: true, log: (line) => process.stdout.write(`load: ${line}\n`) });
+    return {
+      address: c.temporal.address,
+      async restart() {
+        const old_pid = c.temporal.pid();
+        await c.temporal.stop();
+        await c.temporal.start();
+        return { old_pid, new_pid: c.temporal.pid() };
+      },
+      stop: () => c.stop(),
+    };
+  }
+  let temporal = await startTestTemporal({ persist: true });
+  return {
+    get address() {
+      return temporal.address;
+    },
+    async restart() {
+      const before = temporal;
+      temporal = await before.restart();
+      return { old_pid: before.child.pid, new_pid: temporal.child.pid };
+    },
+    async stop() {
+      await temporal.stop();
+      if (temporal.dbFile) rmSync(path.dirname(temporal.dbFile), { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startStack(options: { cluster?: boolean } = {}): Promise<Stack> {
   const started = new Started();
   const metricsToken = randomBytes(16).toString('hex');
   const apiErrors = new ErrorLog();
-  let temporal!: TestTemporal;
+  let temporal!: TemporalBackend;
   let engine!: TestEngine;
   let api!: TestApi;
   let receiver!: DedupReceiver;
@@ -92,11 +133,7 @@ export async function startStack(): Promise<Stack> {
   const scrapeWorker = async (slot: WorkerSlot) => (await fetch(`http://127.0.0.1:${slot.metricsPort}/metrics`)).text();
 
   await started.setup(async () => {
-    temporal = await startTestTemporal({ persist: true });
-    started.add('temporal', undefined, async () => {
-      await temporal.stop();
-      if (temporal.dbFile) rmSync(path.dirname(temporal.dbFile), { recursive: true, force: true });
-    });
+    temporal = started.add('temporal', await startTemporalBackend(options.cluster ?? false), (t) => t.stop());
     engine = started.add(
       'engine',
       await startEngine(temporal.address, {
@@ -137,10 +174,8 @@ export async function startStack(): Promise<Stack> {
       return { killed_pid: victim.process.pid, replacement_pid: replacement.process.pid, replacement_ready_ms: Date.now() - t0 };
     },
     async restartTemporal() {
-      const before = temporal;
       const t0 = Date.now();
-      temporal = await before.restart();
-      return { old_pid: before.child.pid, new_pid: temporal.child.pid, down_ms: Date.now() - t0 };
+      return { ...(await temporal.restart()), down_ms: Date.now() - t0 };
     },
     async apiMetrics() {
       const res = await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } });

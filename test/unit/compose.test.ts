@@ -1,4 +1,4 @@
-// The production stack (docker-compose.yml, Dockerfile, deploy/): structural checks that need no Docker.
+// The production stack (docker-compose.yml, deploy/): structural checks that need no Docker.
 // `deploy/validate-compose.sh` runs `docker compose config` where a Compose v2 CLI is installed.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { DYNAMIC_CONFIG, SERVER_CONFIG, SETUP_SCHEMA } from '../../src/cluster/temporal-server.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
@@ -63,28 +64,37 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(service('redis').profiles, ['redis'], 'redis is optional, behind the "redis" profile');
   });
 
-  it('runs Temporal from pinned official images, backed by PostgreSQL with schema setup and our dynamic config', () => {
-    const temporal = service('temporal');
-    assert.match(temporal.image ?? '', /^temporalio\/auto-setup:\$\{TEMPORAL_VERSION:-1\.29\.\d+\}$/);
-    assert.match(service('temporal-ui').image ?? '', /^temporalio\/ui:\$\{TEMPORAL_UI_VERSION:-\d+\.\d+\.\d+\}$/);
-    assert.match(service('postgresql').image ?? '', /^postgres:\$\{POSTGRESQL_VERSION:-16\}$/);
-    const e = env('temporal');
-    assert.equal(e.DB, 'postgres12');
-    assert.equal(e.POSTGRES_SEEDS, 'postgresql');
-    assert.match(e.DEFAULT_NAMESPACE_RETENTION ?? '', /CHAINPORT_RETENTION/);
-    assert.equal(dependsOn('temporal').postgresql?.condition, 'service_healthy');
+  it('runs Temporal as Temporal documents it now: the server image after a schema job, then a namespace job, all pinned', () => {
+    const pinned = /^[a-z/-]+:\$\{[A-Z_]+:-\d+\.\d+(\.\d+)?(-alpine)?\}$/;
+    for (const name of ['postgresql', 'temporal-schema', 'temporal', 'temporal-namespace', 'temporal-ui', 'proxy', 'redis']) {
+      assert.match(service(name).image ?? '', pinned, `${name} runs a pinned image`);
+    }
+    assert.match(service('temporal').image ?? '', /^temporalio\/server:/);
+    assert.doesNotMatch(read('docker-compose.yml'), /image: temporalio\/auto-setup/, 'no deprecated auto-setup image');
+    assert.equal(dependsOn('temporal-schema').postgresql?.condition, 'service_healthy');
+    assert.equal(dependsOn('temporal')['temporal-schema']?.condition, 'service_completed_successfully');
+    assert.equal(dependsOn('temporal-namespace').temporal?.condition, 'service_healthy');
+    assert.match(env('temporal-namespace').RETENTION ?? '', /CHAINPORT_RETENTION/);
     assert.ok(service('postgresql').healthcheck?.test, 'postgresql has a healthcheck');
     assert.ok(service('temporal').healthcheck?.test, 'temporal has a healthcheck');
-
-    const dynamicConfigPath = e.DYNAMIC_CONFIG_FILE_PATH ?? '';
-    const mount = (temporal.volumes ?? [])
-      .map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`))
-      .find((v) => v.startsWith('./deploy/temporal/dynamic-config.yaml:'));
-    assert.ok(mount, 'deploy/temporal/dynamic-config.yaml is mounted into temporal');
-    assert.ok(mount.split(':')[1]?.endsWith(dynamicConfigPath), `DYNAMIC_CONFIG_FILE_PATH (${dynamicConfigPath}) is the mounted file`);
     const dynamic = parseYaml(read('deploy/temporal/dynamic-config.yaml')) as Record<string, Array<{ value: unknown }>>;
     assert.equal(dynamic['system.enableActivityEagerExecution']?.[0]?.value, true);
     assert.equal(dynamic['system.forceSearchAttributesCacheRefreshOnRead']?.[0]?.value, true);
+  });
+
+  it('mounts the very files `npm run cluster` runs: the server config, its dynamic config and the schema job', () => {
+    const mounts = (name: string) => (service(name).volumes ?? []).map((v) => (typeof v === 'string' ? v : `${v.source}:${v.target}`));
+    const target = (name: string, file: string) => mounts(name).find((m) => m.startsWith(`./${path.relative(root, file)}:`))?.split(':')[1];
+    const temporal = env('temporal');
+    assert.equal(target('temporal', SERVER_CONFIG), temporal.TEMPORAL_SERVER_CONFIG_FILE_PATH, 'the server starts with deploy/temporal/server.yaml');
+    assert.equal(target('temporal', DYNAMIC_CONFIG), temporal.DYNAMIC_CONFIG_FILE_PATH, 'and deploy/temporal/dynamic-config.yaml');
+    const schemaScript = target('temporal-schema', SETUP_SCHEMA);
+    assert.ok(schemaScript && (service('temporal-schema').command ?? []).includes(schemaScript), 'the schema job runs deploy/temporal/setup-schema.sh');
+    // The same database settings reach the schema job and the server, under the server config's names.
+    for (const name of ['POSTGRES_SEEDS', 'DB_PORT', 'POSTGRES_USER', 'POSTGRES_PWD']) {
+      assert.equal(env('temporal-schema')[name], temporal[name], `${name} is the same for the schema job and the server`);
+      assert.match(read('deploy/temporal/server.yaml'), new RegExp(`env "${name}"`), `server.yaml reads ${name}`);
+    }
   });
 
   it('builds worker and api from this repository, scaled by CHAINPORT_WORKERS / CHAINPORT_APIS', () => {
@@ -92,7 +102,7 @@ describe('docker-compose.yml', () => {
       const s = service(name);
       assert.equal(buildContext(s), '.', `${name} builds from .`);
       assert.match(String(s.deploy?.replicas), new RegExp(`^\\$\\{${variable}:-\\d+\\}$`), `${name} replicas come from ${variable}`);
-      assert.equal(dependsOn(name).temporal?.condition, 'service_healthy', `${name} starts after Temporal is healthy`);
+      assert.equal(dependsOn(name)['temporal-namespace']?.condition, 'service_completed_successfully', `${name} starts once Temporal serves the namespace`);
     }
     assert.deepEqual(service('worker').command, ['worker']);
     assert.equal(service('api').ports, undefined, 'API replicas publish no host port (the proxy does)');
@@ -146,6 +156,7 @@ describe('docker-compose.yml', () => {
   });
 });
 
+// The image itself is proven by running what its final stage holds (test/cluster/production.test.ts).
 describe('Docker build context', () => {
   it('has a .dockerignore that keeps node_modules, data and .env files out of the build context', () => {
     const ignore = read('.dockerignore').split('\n').map((l) => l.trim());
