@@ -17,6 +17,7 @@ import { cachedCliPath, isExecutable, TEMPORAL_CLI_VERSION } from '../src/tempor
 import { defaultCacheDir, resolveTemporalCli } from '../src/temporal/cli.js';
 import { GO_BUILDABLE_CLI_VERSION } from '../src/temporal/cli-go.js';
 import { startApiProcess } from './api-process.js';
+import { costOnCluster } from './cluster.js';
 import { measureCost } from './cost.js';
 import { tokenLatencyScaledOut } from './scaled-out.js';
 import { startService } from './service.js';
@@ -36,6 +37,8 @@ const { values: args } = parseArgs({
     'compare-cli': { type: 'string' },
     /** `cost`: only the figures of the service as `npm start` runs it (a couple of minutes). */
     only: { type: 'string' },
+    /** The cost figures on the production topology (`npm run cluster`) beside the embedded default's. */
+    cluster: { type: 'boolean', default: false },
   },
 });
 const SEQUENTIAL = Number(args.sequential);
@@ -130,15 +133,37 @@ async function costByCli() {
   };
 }
 
-function writeReport(report: object): void {
+/** Writes bench/results/<file> (latest.json: the full bench; cluster.json: `--cluster`) and prints one line. */
+function writeReport(report: object, file = 'latest.json'): void {
   const dir = path.resolve(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(path.join(dir, file), `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
 async function main(): Promise<void> {
   const cost = await costByCli();
+  if (args.cluster) {
+    const cluster = await costOnCluster(CHAINS_DIR, { sequential: SEQUENTIAL, total: TOTAL, concurrency: CONCURRENCY });
+    const embedded = cost.embedded;
+    return writeReport({
+      bench: 'chainport',
+      at: new Date().toISOString(),
+      chain: 'chain-3',
+      load: { runs: TOTAL, concurrency: CONCURRENCY },
+      embedded,
+      cluster,
+      cluster_vs_embedded: {
+        sync_p50_ms: versus(cluster.sync_p50_ms, embedded.sync_p50_ms),
+        sync_p95_ms: versus(cluster.sync_p95_ms, embedded.sync_p95_ms),
+        sync_runs_per_s: versus(cluster.sync_load.runs_per_s, embedded.sync_load.runs_per_s),
+        async_poll_runs_per_s: versus(cluster.async_poll_load.runs_per_s, embedded.async_poll_load.runs_per_s),
+        async_start_p50_ms: versus(cluster.async_poll_load.start_p50_ms, embedded.async_poll_load.start_p50_ms),
+        sync_cpu_ms_per_run: versus(cluster.sync_load.cpu_ms_per_run.total, embedded.sync_load.cpu_ms_per_run.total),
+        rss_mb: versus(cluster.rss_mb_tree, embedded.rss_mb_tree),
+      },
+    }, 'cluster.json');
+  }
   if (args.only === 'cost') return writeReport({ bench: 'chainport', at: new Date().toISOString(), chain: 'chain-3', load: { runs: TOTAL, concurrency: CONCURRENCY }, ...cost });
   const temporal = await startTestTemporal();
   const unlimited = {
