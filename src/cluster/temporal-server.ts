@@ -10,7 +10,7 @@ import { Connection } from '@temporalio/client';
 import { ensureError } from '../errors.js';
 import { isAlreadyExists } from '../temporal/errors.js';
 import { durationFromMs } from '../temporal/payloads.js';
-import { stopProcess } from '../temporal/dev-server.js';
+import { stopProcess, waitUntilServing } from '../temporal/dev-server.js';
 import { ensureSearchAttributes } from '../temporal/search-attributes.js';
 import { freeLowPort } from './ports.js';
 import type { Postgres } from './postgres.js';
@@ -100,7 +100,7 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
     const spawned = owned(spawn(options.binaries.server, ['--config-file', SERVER_CONFIG, 'start'], { env, stdio: ['ignore', out, out], detached: true }));
     spawned.once('exit', () => out.end());
     child = spawned;
-    await waitForFrontend(address, spawned, options.logFile);
+    await waitUntilServing(address, spawned, (c) => c.workflowService.getSystemInfo({}), { timeoutMs: 90_000, what: 'Temporal server', hint: `see ${options.logFile}` });
   };
   await start();
   return {
@@ -111,29 +111,6 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
     },
     start,
   };
-}
-
-async function waitForFrontend(address: string, child: ChildProcess, logFile: string): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  let exited: string | undefined;
-  child.once('exit', (code, signal) => (exited = signal ?? `code ${code}`));
-  let lastError = 'no answer yet';
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`Temporal server exited (${exited}) before serving on ${address}; see ${logFile}`);
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: '2s' });
-      try {
-        await connection.workflowService.getSystemInfo({});
-        return;
-      } finally {
-        await connection.close();
-      }
-    } catch (err) {
-      lastError = ensureError(err).message;
-      await setTimeout(500);
-    }
-  }
-  throw new Error(`Temporal server did not serve on ${address} within 90 s (${lastError}); see ${logFile}`);
 }
 
 /**

@@ -70,7 +70,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     stop: () => stopProcess(child),
   };
   try {
-    await waitUntilServing(address, namespace, child, options.startTimeoutMs ?? 60_000);
+    await waitUntilServing(address, child, (c) => c.workflowService.describeNamespace({ namespace }), {
+      timeoutMs: options.startTimeoutMs ?? 60_000,
+      what: 'Temporal dev server',
+      hint: 'is the port already in use?',
+    });
   } catch (err) {
     await server.stop();
     throw err;
@@ -78,17 +82,26 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   return server;
 }
 
-async function waitUntilServing(address: string, namespace: string, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Waits until a Temporal server `child` answers `probe` on `address`, failing at once if the process
+ * exits first and after `timeoutMs` otherwise, with the last error and `hint` (where to look) in the message.
+ */
+export async function waitUntilServing(
+  address: string,
+  child: ChildProcess,
+  probe: (connection: Connection) => Promise<unknown>,
+  options: { timeoutMs: number; what: string; hint: string },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
   let lastError = 'no answer yet';
   while (Date.now() < deadline) {
-    if (exited) throw new Error(`Temporal dev server ${exited} before serving on ${address} (is the port already in use?)`);
+    if (exited) throw new Error(`${options.what} ${exited} before serving on ${address} (${options.hint})`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: '2s' });
       try {
-        await connection.workflowService.describeNamespace({ namespace });
+        await probe(connection);
         return;
       } finally {
         await connection.close();
@@ -98,7 +111,7 @@ async function waitUntilServing(address: string, namespace: string, child: Child
       await sleep(250);
     }
   }
-  throw new Error(`Temporal dev server did not serve on ${address} within ${timeoutMs} ms: ${lastError}`);
+  throw new Error(`${options.what} did not serve on ${address} within ${options.timeoutMs} ms: ${lastError} (${options.hint})`);
 }
 
 /** SIGTERM (or `signal`), then SIGKILL after a grace period; resolves once the process is gone. */
