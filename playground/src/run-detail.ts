@@ -1,0 +1,67 @@
+// One past run: its agents, its Temporal UI link and its webhook deliveries, where a failed delivery
+// can be sent again and followed until its new attempt ends.
+import type { Delivery } from '../../src/client/index.js';
+import { describe, nextPoll, type Session } from './api.js';
+import { h } from './dom.js';
+import { money, seconds } from './timeline.js';
+
+/** How many polls the page follows a redelivery for (its retries may take longer; Refresh runs shows them). */
+const REDELIVERY_POLLS = 60;
+
+export class RunDetail {
+  readonly #session: Session;
+  readonly element = h('div', { class: 'run-detail' });
+
+  constructor(session: Session) {
+    this.#session = session;
+  }
+
+  /** Shows a past run and its deliveries; answers the deliveries (none when it could not load them). */
+  async show(runId: string): Promise<Delivery[]> {
+    const client = this.#session.client;
+    if (!client) return [];
+    try {
+      const [run, deliveries] = await Promise.all([client.get(runId), client.deliveries(runId)]);
+      const link = run.temporal_ui_url ? [h('a', { href: run.temporal_ui_url, target: '_blank', rel: 'noopener' }, 'Open in Temporal UI')] : [];
+      this.element.replaceChildren(
+        h('h3', {}, runId),
+        h('p', {}, `${run.chain}@${run.chain_version} · ${run.status} · ${money(run.cost)} · ${seconds(run.duration_ms)}`),
+        ...link,
+        h('ul', {}, ...run.agents.map((a) => h('li', {}, `${a.name}: ${a.status}, ${a.attempts} attempt(s), ${money(a.cost)}, ${seconds(a.duration_ms)}`))),
+        h('h4', {}, 'Webhook deliveries'),
+        deliveries.length ? h('ul', {}, ...deliveries.map((d) => this.#delivery(runId, d))) : h('p', {}, 'No webhook deliveries.'),
+      );
+      return deliveries;
+    } catch (err) {
+      this.element.textContent = describe(err);
+      return [];
+    }
+  }
+
+  #delivery(runId: string, d: Delivery): HTMLLIElement {
+    return h(
+      'li',
+      { class: 'delivery', 'data-status': d.status },
+      `${d.event} → ${d.url}: ${d.status} (${d.attempts.length} attempt(s)${d.attempts.at(-1)?.error ? `, last: ${d.attempts.at(-1)!.error}` : ''}) `,
+      d.status === 'failed' ? h('button', { type: 'button', onclick: () => void this.#redeliver(runId, d) }, `Redeliver ${d.event}`) : null,
+    );
+  }
+
+  /** Sends a failed delivery again, then follows it until its new attempt(s) end delivered or failed. */
+  async #redeliver(runId: string, delivery: Delivery): Promise<void> {
+    const client = this.#session.client;
+    if (!client) return;
+    try {
+      await client.redeliver(runId, delivery.delivery_id);
+    } catch (err) {
+      this.element.prepend(h('p', { role: 'alert' }, describe(err)));
+      return;
+    }
+    for (let polls = 0; polls < REDELIVERY_POLLS; polls++) {
+      const now = (await this.show(runId)).find((d) => d.delivery_id === delivery.delivery_id);
+      // The delivery takes the request as a signal: until it records a new attempt, it may still say failed.
+      if (!now || (now.status !== 'pending' && now.attempts.length > delivery.attempts.length)) return;
+      await nextPoll();
+    }
+  }
+}
