@@ -38,14 +38,13 @@ export function createApp(deps: ApiDeps): Koa {
   // Errors past the problem middleware: mostly a client that hung up mid-request, which is no fault of ours.
   app.on('error', (err: NodeJS.ErrnoException) => deps.log[CLIENT_GONE.has(err.code ?? '') ? 'debug' : 'error']({ err }, 'connection error'));
   const routes = allRoutes(deps);
+  const readBody = jsonBody({ limit: deps.config.api.maxBodyBytes, timeoutMs: deps.config.api.timeouts.bodyMs });
   const publicRouter = new Router();
-  const body = jsonBody({ limit: deps.config.api.maxBodyBytes, timeoutMs: deps.config.api.timeouts.bodyMs });
-  publicRouter.use(body);
-  mount(publicRouter, routes.filter((r) => r.public));
+  mount(publicRouter, routes.filter((r) => r.public), readBody);
   mountDocs(publicRouter, routes, deps.version);
   mountPlayground(publicRouter, deps.devKey);
   const apiRouter = new Router();
-  mount(apiRouter, routes.filter((r) => !r.public));
+  mount(apiRouter, routes.filter((r) => !r.public), readBody);
 
   app.use(
     cors({
@@ -69,7 +68,6 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(apiPathsOnly);
   app.use(auth(deps.callers, deps.streamTokens, deps.limiters.failedAuth(deps.config.api.authFailuresPerMin), () => rateLimitRejections.inc({ limit: 'failed-auth' })));
   app.use(rateLimit(deps.limiters, () => rateLimitRejections.inc({ limit: 'requests' })));
-  app.use(body);
   app.use(apiRouter.routes());
   app.use(methodNotAllowed());
   app.use(apiRouter.allowedMethods());
@@ -77,10 +75,9 @@ export function createApp(deps: ApiDeps): Koa {
 }
 
 /**
- * Past the public routes, only API paths go on to authentication, rate limits, the body parser and the
- * API routes; anything else ends here as the problem middleware's 404. (The body parser is mounted on
- * both sides of this gate, one instance: public routes read bodies without a key, API routes only
- * after authentication and rate limiting.)
+ * Past the public routes, only API paths go on to authentication, rate limits and the API routes;
+ * anything else ends here as the problem middleware's 404. Bodies are read by the routes themselves
+ * (see mount): a public route's without a key, an API route's only after authentication and rate limits.
  */
 async function apiPathsOnly(ctx: Koa.Context, next: Koa.Next): Promise<void> {
   if (ctx.path === API_PREFIX || ctx.path.startsWith(`${API_PREFIX}/`)) await next();

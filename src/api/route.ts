@@ -1,5 +1,5 @@
 import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { z } from 'zod';
 import { ApiError, type ProblemCode } from './problem.js';
 
@@ -53,10 +53,16 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
   return spec;
 }
 
-/** Mounts routes on a router, validating params, query and body with their schemas first. */
-export function mount(router: Router, routes: readonly RouteSpec[]): void {
+/**
+ * Mounts routes on a router: each reads its body with `readBody` (the one JSON body reader, which
+ * passes over methods without a body), then validates params, query and body with its schemas. The
+ * body is read here, per route, so only a request that reached a route has its body read: after all
+ * the router sits behind (authentication and rate limits for API routes, nothing for public ones),
+ * and never for a path or method no route serves.
+ */
+export function mount(router: Router, routes: readonly RouteSpec[], readBody: Middleware): void {
   for (const route of routes) {
-    router[route.method](route.path, async (ctx) => {
+    router[route.method](route.path, readBody, async (ctx) => {
       const params = route.params ? route.params.safeParse(ctx.params) : undefined;
       if (params && !params.success) throw new ApiError(route.paramsNotFound ?? 'not_found', `Nothing found at ${ctx.path}.`);
       const query = parse(route.query, ctx.query, 'query');

@@ -72,6 +72,14 @@ void describe('HTTP API: errors, OpenAPI, docs and CORS', () => {
       assert.equal(problem.title, 'Malformed JSON');
     });
 
+    void it('reads a body only for a request that reached its route: a public one without a key, an API one only with a key', async () => {
+      const malformed = { rawBody: '{"company": ', headers: { 'content-type': 'application/json' } };
+      await expectProblem(await api.request('/demo/enrich', { ...malformed, key: null }), 400, 'malformed_json');
+      await expectProblem(await api.request('/api/v1/chains/chain-3/runs', { ...malformed, key: null }), 401, 'unauthorized');
+      await expectProblem(await api.request('/api/v1/nothing-here', malformed), 404, 'not_found');
+      await expectProblem(await api.request('/api/v1/runs/run-x', { ...malformed, method: 'PUT' }), 405, 'method_not_allowed');
+    });
+
     void it('answers 422 validation_failed with errors[{path,message}] for wrongly typed fields', async () => {
       for (const [body, path] of [
         [{ timeout_s: 'x' }, 'body.timeout_s'],
