@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { deliveredPayloadSchema } from '../webhooks/payload.js';
-import { WEBHOOK_EVENTS } from '../workflows/schemas.js';
+import { WEBHOOK_EVENTS } from '../records/schemas.js';
 import { WEBHOOK_HEADER } from '../webhooks/wire.js';
 import type { ResponseSpec, RouteSpec } from './route.js';
 import { problemSchema } from './schemas.js';

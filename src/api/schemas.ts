@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EVENT_ID } from '../runs/stream/ids.js';
-import { AGENT_STATUSES, RUN_STATUSES, WEBHOOK_EVENT_FILTERS, deliveryRecordSchema } from '../workflows/schemas.js';
+import { AGENT_STATUSES, RUN_STATUSES, WEBHOOK_EVENT_FILTERS, deliveryRecordSchema } from '../records/schemas.js';
 
 // Request and response schemas: the handlers parse with them, TypeScript types come from them, and
 // the OpenAPI document is generated from them. One source of truth for the contract.

@@ -2,7 +2,7 @@
 import { CommanderError } from 'commander';
 import pc from 'picocolors';
 import { ChainportError, WebhookVerificationError } from '../client/index.js';
-import { RUN_ERROR_CODES } from '../workflows/schemas.js';
+import { RUN_ERROR_CODES } from '../records/schemas.js';
 import { EXIT, SetupError, UsageError } from './context.js';
 import { terminalSafe } from './terminal-text.js';
 

@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { decodeFirst, parseRecord } from '../temporal/payloads.js';
-import { deliveryRecordSchema, webhookPayloadSchema } from '../workflows/schemas.js';
+import { deliveryRecordSchema, webhookPayloadSchema } from '../records/schemas.js';
 import { describeWorkflow } from './describe.js';
 import { EXECUTION_STATUS, WORKFLOW_ID, WORKFLOW_TYPE, and, equals, isIn } from './visibility-query.js';
 import { visibilityPage, type Page } from './visibility.js';

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { CHAIN_WORKFLOW, CallerIdKey, ChainNameKey, ChainVersionKey, RESULT_MEMO_KEY, RunStatusKey } from '../workflows/definitions.js';
 import { parseRecord } from '../temporal/payloads.js';
-import { runStateSchema } from '../workflows/schemas.js';
+import { runStateSchema } from '../records/schemas.js';
 import type { RunStatus } from '../workflows/types.js';
 import { runMemoSchema } from './start.js';
 import { EXECUTION_STATUS, WORKFLOW_TYPE, and, equals, type Clause } from './visibility-query.js';

@@ -2,7 +2,7 @@ import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { GrpcStatus, hasGrpcStatus } from '../temporal/errors.js';
 import { parseRecord } from '../temporal/payloads.js';
 import { RESULT_MEMO_KEY, progressQuery } from '../workflows/definitions.js';
-import { runStateSchema } from '../workflows/schemas.js';
+import { runStateSchema } from '../records/schemas.js';
 import type { AgentState, RunState, RunStatus } from '../workflows/types.js';
 import { describeWorkflow } from './describe.js';
 import { NotFoundError } from './errors.js';

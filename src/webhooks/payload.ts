@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { webhookPayloadSchema } from '../workflows/schemas.js';
+import { webhookPayloadSchema } from '../records/schemas.js';
 import type { WebhookEvent } from '../workflows/types.js';
 
 /** What a receiver gets for `event`: the payload with that event, `attempt`, and for agent.completed the agent and its output. */

@@ -14,10 +14,10 @@ import type {
   runErrorSchema,
   runStateSchema,
   webhookPayloadSchema,
-} from './schemas.js';
+} from '../records/schemas.js';
 // Wire types shared by the workflow, the activities and the API. Types only: the workflow bundle
 // imports this file, so it must stay free of Node imports and side effects. What the workflows write
-// into Temporal is defined by the zod schemas in ./schemas.ts; those types are inferred here.
+// into Temporal is defined by the zod schemas in src/records/schemas.ts; those types are inferred here.
 
 export type RunStatus = (typeof RUN_STATUSES)[number];
 export type AgentStatus = (typeof AGENT_STATUSES)[number];

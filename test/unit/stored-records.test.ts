@@ -6,7 +6,7 @@ import { defaultDataConverter, defaultPayloadConverter } from '@temporalio/commo
 import { UnreadableRecordError } from '../../src/errors.js';
 import { decodeMemo, failureMessage, parseRecord } from '../../src/temporal/payloads.js';
 import { DELIVERY_MEMO_KEY, RESULT_MEMO_KEY } from '../../src/workflows/definitions.js';
-import { deliveryRecordSchema, runStateSchema } from '../../src/workflows/schemas.js';
+import { deliveryRecordSchema, runStateSchema } from '../../src/records/schemas.js';
 import { HISTORIES_DIR } from '../fixtures/record-histories.js';
 import { historyFromJSON } from '../helpers/history-json.js';
 

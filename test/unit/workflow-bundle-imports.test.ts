@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { isAgentFailureDetails, isDeliveryAttempt } from '../../src/workflows/failure-details.js';
-import { agentFailureDetailsSchema, deliveryAttemptSchema } from '../../src/workflows/schemas.js';
+import { agentFailureDetailsSchema, deliveryAttemptSchema } from '../../src/records/schemas.js';
 
 const SRC = path.resolve(import.meta.dirname, '../../src');
 

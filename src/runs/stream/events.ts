@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RunStatus } from '../../workflows/types.js';
-import { runErrorSchema } from '../../workflows/schemas.js';
+import { runErrorSchema } from '../../records/schemas.js';
 import type { Position } from './ids.js';
 
 /** The event names of a run's stream: the `event:` field clients switch on. */

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Activities } from '../../activities/index.js';
 import { decodeFirst, decodeMemo, failureMessage, parseRecord, timestampMs } from '../../temporal/payloads.js';
 import { RESULT_MEMO_KEY } from '../../workflows/definitions.js';
-import { endStatusSchema, runStateSchema } from '../../workflows/schemas.js';
+import { endStatusSchema, runStateSchema } from '../../records/schemas.js';
 import type { AgentHeartbeat, AgentRequest, AgentResult, ChainRunRequest } from '../../workflows/types.js';
 import type { FinalState, HistoryFact, PendingFact } from './timeline.js';
 

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 
-// What the workflows write into Temporal (memos, query answers, failure details), as zod schemas: the
-// workflows' types come from these (./types.ts), and everyone who reads those payloads back parses
-// them with the same schemas instead of casting. The workflow bundle includes this file, so it stays
-// free of Node imports and side effects (zod is neither). Older runs must keep parsing: a field added
-// later is optional here, never required.
+// What the workflows write into Temporal (memos, query answers, failure details, webhook payloads), as
+// zod schemas: the workflows' types come from these (src/workflows/types.ts, type imports only), and
+// everyone who reads those payloads back parses them with the same schemas instead of casting. Outside
+// src/workflows on purpose: the workflow sandbox evaluates its bundle again for every run, and building
+// these schemas there cost ~7 ms per run (test/unit/workflow-bundle-imports.test.ts keeps zod out).
+// Older runs must keep parsing: a field added later is optional here, never required.
 
 export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
 export const AGENT_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'skipped'] as const;
