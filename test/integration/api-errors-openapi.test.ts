@@ -239,7 +239,13 @@ void describe('HTTP API: errors, OpenAPI, docs and CORS', () => {
 
   void describe('server errors', () => {
     void it('answers 500 internal without a stack or internals when the engine call fails unexpectedly', async () => {
-      const broken = await apiWithClient(new Client({ connection: engine.connection, namespace: 'no-such-namespace' }));
+      // An error Temporal never sends, full of internals: nothing of it may reach the caller. (A missing
+      // namespace would not do: that is how a server answers while its database restarts, a 503.)
+      const fail = (): never => {
+        throw new Error('grpc NotFound: namespace lookup failed at stack frame internals');
+      };
+      const interceptor = { describe: fail, start: fail, startWithDetails: fail };
+      const broken = await apiWithClient(new Client({ connection: engine.connection, namespace: engine.config.temporal.namespace, interceptors: { workflow: [interceptor] } }));
       for (const [method, path] of [
         ['GET', '/api/v1/runs/run-0123456789abcdef0123'],
         ['POST', '/api/v1/chains/chain-3/runs'],
