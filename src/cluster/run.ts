@@ -1,13 +1,14 @@
 // Runs a command of the cluster's set-up (go, temporal-sql-tool, initdb) and keeps the user informed:
 // a progress line every 15 s for long steps, the last lines of output when it fails.
 import { spawn, type SpawnOptions } from 'node:child_process';
+import path from 'node:path';
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   log: (line: string) => void;
   /** Progress line prefix every 15 s (`still building… 45 s`); none when omitted. */
   label?: string;
-  /** Keep stdout to return it instead of echoing every 25th line. */
+  /** Keep stdout to return it instead of echoing every 25th line (its last lines still name a failure). */
   quiet?: boolean;
   uid?: number;
   gid?: number;
@@ -29,7 +30,10 @@ export async function runLogged(command: string, args: readonly string[], option
       if (!options.quiet && lines++ % 25 === 0) options.log(`  ${line}`);
     }
   };
-  child.stdout!.on('data', (chunk: Buffer) => (options.quiet ? stdout.push(chunk.toString()) : onLine(chunk)));
+  child.stdout!.on('data', (chunk: Buffer) => {
+    if (options.quiet) stdout.push(chunk.toString());
+    onLine(chunk);
+  });
   child.stderr!.on('data', onLine);
   const started = Date.now();
   const ticker = options.label ? setInterval(() => options.log(`  ${options.label}… ${Math.round((Date.now() - started) / 1000)} s`), 15_000) : undefined;
@@ -38,7 +42,7 @@ export async function runLogged(command: string, args: readonly string[], option
       child.once('error', reject);
       child.once('close', resolve);
     });
-    if (code !== 0) throw new Error(`${command} ${args.slice(0, 2).join(' ')} exited with ${code}: ${tail.join(' | ')}`);
+    if (code !== 0) throw new Error(`${path.basename(command)} exited ${code}: ${tail.join(' | ')}`);
     return { stdout: stdout.join('') };
   } finally {
     clearInterval(ticker);

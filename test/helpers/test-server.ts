@@ -4,12 +4,13 @@
 // machine into the cache (checksums checked), and a wrapper script runs them on the machine's JDK.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import type { EphemeralServerExecutable } from '@temporalio/testing';
 import { findOnPath, firstLine, isExecutable } from '../../src/temporal/cli-source.js';
 import { defaultCacheDir } from '../../src/temporal/cli.js';
-import { freePort } from './ports.js';
+import { runLogged } from '../../src/cluster/run.js';
+import { freePort, portInUse } from '../../src/cluster/ports.js';
 
 /** The test server release the time-skipping suites run; any release from Maven Central works the same way. */
 export const TEST_SERVER_VERSION = '1.38.0';
@@ -75,7 +76,7 @@ async function fetchWithMaven(mvn: string, wrapper: string, log: (line: string) 
     const started = Date.now();
     writeFileSync(path.join(work, 'pom.xml'), pom());
     // -C: a jar whose checksum differs from Central's fails the fetch instead of warning.
-    await runLogged(mvn, ['-B', '-C', '-f', path.join(work, 'pom.xml'), COPY_DEPENDENCIES, '-DincludeScope=runtime', `-DoutputDirectory=${path.join(work, 'lib')}`], log);
+    await runLogged(mvn, ['-B', '-C', '-f', path.join(work, 'pom.xml'), COPY_DEPENDENCIES, '-DincludeScope=runtime', `-DoutputDirectory=${path.join(work, 'lib')}`], { log, quiet: true, label: 'still fetching' });
     const jars = readdirSync(path.join(work, 'lib'));
     const megabytes = jars.reduce((sum, jar) => sum + statSync(path.join(work, 'lib', jar)).size, 0) / 1e6;
     log(`Temporal test server: ${jars.length} jars (${megabytes.toFixed(0)} MB) in ${Math.round((Date.now() - started) / 1000)} s`);
@@ -122,10 +123,10 @@ async function writeClassArchive(lib: string, archive: string): Promise<void> {
   });
   try {
     const deadline = Date.now() + 60_000;
-    while (!(await listens(port))) {
+    while (!(await portInUse(port))) {
       if (exit !== undefined) throw new Error(`java ended before it listened (${exit})`);
       if (Date.now() > deadline) throw new Error(`java did not listen on port ${port} within 60 s`);
-      await new Promise((r) => setTimeout(r, 100));
+      await setTimeout(100);
     }
   } finally {
     // SIGTERM runs the JVM's shutdown, which writes the archive.
@@ -148,41 +149,4 @@ function wrapperScript(lib: string, archive: string): string {
 
 function shellQuote(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
-}
-
-/** Runs a command, counting the files it downloads for a tick every 15 s; rejects with its error lines. */
-async function runLogged(command: string, args: string[], log: (line: string) => void): Promise<void> {
-  const started = Date.now();
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  let downloads = 0;
-  const onData = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) {
-      output.push(line);
-      if (line.includes('Downloaded from')) downloads += 1;
-    }
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const ticker = setInterval(() => log(`  still fetching… ${Math.round((Date.now() - started) / 1000)} s, ${downloads} files downloaded`), 15_000);
-  try {
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', resolve);
-    });
-    if (code !== 0) throw new Error(`${path.basename(command)} exited ${code}: ${output.filter((l) => l.includes('ERROR')).slice(0, 3).join(' | ') || output.slice(-3).join(' | ')}`);
-  } finally {
-    clearInterval(ticker);
-  }
-}
-
-function listens(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
