@@ -82,4 +82,3 @@ export function createApp(deps: ApiDeps): Koa {
 async function apiPathsOnly(ctx: Koa.Context, next: Koa.Next): Promise<void> {
   if (ctx.path === API_PREFIX || ctx.path.startsWith(`${API_PREFIX}/`)) await next();
 }
-
