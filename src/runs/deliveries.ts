@@ -56,15 +56,19 @@ export async function redeliver(
   found: { record: DeliveryRecord; open: boolean },
   maxRedeliveries: number,
 ): Promise<Redelivery> {
-  const { record } = found;
+  let { record } = found;
   if (found.open) {
     try {
       // The delivery runs one more round when this one ends (however often it is asked meanwhile).
       await client.workflow.getHandle(record.delivery_id).signal(redeliverSignal);
       return { outcome: 'started', record: { ...record, status: 'pending' } };
     } catch (err) {
-      // It closed between our look and the signal: redeliver it as a closed one.
       if (!(err instanceof WorkflowNotFoundError)) throw err;
+      // It closed between our look and the signal, with attempts our look did not see: continue the
+      // record it closed with, or the next round would renumber (and so drop) its last attempts.
+      const closed = await readDelivery(client, record.delivery_id);
+      if (!closed) throw err;
+      record = closed.record;
     }
   }
   const previous = await newestRequest(client, temporal.namespace, record.delivery_id);

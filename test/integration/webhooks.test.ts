@@ -6,6 +6,7 @@ import { expectProblem } from '../helpers/api-suite.js';
 import { CALLERS, startTestApi } from '../helpers/api.js';
 import { TEST_SECRET_KEY, startEngine } from '../helpers/engine.js';
 import { eventually } from '../helpers/runs.js';
+import { readDelivery, redeliver } from '../../src/runs/deliveries.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 import { startWorkerProcess } from '../helpers/worker-process.js';
 import { useStack } from '../helpers/stack.js';
@@ -192,6 +193,23 @@ describe('webhooks', () => {
     assert.deepEqual(new Set(got.map((r) => r.headers['webhook-id'])), new Set([first!.delivery_id]));
     await expectProblem(await stack.api.request(redeliverUrl, { method: 'POST' }), 429, 'rate_limited');
     await expectProblem(await stack.api.request(`/api/v1/runs/${started.run_id}/webhook/resend`, { method: 'POST' }), 429, 'rate_limited');
+  });
+
+  it('continues the record a delivery closed with when it closes between the look and the redeliver signal', async () => {
+    const hook = await receiver();
+    const started = await startWithWebhook('chain-3', { url: hook.url });
+    const [first] = await settled(started.run_id);
+    await eventually(async () => ((await readDelivery(stack.engine.client, first!.delivery_id))?.open === false ? true : undefined), 10_000, 'the delivery to close');
+    // What a look taken while its round ran saw: open, no attempt yet.
+    const stale = { record: { ...first!, status: 'pending' as const, attempts: [] }, open: true };
+    const result = await redeliver(stack.engine.client, stack.engine.config.temporal, stale, 2);
+    assert.equal(result.outcome, 'started');
+    await hook.waitFor(2);
+    const [record] = await eventually(async () => {
+      const list = await deliveries(started.run_id);
+      return list[0]?.status === 'delivered' && list[0].attempts.length >= 2 ? list : undefined;
+    }, 20_000, 'the redelivery to settle');
+    assert.deepEqual(record!.attempts.map((a) => a.attempt), [1, 2], 'the first attempt kept, the new one numbered on');
   });
 
   it('answers 429 to a redelivery while the caller has CHAINPORT_WEBHOOK_MAX_OPEN_PER_CALLER deliveries in progress', async () => {
