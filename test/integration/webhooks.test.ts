@@ -199,9 +199,12 @@ describe('webhooks', () => {
     const hook = await receiver();
     const started = await startWithWebhook('chain-3', { url: hook.url });
     const [first] = await settled(started.run_id);
-    await eventually(async () => ((await readDelivery(stack.engine.client, first!.delivery_id))?.open === false ? true : undefined), 10_000, 'the delivery to close');
+    const closed = await eventually(async () => {
+      const found = await readDelivery(stack.engine.client, first!.delivery_id);
+      return found?.open === false ? found : undefined;
+    }, 10_000, 'the delivery to close');
     // What a look taken while its round ran saw: open, no attempt yet.
-    const stale = { record: { ...first!, status: 'pending' as const, attempts: [] }, open: true };
+    const stale = { record: { ...closed.record, status: 'pending' as const, attempts: [] }, open: true };
     const result = await redeliver(stack.engine.client, stack.engine.config.temporal, stale, 2);
     assert.equal(result.outcome, 'started');
     await hook.waitFor(2);
