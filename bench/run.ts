@@ -119,6 +119,12 @@ async function costByCli() {
       async_start_p50_at_most_30ms: current.async_poll_load.start_p50_ms <= 30,
       rss_of_npm_start_tree_at_most_500mb: current.rss_mb_tree <= 500,
     },
+    /** The same async runs waited for with one long poll (`?wait=30`) each, beside the 20 ms poll loop. */
+    long_poll_vs_poll_loop: {
+      runs_per_s: versus(current.async_long_poll_load.runs_per_s, current.async_poll_load.runs_per_s),
+      cpu_ms_per_run: versus(current.async_long_poll_load.cpu_ms_per_run.total, current.async_poll_load.cpu_ms_per_run.total),
+      start_p50_ms: versus(current.async_long_poll_load.start_p50_ms, current.async_poll_load.start_p50_ms),
+    },
     cli_versions: baseline
       ? {
           versions: Object.keys(out),

@@ -119,8 +119,12 @@ export const runAcceptedSchema = z
  * A page size: decimal digits only, so `1e1`, `0x10`, ` 5` or `false` are 422 like any other
  * non-integer, never a number by accident of coercion.
  */
-const pageLimit = z
-  .preprocess((value) => (typeof value === 'string' && /^[0-9]{1,3}$/.test(value) ? Number(value) : value), z.number().int().min(1).max(100))
+function queryInteger(min: number, max: number) {
+  const digits = new RegExp(`^[0-9]{1,${String(max).length}}$`);
+  return z.preprocess((value) => (typeof value === 'string' && digits.test(value) ? Number(value) : value), z.number().int().min(min).max(max));
+}
+
+const pageLimit = queryInteger(1, 100)
   .optional()
   .transform((limit) => limit ?? 20)
   .meta({ description: 'Page size, 1–100 (default 20)' });
@@ -179,6 +183,19 @@ export const deliverySchema = deliveryRecordSchema
 export const deliveryListSchema = z.object({ data: z.array(deliverySchema), next_cursor: z.string().nullable() }).meta({ id: 'DeliveryList' });
 
 export const deliveryParams = runIdParam.extend({ delivery_id: z.string().max(120) });
+
+/** The longest a poll may wait for its run to end: below the idle timeouts of common proxies. */
+export const MAX_POLL_WAIT_S = 30;
+
+/** GET /runs/{id}: `wait` turns the poll into a long poll, so a caller hears of the end without polling often. */
+export const pollRunQuery = z.object({
+  wait: queryInteger(0, MAX_POLL_WAIT_S)
+    .optional()
+    .transform((wait) => wait ?? 0)
+    .meta({
+      description: `Seconds (0–${MAX_POLL_WAIT_S}, default 0) to wait for a running run to end before answering: the answer comes as soon as it ends, or with its progress when the wait runs out. Each waiting poll holds one of the caller's wait slots, as a sync run does.`,
+    }),
+});
 
 export const pageQuery = z.object({ limit: pageLimit, cursor: pageCursor }).strict();
 

@@ -1,6 +1,6 @@
 import { API_PREFIX, HEADER, runUrl } from '../api/wire.js';
-import { ChainportError, parseRetryAfter } from './errors.js';
-import { Http, sleep, type RetryOptions } from './http.js';
+import { ChainportError } from './errors.js';
+import { Http, type RetryOptions } from './http.js';
 import { streamRun, type ReconnectOptions } from './stream.js';
 import type { Chain, ChainInput, Delivery, ListFilter, Run, RunAccepted, RunPage, RunStreamEvent, WebhookOptions } from './types.js';
 
@@ -46,8 +46,8 @@ export interface StreamAttachOptions extends Cancellable {
 
 /** The server's default wait of the sync route. */
 const DEFAULT_TIMEOUT_S = 30;
-/** Seconds between polls when the server gives no `Retry-After`. */
-const DEFAULT_POLL_S = 2;
+/** How long each poll of wait() waits on the server (the most the API allows). */
+const LONG_POLL_S = 30;
 const DEFAULT_MAX_WAIT_S = 3600;
 
 /**
@@ -101,18 +101,18 @@ export class Chainport {
 
   /** The run now: `progress` while running, `output` or `error` once ended. */
   async get(runId: string, options: Cancellable = {}): Promise<Run> {
-    return (await this.#poll(runId, options.signal)).run;
+    return this.#poll(runId, options.signal);
   }
 
   /**
-   * Polls until the run has ended, as often as the server's `Retry-After` says, and resolves with it
-   * whatever its status (check `status`; a failed run carries `error`). Bound it with `signal`.
+   * Long-polls until the run has ended (each request waits up to 30 s on the server and answers the
+   * moment the run ends) and resolves with it whatever its status (check `status`; a failed run
+   * carries `error`). Bound it with `signal`.
    */
   async wait(runId: string, options: Cancellable = {}): Promise<Run> {
     for (;;) {
-      const { run, retryAfterS } = await this.#poll(runId, options.signal);
+      const run = await this.#poll(runId, options.signal, LONG_POLL_S);
       if (run.status !== 'running') return run;
-      await sleep(Math.max(1, retryAfterS ?? DEFAULT_POLL_S) * 1000, options.signal);
     }
   }
 
@@ -186,9 +186,9 @@ export class Chainport {
     return (await this.#http.json<Delivery>({ method: 'POST', path, signal: options.signal })).body;
   }
 
-  async #poll(runId: string, signal: AbortSignal | undefined): Promise<{ run: Run; retryAfterS: number | undefined }> {
-    const { body, response } = await this.#http.json<Run>({ path: runUrl(encodeURIComponent(runId)), signal });
-    return { run: body, retryAfterS: parseRetryAfter(response.headers.get(HEADER.retryAfter)) };
+  async #poll(runId: string, signal: AbortSignal | undefined, waitS = 0): Promise<Run> {
+    const path = `${runUrl(encodeURIComponent(runId))}${waitS > 0 ? `?wait=${waitS}` : ''}`;
+    return (await this.#http.json<Run>({ path, signal })).body;
   }
 }
 

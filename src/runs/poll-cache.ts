@@ -49,11 +49,16 @@ export class PollCache {
 
   private readonly now: () => number;
 
-  read(runId: string, callerId: string): Promise<RunSnapshot> {
+  /**
+   * The run as a recent read saw it, or a new read shared from now on. `fresh` always reads anew: a
+   * caller that learned the run changed (a long poll saw it end) must not be answered an older read
+   * by its next poll.
+   */
+  read(runId: string, callerId: string, options: { fresh?: boolean } = {}): Promise<RunSnapshot> {
     const now = this.now();
     const byCaller = this.reads.get(runId);
     const cached = byCaller?.get(callerId);
-    if (cached && now - cached.at < this.windowMs(runId, now)) return cached.snapshot;
+    if (cached && !options.fresh && now - cached.at < this.windowMs(runId, now)) return cached.snapshot;
     const entry = { at: now, snapshot: readOwnedRun(this.client, runId, callerId, this.progress) };
     // A failed read is not shared beyond the requests already waiting on it (nor does it drop a newer one).
     entry.snapshot.catch(() => this.reads.get(runId)?.get(callerId) === entry && this.reads.get(runId)?.delete(callerId));

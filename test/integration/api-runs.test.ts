@@ -172,6 +172,34 @@ void describe('HTTP API: runs', () => {
       assert.equal(signals.length, 0, 'no touch: the orphan rule needs none for a run younger than the touch interval');
     });
 
+    void it('with ?wait=, answers a running run the moment it ends, or with its progress when the wait runs out', async () => {
+      const { run_id } = await startAsync(api, 'slow');
+      const t0 = Date.now();
+      const cut = await api.request(`/api/v1/runs/${run_id}?wait=1`);
+      const waitedMs = Date.now() - t0;
+      const running = await json<Run>(cut, 200);
+      assert.equal(running.status, 'running');
+      assert.ok(running.progress, 'the progress at the end of the wait');
+      assert.equal(cut.headers.get('retry-after'), '2');
+      assert.ok(waitedMs >= 900 && waitedMs < 5_000, `waited ${waitedMs} ms for a 1 s wait`);
+
+      const res = await api.request(`/api/v1/runs/${run_id}?wait=30`);
+      const run = await json<Run>(res, 200);
+      assert.equal(run.status, 'completed');
+      assert.match(String(run.output), /^done after w1/);
+      assert.ok(Date.now() - Date.parse(run.completed_at!) < 1_000, 'answered as the run ended, not at the end of the wait');
+      assert.equal(res.headers.get('retry-after'), null);
+      const next = await json<Run>(await api.request(`/api/v1/runs/${run_id}`), 200);
+      assert.equal(next.status, 'completed', 'a poll right after never answers a read from before the end');
+
+      const ended = Date.now();
+      await json<Run>(await api.request(`/api/v1/runs/${run_id}?wait=30`), 200);
+      assert.ok(Date.now() - ended < 1_000, 'an ended run is answered at once');
+      for (const wait of ['31', '-1', '1.5', 'soon']) {
+        await expectProblem(await api.request(`/api/v1/runs/${run_id}?wait=${wait}`), 422, 'validation_failed');
+      }
+    });
+
     void it('answers a completed run with its output and no progress or Retry-After', async () => {
       const { run_id } = await startAsync(api, 'chain-3', { input: { topic: 'polled' } });
       await pollRun(api, run_id, ended);

@@ -13,6 +13,7 @@ import {
   chainRefParam,
   idempotencyKeyHeader,
   listRunsQuery,
+  pollRunQuery,
   runAcceptedSchema,
   runIdParam,
   runListSchema,
@@ -135,12 +136,27 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       path: '/api/v1/runs/:run_id',
       operationId: 'getRun',
       summary: 'Poll a run',
-      description: 'While running: `progress` and a Retry-After header with the suggested poll delay. Ended: `output` or `error`.',
+      description:
+        'While running: `progress` and a Retry-After header with the suggested poll delay. Ended: `output` or `error`. With `wait`, a running run is answered when it ends or when the wait runs out, whichever is first (a long poll: one request instead of many).',
       tag: 'runs',
       params: runIdParam,
-      responses: { 200: { description: 'The run', schema: runSchema, headers: ['Retry-After'] }, 404: { description: 'not_found' } },
-      async handler(ctx, { params }) {
-        const snapshot = await deps.polls.read(params.run_id, ctx.state.caller.id);
+      query: pollRunQuery,
+      responses: {
+        200: { description: 'The run', schema: runSchema, headers: ['Retry-After'] },
+        404: { description: 'not_found' },
+        429: { description: "rate_limited: too many requests, or (with `wait`) all of the caller's wait slots are held" },
+      },
+      async handler(ctx, { params, query }) {
+        const callerId = ctx.state.caller.id;
+        let snapshot = await deps.polls.read(params.run_id, callerId);
+        if (snapshot.state.status === 'running' && query.wait > 0) {
+          deps.toucher.touch(params.run_id, Date.parse(snapshot.state.started_at));
+          snapshot = await deps.slots.with(callerId, 'waits', async () => {
+            const closed = await waitForClose(deps.client, params.run_id, query.wait * 1000, responseClosed(ctx));
+            // The end is read anew (a shared read from before it may still be in its window) and shared from then on.
+            return deps.polls.read(params.run_id, callerId, { fresh: closed });
+          });
+        }
         if (snapshot.state.status === 'running') {
           // A run counts as touched when it starts: the polls of its first seconds need send nothing.
           deps.toucher.touch(params.run_id, Date.parse(snapshot.state.started_at));
