@@ -1,6 +1,6 @@
 import { API_PREFIX, HEADER, runUrl } from '../api/wire.js';
-import { ChainportError } from './errors.js';
-import { Http, type RetryOptions } from './http.js';
+import { ChainportError, parseRetryAfter } from './errors.js';
+import { Http, sleep, type RetryOptions } from './http.js';
 import { streamRun, type ReconnectOptions } from './stream.js';
 import type { Chain, ChainInput, Delivery, ListFilter, Run, RunAccepted, RunPage, RunStreamEvent, WebhookOptions } from './types.js';
 
@@ -48,6 +48,8 @@ export interface StreamAttachOptions extends Cancellable {
 const DEFAULT_TIMEOUT_S = 30;
 /** How long each poll of wait() waits on the server (the most the API allows). */
 const LONG_POLL_S = 30;
+/** Seconds between polls when a server answers a long poll early and gives no `Retry-After`. */
+const DEFAULT_POLL_S = 2;
 const DEFAULT_MAX_WAIT_S = 3600;
 
 /**
@@ -101,7 +103,7 @@ export class Chainport {
 
   /** The run now: `progress` while running, `output` or `error` once ended. */
   async get(runId: string, options: Cancellable = {}): Promise<Run> {
-    return this.#poll(runId, options.signal);
+    return (await this.#poll(runId, options.signal)).run;
   }
 
   /**
@@ -111,8 +113,11 @@ export class Chainport {
    */
   async wait(runId: string, options: Cancellable = {}): Promise<Run> {
     for (;;) {
-      const run = await this.#poll(runId, options.signal, LONG_POLL_S);
+      const began = Date.now();
+      const { run, retryAfterS } = await this.#poll(runId, options.signal, LONG_POLL_S);
       if (run.status !== 'running') return run;
+      // Still running well before the wait ran out: a server without long polls. Pace it as it asks.
+      if (Date.now() - began < (LONG_POLL_S * 1000) / 2) await sleep(Math.max(1, retryAfterS ?? DEFAULT_POLL_S) * 1000, options.signal);
     }
   }
 
@@ -186,9 +191,10 @@ export class Chainport {
     return (await this.#http.json<Delivery>({ method: 'POST', path, signal: options.signal })).body;
   }
 
-  async #poll(runId: string, signal: AbortSignal | undefined, waitS = 0): Promise<Run> {
+  async #poll(runId: string, signal: AbortSignal | undefined, waitS = 0): Promise<{ run: Run; retryAfterS: number | undefined }> {
     const path = `${runUrl(encodeURIComponent(runId))}${waitS > 0 ? `?wait=${waitS}` : ''}`;
-    return (await this.#http.json<Run>({ path, signal })).body;
+    const { body, response } = await this.#http.json<Run>({ path, signal });
+    return { run: body, retryAfterS: parseRetryAfter(response.headers.get(HEADER.retryAfter)) };
   }
 }
 

@@ -216,6 +216,23 @@ void describe('typed client (chainport/client) against the real API', () => {
       assert.ok(exchanges[0]!.answeredAt - endedAt < 1_000, `answered ${exchanges[0]!.answeredAt - endedAt} ms after the run ended`);
     });
 
+    void it('wait() paces its polls by Retry-After when a server answers long polls at once (one without ?wait=)', async () => {
+      const { run_id: runId } = await client().start('slow');
+      const { fetch: recording, exchanges } = recordingFetch();
+      const withoutWait: typeof fetch = (input, init) => {
+        const url = new URL(input instanceof Request ? input.url : input);
+        url.searchParams.delete('wait');
+        return recording(url, init);
+      };
+      const run = await client(CALLERS.alice, { fetch: withoutWait }).wait(runId);
+      assert.equal(run.status, 'completed');
+      assert.ok(exchanges.length >= 2, 'polled more than once');
+      for (let i = 1; i < exchanges.length; i++) {
+        const waitedMs = exchanges[i]!.sentAt - exchanges[i - 1]!.answeredAt;
+        assert.ok(waitedMs >= Number(exchanges[i - 1]!.retryAfter) * 1000 - 20, `poll ${i} waited ${waitedMs} ms after Retry-After: ${exchanges[i - 1]!.retryAfter}`);
+      }
+    });
+
     void it('start() answers 202 at once, a repeat with its key is the same run, and wait() and get() read it', async () => {
       const key = `client-${randomUUID()}`;
       const accepted = await client().start('chain-3', { topic: 'async' }, { idempotencyKey: key });
