@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EVENT_ID } from '../runs/stream/ids.js';
 import { AGENT_STATUSES, RUN_STATUSES, WEBHOOK_EVENT_FILTERS, deliveryRecordSchema } from '../records/schemas.js';
+import { MAX_POLL_WAIT_S } from './wire.js';
 
 // Request and response schemas: the handlers parse with them, TypeScript types come from them, and
 // the OpenAPI document is generated from them. One source of truth for the contract.
@@ -183,9 +184,6 @@ export const deliverySchema = deliveryRecordSchema
 export const deliveryListSchema = z.object({ data: z.array(deliverySchema), next_cursor: z.string().nullable() }).meta({ id: 'DeliveryList' });
 
 export const deliveryParams = runIdParam.extend({ delivery_id: z.string().max(120) });
-
-/** The longest a poll may wait for its run to end: below the idle timeouts of common proxies. */
-export const MAX_POLL_WAIT_S = 30;
 
 /** GET /runs/{id}: `wait` turns the poll into a long poll, so a caller hears of the end without polling often. */
 export const pollRunQuery = z.object({

@@ -13,5 +13,8 @@ export const HEADER = {
 
 export const API_PREFIX = '/api/v1';
 
+/** The longest a poll may wait for its run to end (`?wait=`): below the idle timeouts of common proxies. */
+export const MAX_POLL_WAIT_S = 30;
+
 export const runUrl = (runId: string) => `${API_PREFIX}/runs/${runId}`;
 export const runEventsUrl = (runId: string) => `${API_PREFIX}/runs/${runId}/events`;

@@ -1,4 +1,4 @@
-import { API_PREFIX, HEADER, runUrl } from '../api/wire.js';
+import { API_PREFIX, HEADER, MAX_POLL_WAIT_S, runUrl } from '../api/wire.js';
 import { ChainportError, parseRetryAfter } from './errors.js';
 import { Http, sleep, type RetryOptions } from './http.js';
 import { streamRun, type ReconnectOptions } from './stream.js';
@@ -46,8 +46,6 @@ export interface StreamAttachOptions extends Cancellable {
 
 /** The server's default wait of the sync route. */
 const DEFAULT_TIMEOUT_S = 30;
-/** How long each poll of wait() waits on the server (the most the API allows). */
-const LONG_POLL_S = 30;
 /** Seconds between polls when a server answers a long poll early and gives no `Retry-After`. */
 const DEFAULT_POLL_S = 2;
 const DEFAULT_MAX_WAIT_S = 3600;
@@ -114,10 +112,10 @@ export class Chainport {
   async wait(runId: string, options: Cancellable = {}): Promise<Run> {
     for (;;) {
       const began = Date.now();
-      const { run, retryAfterS } = await this.#poll(runId, options.signal, LONG_POLL_S);
+      const { run, retryAfterS } = await this.#poll(runId, options.signal, MAX_POLL_WAIT_S);
       if (run.status !== 'running') return run;
       // Still running well before the wait ran out: a server without long polls. Pace it as it asks.
-      if (Date.now() - began < (LONG_POLL_S * 1000) / 2) await sleep(Math.max(1, retryAfterS ?? DEFAULT_POLL_S) * 1000, options.signal);
+      if (Date.now() - began < (MAX_POLL_WAIT_S * 1000) / 2) await sleep(Math.max(1, retryAfterS ?? DEFAULT_POLL_S) * 1000, options.signal);
     }
   }
 

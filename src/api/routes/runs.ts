@@ -150,7 +150,6 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
         const callerId = ctx.state.caller.id;
         let snapshot = await deps.polls.read(params.run_id, callerId);
         if (snapshot.state.status === 'running' && query.wait > 0) {
-          deps.toucher.touch(params.run_id, Date.parse(snapshot.state.started_at));
           snapshot = await deps.slots.with(callerId, 'waits', async () => {
             const closed = await waitForClose(deps.client, params.run_id, query.wait * 1000, responseClosed(ctx));
             // The end is read anew (a shared read from before it may still be in its window) and shared from then on.
