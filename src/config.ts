@@ -54,6 +54,9 @@ const envSchema = z.object({
   CHAINPORT_LLM_PRICES: optionalText,
   PORT: port.default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
+  CHAINPORT_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://chainport.example.com' })
+    .optional(),
   CHAINPORT_API_KEYS: optionalText,
   CHAINPORT_CALLERS_FILE: optionalText,
   CHAINPORT_REQUIRE_CALLERS: bool.default(false),
@@ -121,6 +124,8 @@ export interface Config {
     port: number;
     /** Interface to listen on: 127.0.0.1 by default; 0.0.0.0 in containers. */
     host: string;
+    /** Where partners reach the API: the base of the respond_url links webhooks carry. */
+    publicUrl: string;
     /** `caller_id:key` pairs from CHAINPORT_API_KEYS. */
     apiKeys: string | undefined;
     callersFile: string | undefined;
@@ -273,6 +278,7 @@ function apiSettings(e: Env): Config['api'] {
   return {
     port: e.PORT,
     host: e.HOST,
+    publicUrl: e.CHAINPORT_PUBLIC_URL ?? `http://${e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST}:${e.PORT}`,
     apiKeys: e.CHAINPORT_API_KEYS,
     callersFile: e.CHAINPORT_CALLERS_FILE,
     requireCallers: e.CHAINPORT_REQUIRE_CALLERS,

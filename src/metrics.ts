@@ -91,3 +91,17 @@ export const callerSlotsInUse = new Gauge({
   labelNames: ['kind'] as const,
   registers: [registry],
 });
+
+export const inputAnswered = new Histogram({
+  name: 'chainport_input_time_to_answer_seconds',
+  help: 'Time from a run starting to wait at an input step to the answer it took, by who answered (caller, link)',
+  labelNames: ['answered_by'] as const,
+  buckets: [1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600],
+  registers: [registry],
+});
+
+export const waitingRuns = new Gauge({
+  name: 'chainport_runs_waiting_for_input',
+  help: 'Runs waiting at an input step now, in the whole namespace (from Temporal visibility when /metrics is read)',
+  registers: [registry],
+});

@@ -20,6 +20,7 @@ import { prebuiltWorkflowBundle } from './temporal/workflow-bundle.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
 import { webhookResolver } from './webhooks/resolve.js';
 import { SecretBox } from './webhooks/secret-box.js';
+import { RESPOND_LINK_KEY, RespondLinks } from './security/respond-links.js';
 import type { TokenChannel } from './tokens/channel.js';
 import { redisTokenChannel } from './tokens/redis.js';
 
@@ -42,6 +43,7 @@ export interface WorkerDeps {
 export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   const { config } = deps;
   const kinds = createAgentKinds(config, deps.customKinds);
+  const secrets = SecretBox.fromConfig(config);
   return Worker.create({
     connection: deps.connection,
     namespace: config.temporal.namespace,
@@ -49,7 +51,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     workflowBundle: deps.workflowBundle ?? { codePath: await prebuiltWorkflowBundle(path.join(config.dataDir, 'workflow-bundles')) },
     activities: createActivities({
       kinds,
-      webhooks: { client: deps.client, secrets: SecretBox.fromConfig(config), allowPrivate: config.webhooks.allowPrivate, resolve: webhookResolver(config.webhooks) },
+      webhooks: { client: deps.client, secrets, respondLinks: new RespondLinks(secrets.deriveKey(RESPOND_LINK_KEY), config.api.publicUrl), allowPrivate: config.webhooks.allowPrivate, resolve: webhookResolver(config.webhooks) },
       tokens: deps.tokens,
     }),
     sinks: runSinks(deps.runEnds),

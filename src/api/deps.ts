@@ -11,6 +11,7 @@ import type { PollCache } from '../runs/poll-cache.js';
 import type { RunningRuns } from '../runs/running-runs.js';
 import type { RunToucher } from './touch.js';
 import type { StreamTokens } from './stream-tokens.js';
+import type { RespondLinks } from '../security/respond-links.js';
 import type { CallerSlots } from './caller-slots.js';
 import type { ResolveHost } from '../webhooks/resolve.js';
 
@@ -37,6 +38,8 @@ export interface ApiDeps {
   resolveHost: ResolveHost;
   /** Keys the MAC of list cursors, so only cursors this service issued reach Temporal. */
   cursorKey: Buffer;
+  /** Checks the respond_url tokens of run.input_required webhooks. */
+  respondLinks: RespondLinks;
   /** Seals webhook secrets before they enter workflow input. */
   secrets: SecretBox;
   log: Logger;

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ChainVersion } from '../chains/catalog.js';
+import { isOpen } from '../records/schemas.js';
 import type { RunSnapshot } from '../runs/read.js';
 import type { RunError, RunState } from '../workflows/types.js';
 import { ApiError, problemBody } from './problem.js';
@@ -8,7 +9,7 @@ import { runUrl } from './wire.js';
 
 /** A run's public representation (the pinned `Run` schema). */
 export function toRunResource({ state, currentAttempt }: RunSnapshot, requestId: string, now = Date.now()): z.infer<typeof runSchema> {
-  const ended = state.status !== 'running';
+  const ended = !isOpen(state.status);
   return {
     run_id: state.run_id,
     chain: state.chain,
@@ -27,7 +28,9 @@ export function toRunResource({ state, currentAttempt }: RunSnapshot, requestId:
       attempts: agent.status === 'running' ? Math.max(agent.attempts, currentAttempt ?? 1) : agent.attempts,
       duration_ms: agent.status === 'running' && agent.started_at ? Math.max(0, now - Date.parse(agent.started_at)) : agent.duration_ms,
       cost: agent.cost,
+      ...(agent.answered_by && { answered_by: agent.answered_by }),
     })),
+    ...(state.status === 'waiting_for_input' && state.input_request && { input_request: state.input_request }),
     ...(state.status === 'completed' && { output: state.output ?? null }),
     ...(state.error && { error: runProblem(state, state.error, requestId) }),
   };
@@ -44,8 +47,12 @@ function runProblem(state: RunState, error: RunError, requestId: string) {
   return problemBody(error.code, error.message, requestId, extras);
 }
 
-/** Suggested delay before the next poll: 2 s, backing off to 5 s once the run is older than 30 s. */
+/**
+ * Suggested delay before the next poll: 2 s, backing off to 5 s once the run is older than 30 s; a
+ * minute while it waits for a person's answer.
+ */
 export function pollDelaySeconds(state: RunState, now = Date.now()): number {
+  if (state.status === 'waiting_for_input') return 60;
   return now - Date.parse(state.started_at) > 30_000 ? 5 : 2;
 }
 

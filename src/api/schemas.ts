@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EVENT_ID } from '../runs/stream/ids.js';
-import { AGENT_STATUSES, RUN_STATUSES, WEBHOOK_EVENT_FILTERS, deliveryRecordSchema } from '../records/schemas.js';
+import { AGENT_STATUSES, ANSWERED_BY, RUN_STATUSES, WEBHOOK_EVENT_FILTERS, deliveryRecordSchema, inputRequestSchema } from '../records/schemas.js';
 import { MAX_POLL_WAIT_S } from './wire.js';
 
 // Request and response schemas: the handlers parse with them, TypeScript types come from them, and
@@ -79,6 +79,7 @@ const agentSchema = z.object({
   attempts: z.number().int(),
   duration_ms: z.number().int().nullable(),
   cost: z.number(),
+  answered_by: z.enum(ANSWERED_BY).optional().meta({ description: 'Input steps, once answered: a caller, a respond_url link, or the default at the timeout' }),
 });
 
 export const runSchema = z
@@ -95,9 +96,13 @@ export const runSchema = z
     agents: z.array(agentSchema),
     output: z.unknown().optional(),
     error: problemSchema.optional(),
+    input_request: inputRequestSchema.optional().meta({ description: 'While the run is waiting_for_input: what it waits for. Answer with POST /api/v1/runs/{run_id}/input.' }),
     temporal_ui_url: z.string().optional().meta({ description: 'Where ops can open this run in the Temporal Web UI (when the UI address is configured)' }),
   })
   .meta({ id: 'Run' });
+
+/** The sync route's answer when the run paused at an input step. */
+export const runWaitingSchema = runSchema.extend({ poll_url: z.string(), stream_url: z.string() }).meta({ id: 'RunWaiting' });
 
 export const runAcceptedSchema = z
   .object({
@@ -115,6 +120,24 @@ export const runAcceptedSchema = z
       .optional(),
   })
   .meta({ id: 'RunAccepted' });
+
+/** The answer to the input step a run waits at. */
+export const inputAnswerRequest = z
+  .object({
+    step: z.string().min(1).max(200).meta({ description: 'The input step being answered (input_request.step)' }),
+    value: z.unknown().refine((value) => value !== undefined, 'is required').meta({ description: "The answer; must match the step's schema" }),
+  })
+  .strict()
+  .meta({ id: 'InputAnswer' });
+
+/** The answer through a webhook's respond_url: the link names the run and the step. */
+export const linkAnswerRequest = inputAnswerRequest.pick({ value: true }).strict().meta({ id: 'LinkAnswer' });
+
+export const inputAcceptedSchema = z
+  .object({ run_id: z.string(), step: z.string(), answered_by: z.literal('link') })
+  .meta({ id: 'InputAccepted' });
+
+export const respondTokenParam = z.object({ token: z.string().min(1).max(1024) });
 
 /**
  * A page size: decimal digits only, so `1e1`, `0x10`, ` 5` or `false` are 422 like any other

@@ -13,6 +13,7 @@ import { CallerSlots } from './caller-slots.js';
 import { reloadCallersOnChange } from './callers-reload.js';
 import { webhookResolver } from '../webhooks/resolve.js';
 import { RateLimiters } from './middleware/rate-limit.js';
+import { RESPOND_LINK_KEY, RespondLinks } from '../security/respond-links.js';
 import { StreamTokens } from './stream-tokens.js';
 import type { ApiDeps } from './deps.js';
 import { RunReaders } from '../runs/stream/registry.js';
@@ -91,6 +92,7 @@ export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps {
     slots: new CallerSlots({ waits: config.api.maxWaitsPerCaller, streams: config.api.maxStreamsPerCaller, lookups: MAX_LOOKUPS_PER_CALLER }),
     resolveHost: webhookResolver(config.webhooks),
     streamTokens: new StreamTokens(secrets.deriveKey('stream-token')),
+    respondLinks: new RespondLinks(secrets.deriveKey(RESPOND_LINK_KEY), config.api.publicUrl),
     cursorKey: secrets.deriveKey('list-cursor'),
     polls: new PollCache(client, { runEnds: opts.runEnds }),
     runningRuns: new RunningRuns(client),

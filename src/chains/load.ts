@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { templatePaths } from '../workflows/template.js';
 import type { RunPlan } from '../workflows/types.js';
 import { ChainCatalog, type ChainVersion, type InputProblem } from './catalog.js';
+import { INPUT_KIND, inputStepPlan } from './input-step.js';
 import { chainFileSchema, type ChainFile } from './schema.js';
 import { ensureError } from '../errors.js';
 
@@ -25,7 +26,7 @@ export function loadChains(config: Config, kinds: AgentKinds): ChainCatalog {
   } catch (err) {
     throw new ChainFileError(`Cannot read the chains folder ${config.chainsDir} (CHAINPORT_CHAINS_DIR): ${ensureError(err).message}`);
   }
-  const ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: true });
+  const ajv = newAjv();
   const versions: ChainVersion[] = [];
   const problems: string[] = [];
   for (const file of files) {
@@ -46,6 +47,10 @@ export function loadChains(config: Config, kinds: AgentKinds): ChainCatalog {
   return new ChainCatalog(versions);
 }
 
+function newAjv(): Ajv2020 {
+  return new Ajv2020({ allErrors: true, strict: false, useDefaults: true });
+}
+
 /** Parses and validates one chain file; the error names the file and each bad path in it. */
 export function parseChainFile(file: string, kinds: AgentKinds): ChainFile {
   let raw: unknown;
@@ -59,19 +64,22 @@ export function parseChainFile(file: string, kinds: AgentKinds): ChainFile {
     throw new ChainFileError(parsed.error.issues.map((i) => `${file}: ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n  '));
   }
   const chain = parsed.data;
-  const problems = checkAgents(chain, kinds);
+  const problems = checkAgents(chain, kinds, newAjv());
   if (problems.length > 0) throw new ChainFileError(problems.map((p) => `${file}: ${p}`).join('\n  '));
   return chain;
 }
 
-function checkAgents(chain: ChainFile, kinds: AgentKinds): string[] {
+function checkAgents(chain: ChainFile, kinds: AgentKinds, ajv: Ajv2020): string[] {
   const problems: string[] = [];
   const earlier = new Set<string>();
   chain.agents.forEach((agent, index) => {
     const at = `agents.${index}`;
     if (earlier.has(agent.name)) problems.push(`${at}.name: "${agent.name}" is used by an earlier agent`);
     const kind = kinds.get(agent.kind);
-    if (!kind) problems.push(`${at}.kind: unknown kind "${agent.kind}" (known: ${[...kinds.keys()].join(', ')})`);
+    if (agent.kind === INPUT_KIND) {
+      const step = inputStepPlan(agent.with, ajv);
+      if ('problems' in step) problems.push(...step.problems.map((problem) => `${at}.with.${problem}`));
+    } else if (!kind) problems.push(`${at}.kind: unknown kind "${agent.kind}" (known: ${[...kinds.keys(), INPUT_KIND].join(', ')})`);
     else {
       const settings = kind.with.safeParse(agent.with);
       // An issue about `with` itself (e.g. an unrecognized key) has an empty path: no trailing dot then.
@@ -123,7 +131,8 @@ function toChainVersion(chain: ChainFile, file: string, ajv: Ajv2020, kinds: Age
         backoff: agent.retry.backoff,
         maxIntervalMs: agent.retry.max_interval,
       },
-      with: agent.with,
+      with: agent.kind === INPUT_KIND ? {} : agent.with,
+      ...(agent.kind === INPUT_KIND && { input: inputPlan(agent.with, ajv) }),
       ...(splitFieldsOf(agent.kind) ? { splitFields: [...splitFieldsOf(agent.kind)!] } : {}),
     })),
   };
@@ -139,6 +148,13 @@ function toChainVersion(chain: ChainFile, file: string, ajv: Ajv2020, kinds: Age
     plan,
     unavailable,
   };
+}
+
+/** The plan of an input step checked by parseChainFile. */
+function inputPlan(raw: Record<string, unknown>, ajv: Ajv2020) {
+  const step = inputStepPlan(raw, ajv);
+  if ('problems' in step) throw new ChainFileError(step.problems.join('; '));
+  return step.plan;
 }
 
 /** An ajv error as a path into the input; a missing required property is reported at its own path. */

@@ -14,6 +14,8 @@ export const EXIT = {
   usage: 2,
   /** The API refused the request, the key is wrong or missing, or the API could not be reached. */
   api: 3,
+  /** The run waits for input and nobody was there to answer (no terminal, or --json): answer with `chainport runs input`. */
+  waitingForInput: 4,
   /** Ctrl-C: the CLI detached from a run that goes on. */
   interrupted: 130,
 } as const;
@@ -90,6 +92,17 @@ export function parseInput(value: string | undefined): Record<string, unknown> {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new UsageError('--input must be a JSON object, e.g. {"topic":"x"}.');
   return parsed as Record<string, unknown>;
+}
+
+/** An option's parser for any JSON value (an input step's answer), throwing a UsageError. */
+export function parseJson(name: string) {
+  return (value: string): unknown => {
+    try {
+      return JSON.parse(value);
+    } catch (err) {
+      throw new UsageError(`${name} is not JSON: ${ensureError(err).message}. E.g. ${name} '{"approved":true}'.`);
+    }
+  };
 }
 
 /** An option's parser for a whole number of 1 or more (seconds, a page size), throwing a UsageError. */

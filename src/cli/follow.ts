@@ -1,6 +1,7 @@
 // Following a run's events, for `run --stream` and `runs events`: the live view on a terminal, one
 // JSON line per event otherwise; Ctrl-C asks whether to cancel the run or detach from it.
 import { createInterface } from 'node:readline/promises';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import pc from 'picocolors';
 import type { Chainport, RunStreamEvent } from '../client/index.js';
 import { EXIT, note, printJson } from './context.js';
@@ -30,6 +31,12 @@ export async function follow(client: Chainport, open: OpenStream, options: Follo
       if (view) view.update(event);
       else printJson({ event: event.event, id: event.id, data: event.data });
       last = event;
+      if (event.event !== 'run.waiting' || runId === undefined) continue;
+      // Someone at a terminal answers here; anyone else gets the waiting event and a documented exit code.
+      if (!view || !process.stdin.isTTY) return waitingExit(runId, event.data.step);
+      view.pause();
+      await client.input(runId, event.data.step, await askInput(event.data), { signal: detach.signal });
+      view.resume();
     }
   } catch (err) {
     if (!detach.signal.aborted) {
@@ -46,6 +53,34 @@ export async function follow(client: Chainport, open: OpenStream, options: Follo
   view?.finish(last);
   if (view && last?.event === 'run.completed') process.stdout.write(`${formatOutput(last.data.output)}\n`);
   return last?.event === 'run.completed' ? EXIT.ok : EXIT.runNotCompleted;
+}
+
+function waitingExit(runId: string, step: string): number {
+  note(`${runId} waits for input at "${step}". Answer with: chainport runs input ${runId} --step ${step} --value '<JSON>'`);
+  return EXIT.waitingForInput;
+}
+
+/** Shows an input step's prompt and asks for a JSON answer until one matches the step's schema. */
+async function askInput(request: { step: string; prompt: string; schema: Record<string, unknown> }): Promise<unknown> {
+  const validate = new Ajv2020({ allErrors: true, strict: false }).compile(request.schema);
+  process.stderr.write(`\n${pc.magenta('?')} ${pc.bold(request.step)}: ${terminalSafe(request.prompt)}\n${pc.dim(`  answer as JSON matching ${JSON.stringify(request.schema)}`)}\n`);
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    for (;;) {
+      const text = await rl.question('> ');
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        process.stderr.write(pc.red('  not JSON; try again\n'));
+        continue;
+      }
+      if (validate(value)) return value;
+      process.stderr.write(pc.red(`  ${validate.errors?.map((e) => `${e.instancePath || 'value'} ${e.message}`).join('; ')}\n`));
+    }
+  } finally {
+    rl.close();
+  }
 }
 
 /** After Ctrl-C: on a terminal, ask whether to cancel (default: detach); otherwise detach. */

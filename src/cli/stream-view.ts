@@ -9,7 +9,7 @@ import type { RunStreamEvent } from '../client/index.js';
 import { formatCost, formatDuration } from './context.js';
 import { terminalSafe } from './terminal-text.js';
 
-type AgentStatus = 'running' | 'retrying' | 'completed' | 'failed';
+type AgentStatus = 'running' | 'retrying' | 'waiting' | 'completed' | 'failed';
 
 interface AgentLine {
   name: string;
@@ -41,6 +41,16 @@ export class StreamView {
     this.#columns = () => stream.columns || 100;
   }
 
+  /** Stops redrawing so the terminal can ask a question; `resume` redraws again. */
+  pause(): void {
+    clearInterval(this.#timer);
+    this.#log.done();
+  }
+
+  resume(): void {
+    this.start();
+  }
+
   start(): void {
     this.#timer = setInterval(() => {
       this.#frame = (this.#frame + 1) % SPINNER.frames.length;
@@ -67,6 +77,13 @@ export class StreamView {
         break;
       case 'agent.completed':
         if (agent) Object.assign(agent, { status: 'completed', attempts: event.data.attempts, durationMs: event.data.duration_ms, cost: event.data.cost });
+        break;
+      case 'run.waiting':
+        // An input step: its line shows the prompt until the run goes on.
+        this.#agents[event.data.index] = { name: event.data.step, status: 'waiting', attempts: 1, startedAt: Date.now(), text: event.data.prompt };
+        break;
+      case 'run.resumed':
+        if (agent) Object.assign(agent, { status: 'completed', durationMs: Date.now() - agent.startedAt, text: '' });
         break;
       default: {
         // A terminal run.* event: an agent still running did not finish.
@@ -96,7 +113,7 @@ export class StreamView {
     for (const agent of this.#agents) {
       if (!agent) continue;
       lines.push(truncate(this.#agentLine(agent), width));
-      if (agent.status === 'running' || agent.status === 'retrying') {
+      if (agent.status === 'running' || agent.status === 'retrying' || agent.status === 'waiting') {
         const tail = terminalSafe(agent.text).replace(/\s+/g, ' ').slice(-(width - 6));
         if (tail) lines.push(pc.dim(`    ${tail}`));
       }
@@ -105,8 +122,8 @@ export class StreamView {
   }
 
   #agentLine(agent: AgentLine): string {
-    const icon = { running: pc.cyan(SPINNER.frames[this.#frame] ?? '*'), retrying: pc.yellow(SPINNER.frames[this.#frame] ?? '*'), completed: pc.green('✔'), failed: pc.red('✖') }[agent.status];
-    const status = { running: pc.cyan, retrying: pc.yellow, completed: pc.green, failed: pc.red }[agent.status](agent.status.padEnd(9));
+    const icon = { running: pc.cyan(SPINNER.frames[this.#frame] ?? '*'), retrying: pc.yellow(SPINNER.frames[this.#frame] ?? '*'), waiting: pc.magenta('?'), completed: pc.green('✔'), failed: pc.red('✖') }[agent.status];
+    const status = { running: pc.cyan, retrying: pc.yellow, waiting: pc.magenta, completed: pc.green, failed: pc.red }[agent.status](agent.status.padEnd(9));
     const duration = formatDuration(agent.durationMs ?? Date.now() - agent.startedAt);
     const cost = agent.cost === undefined ? '' : `  ${formatCost(agent.cost)}`;
     return `  ${icon} ${agent.name.padEnd(16)} ${status} attempt ${agent.attempts}  ${duration}${cost}`;

@@ -105,9 +105,10 @@ export class Chainport {
   }
 
   /**
-   * Long-polls until the run has ended (each request waits up to 30 s on the server and answers the
-   * moment the run ends) and resolves with it whatever its status (check `status`; a failed run
-   * carries `error`). Bound it with `signal`.
+   * Long-polls until the run has ended or waits for input (each request waits up to 30 s on the server
+   * and answers the moment the run ends) and resolves with it whatever its status (check `status`: a
+   * failed run carries `error`; a `waiting_for_input` one its `input_request`, answer it with
+   * `input()` and wait again). Bound it with `signal`.
    */
   async wait(runId: string, options: Cancellable = {}): Promise<Run> {
     for (;;) {
@@ -117,6 +118,23 @@ export class Chainport {
       // Still running well before the wait ran out: a server without long polls. Pace it as it asks.
       if (Date.now() - began < (MAX_POLL_WAIT_S * 1000) / 2) await sleep(Math.max(1, retryAfterS ?? DEFAULT_POLL_S) * 1000, options.signal);
     }
+  }
+
+  /**
+   * Answers the input step `step` the run waits at, and resolves with the run (running again).
+   * Refusals are ChainportErrors: `input_not_pending`, `input_already_provided` (another answer won),
+   * `validation_failed` (`problem.errors` says where; the run keeps waiting). A repeat with the same
+   * `idempotencyKey` gets the same answer.
+   */
+  async input(runId: string, step: string, value: unknown, options: Cancellable & { idempotencyKey?: string } = {}): Promise<Run> {
+    const { body } = await this.#http.json<Run>({
+      method: 'POST',
+      path: `${runUrl(encodeURIComponent(runId))}/input`,
+      body: { step, value },
+      headers: options.idempotencyKey === undefined ? {} : { [HEADER.idempotencyKey]: options.idempotencyKey },
+      signal: options.signal,
+    });
+    return body;
   }
 
   /** Asks for the run to be cancelled (`202`, the run as it was); `run_ended` (409) if it already ended. */

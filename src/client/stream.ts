@@ -4,6 +4,9 @@ import { ChainportError } from './errors.js';
 import { sleep, type Http } from './http.js';
 import type { RunStatus, RunStreamEvent } from './types.js';
 
+/** The statuses of a run that has not ended: its stream has more to say. */
+const OPEN: readonly string[] = ['running', 'waiting_for_input'] satisfies RunStatus[];
+
 export interface ReconnectOptions {
   /** Reconnects in a row that bring no new event before the stream gives up and throws. Default 5. */
   maxAttempts?: number;
@@ -82,7 +85,7 @@ export async function* streamRun(http: Http, source: StreamSource, options: Stre
     }
     const runId = 'runId' in target ? target.runId : undefined;
     // Closed cleanly with nothing new: the run may have ended before our Last-Event-ID was its last event.
-    if (dropped === undefined && received === 0 && runId !== undefined && (await options.runStatus(runId)) !== 'running') return;
+    if (dropped === undefined && received === 0 && runId !== undefined && !OPEN.includes(await options.runStatus(runId))) return;
     if (++failures > maxAttempts) {
       throw new Error(`The stream of ${runId ?? 'the run'} broke off ${maxAttempts + 1} times in a row without a new event; last id ${lastId ?? 'none'}.`, { cause: dropped });
     }

@@ -7,19 +7,28 @@ import { z } from 'zod';
 // these schemas there cost ~7 ms per run (test/unit/workflow-bundle-imports.test.ts keeps zod out).
 // Older runs must keep parsing: a field added later is optional here, never required.
 
-export const RUN_STATUSES = ['running', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
-export const AGENT_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'skipped'] as const;
+export const RUN_STATUSES = ['running', 'waiting_for_input', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
+/** The statuses of a run that has not ended. */
+export const OPEN_STATUSES = ['running', 'waiting_for_input'] as const satisfies ReadonlyArray<(typeof RUN_STATUSES)[number]>;
+export const AGENT_STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled', 'skipped'] as const;
 /** Stable codes a run can end with; the API maps them to HTTP statuses. */
-export const RUN_ERROR_CODES = ['agent_failed', 'chain_timeout', 'budget_exceeded', 'cancelled', 'orphaned'] as const;
+export const RUN_ERROR_CODES = ['agent_failed', 'chain_timeout', 'budget_exceeded', 'cancelled', 'orphaned', 'input_timeout'] as const;
 /** Events a webhook may subscribe to, as named in the request's `events`. */
-export const WEBHOOK_EVENT_FILTERS = ['completed', 'failed', 'timed_out', 'cancelled', 'agent.completed'] as const;
+export const WEBHOOK_EVENT_FILTERS = ['completed', 'failed', 'timed_out', 'cancelled', 'agent.completed', 'input_required'] as const;
 /** The `event` field of a delivered payload. */
-export const WEBHOOK_EVENTS = ['chain.completed', 'chain.failed', 'chain.timed_out', 'chain.cancelled', 'agent.completed'] as const;
+export const WEBHOOK_EVENTS = ['chain.completed', 'chain.failed', 'chain.timed_out', 'chain.cancelled', 'agent.completed', 'run.input_required'] as const;
+/** Who gave an input step its answer: the caller (API key), a partner through the webhook's respond_url, or the step's default at its timeout. */
+export const ANSWERED_BY = ['caller', 'link', 'default'] as const;
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
 
 export const runStatusSchema = z.enum(RUN_STATUSES);
+
+/** Whether a run with this status has not ended yet (it runs, or waits for input). */
+export function isOpen(status: (typeof RUN_STATUSES)[number]): status is (typeof OPEN_STATUSES)[number] {
+  return (OPEN_STATUSES as readonly string[]).includes(status);
+}
 /** How a run ended: every status but `running`. */
-export const endStatusSchema = runStatusSchema.exclude(['running']);
+export const endStatusSchema = runStatusSchema.exclude(OPEN_STATUSES);
 
 /** Why a run did not complete: `{code, message, agent?}`, with the codes of the README's error table. */
 export const runErrorSchema = z
@@ -38,7 +47,23 @@ export const agentStateSchema = z.object({
   duration_ms: z.number().nullable(),
   cost: z.number(),
   error: z.string().nullable(),
+  /** Input steps only, once answered. */
+  answered_by: z.enum(ANSWERED_BY).optional(),
+  /** Input steps only: the id of the update that answered (so a repeat of it is recognised after the run ended) and its request's fingerprint. */
+  answer_id: z.string().optional(),
+  answer_hash: z.string().nullable().optional(),
 });
+
+/** What a run waiting at an input step asks for (`input_request` of the run while it waits). */
+export const inputRequestSchema = z
+  .object({
+    step: z.string().meta({ description: 'The input step waiting for an answer' }),
+    index: z.number().int().meta({ description: "The step's 0-based position in the chain" }),
+    prompt: z.string().meta({ description: 'What to show the person, templates resolved' }),
+    schema: z.record(z.string(), z.unknown()).meta({ description: 'JSON Schema the answer must match' }),
+    expires_at: z.string().meta({ description: 'When the step stops waiting (then on_timeout applies)' }),
+  })
+  .meta({ id: 'InputRequest' });
 
 /** What the `progress` query answers and what a closed run leaves in its memo under `result`. */
 export const runStateSchema = z.object({
@@ -59,6 +84,8 @@ export const runStateSchema = z.object({
   error: runErrorSchema.nullable(),
   /** Ids of the webhook deliveries this run started, oldest first. */
   deliveries: z.array(z.string()),
+  /** Set while the run waits at an input step. */
+  input_request: inputRequestSchema.nullable().optional(),
 });
 
 /**
@@ -79,6 +106,10 @@ export const webhookPayloadSchema = z.object({
   delivery_id: z.string().meta({ description: 'Also the webhook-id header: stable across retries and redeliveries, de-duplicate on it' }),
   agent: z.string().optional(),
   agent_output: z.unknown().optional(),
+  input_request: inputRequestSchema.optional().meta({ description: 'run.input_required: what the run waits for' }),
+  respond_url: z.string().optional().meta({
+    description: 'run.input_required: POST {"value": ...} here to answer without an API key; single use, valid until the step expires',
+  }),
 });
 
 /** Extra facts an agent failure carries to the workflow in ApplicationFailure details. */

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { isOpen } from '../records/schemas.js';
 import { RunEndedError } from './errors.js';
 import { readOwnedRun, type RunSnapshot } from './read.js';
 
@@ -8,7 +9,7 @@ import { readOwnedRun, type RunSnapshot } from './read.js';
  */
 export async function cancelRun(client: Client, runId: string, callerId: string): Promise<RunSnapshot> {
   const snapshot = await readOwnedRun(client, runId, callerId);
-  if (snapshot.state.status !== 'running') throw new RunEndedError(runId, snapshot.state.status);
+  if (!isOpen(snapshot.state.status)) throw new RunEndedError(runId, snapshot.state.status);
   await client.workflow.getHandle(runId).cancel();
   return snapshot;
 }

@@ -57,3 +57,19 @@ export class RunEndedError extends Error {
     super(`Run ${runId} already ended as ${status}.`);
   }
 }
+
+/**
+ * The run did not take an answer to its input step: it does not wait for that step
+ * (`input_not_pending`), or another answer won (`input_already_provided`).
+ */
+export class InputRefusedError extends Error {
+  override name = 'InputRefusedError';
+
+  constructor(
+    readonly code: 'input_not_pending' | 'input_already_provided',
+    message: string,
+    readonly runId: string,
+  ) {
+    super(message);
+  }
+}

@@ -49,6 +49,7 @@ export async function listRuns(client: Client, namespace: string, callerId: stri
     clauses.push(equals(ChainNameKey, name!));
     if (version) clauses.push(equals(ChainVersionKey, Number(version)));
   }
+  // `running` lists every open run, those waiting for input too (RunStatus is unset while a run runs).
   if (filter.status === 'running') clauses.push(equals(EXECUTION_STATUS, 'Running'));
   else if (filter.status) clauses.push(equals(RunStatusKey, filter.status));
   const now = Date.now();
@@ -61,11 +62,22 @@ export async function listRuns(client: Client, namespace: string, callerId: stri
       run_id: info.workflowId,
       chain: memo.chain,
       chain_version: memo.chain_version,
-      status: result?.status ?? (info.running ? 'running' : 'failed'),
+      status: result?.status ?? (info.running ? openStatus(info.searchAttributes.get(RunStatusKey)) : 'failed'),
       cost: result?.cost ?? 0,
       duration_ms: result?.duration_ms ?? (info.closeTime ? info.closeTime.getTime() - started : now - started),
       created_at: info.startTime.toISOString(),
       ...(info.closeTime && { completed_at: info.closeTime.toISOString() }),
     };
   });
+}
+
+/** An open run's status from its RunStatus search attribute: waiting_for_input while it waits at an input step. */
+function openStatus(runStatus: string | undefined): RunSummary['status'] {
+  return runStatus === 'waiting_for_input' ? 'waiting_for_input' : 'running';
+}
+
+/** How many runs wait at an input step now, in the whole namespace. */
+export async function countWaitingRuns(client: Client): Promise<number> {
+  const query = and(equals(WORKFLOW_TYPE, CHAIN_WORKFLOW), equals(EXECUTION_STATUS, 'Running'), equals(RunStatusKey, 'waiting_for_input'));
+  return (await client.workflow.count(query)).count;
 }

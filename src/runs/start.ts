@@ -38,6 +38,11 @@ export const runMemoSchema = z.object({
 });
 export type RunMemo = z.infer<typeof runMemoSchema>;
 
+/** Whether runs of the chain can wait for a person's answer (it has an input step). */
+export function waitsForInput(chain: ChainVersion): boolean {
+  return chain.plan.agents.some((agent) => agent.input !== undefined);
+}
+
 /** A new run id: `run-` and 20 hex digits (80 random bits), safe in URLs and Temporal workflow IDs. */
 export function newRunId(): string {
   return `run-${randomBytes(10).toString('hex')}`;
@@ -58,7 +63,10 @@ export async function startRun(
     runId,
     callerId: options.callerId,
     // Every run is bounded by its chain's timeout and the service's maximum lifetime, whichever is lower.
-    plan: { ...chain.plan, timeoutMs: Math.min(chain.plan.timeoutMs, config.runs.maxLifetimeMs) },
+    // With input steps the two part: waiting for an answer stops the chain's clock, never the lifetime's.
+    ...(waitsForInput(chain)
+      ? { plan: chain.plan, lifetimeMs: config.runs.maxLifetimeMs }
+      : { plan: { ...chain.plan, timeoutMs: Math.min(chain.plan.timeoutMs, config.runs.maxLifetimeMs) } }),
     input: options.input,
     ...(options.maxCost !== undefined && { maxCost: options.maxCost }),
     ...(options.webhook && { webhook: options.webhook }),

@@ -1,3 +1,5 @@
+import type { TypedSearchAttributes } from '@temporalio/common';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { decodeMemo, timestampMs } from '../temporal/payloads.js';
@@ -18,6 +20,7 @@ export interface VisibleExecution {
   startTime: Date;
   closeTime: Date | undefined;
   memo: Record<string, unknown>;
+  searchAttributes: TypedSearchAttributes;
 }
 
 /**
@@ -45,6 +48,7 @@ export async function visibilityPage<T>(
       startTime: new Date(timestampMs(raw.startTime)),
       closeTime: raw.closeTime ? new Date(timestampMs(raw.closeTime)) : undefined,
       memo: await decodeMemo(client.options.loadedDataConverter, raw.memo?.fields),
+      searchAttributes: decodeTypedSearchAttributes(raw.searchAttributes?.indexedFields),
     })),
   );
   const data = executions.map(toItem).filter((item): item is T => item !== undefined);

@@ -1,4 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { RunStatusKey } from '../workflows/definitions.js';
+import { describeWorkflow } from './describe.js';
 
 /**
  * Waits for a run to close, at most `timeoutMs` or until `signal` aborts (the caller hung up), and says
@@ -21,5 +24,41 @@ export async function waitForClose(client: Client, runId: string, timeoutMs: num
   } finally {
     clearTimeout(timer);
     signal.removeEventListener('abort', stop);
+  }
+}
+
+/** How often a wait looks whether its run paused for input: soon after the start, then at most every second. */
+const PAUSE_LOOKS_MS = [250, 250, 500, 500, 1_000];
+
+/**
+ * Like waitForClose, for a run that may pause at an input step: also ends, as `paused`, once the run
+ * waits for input, so a sync caller is not held for the hours a person may take.
+ */
+export async function waitForCloseOrPause(client: Client, runId: string, timeoutMs: number, signal: AbortSignal): Promise<'closed' | 'paused' | 'timeout'> {
+  const done = new AbortController();
+  const stop = () => done.abort();
+  signal.addEventListener('abort', stop, { once: true });
+  try {
+    return await Promise.race([
+      waitForClose(client, runId, timeoutMs, done.signal).then((closed) => (closed ? 'closed' : 'timeout')),
+      untilPaused(client, runId, done.signal),
+    ]);
+  } finally {
+    stop();
+    signal.removeEventListener('abort', stop);
+  }
+}
+
+/**
+ * Resolves `paused` once the run waits for input (its RunStatus search attribute, read with a
+ * describe: no worker involved), or `timeout` when `signal` aborts first.
+ */
+async function untilPaused(client: Client, runId: string, signal: AbortSignal): Promise<'paused' | 'timeout'> {
+  for (let look = 0; ; look++) {
+    await sleep(PAUSE_LOOKS_MS[Math.min(look, PAUSE_LOOKS_MS.length - 1)]!, undefined, { signal }).catch(() => undefined);
+    if (signal.aborted) return 'timeout';
+    // A failed look is tried again at the next one; the close wait reports what matters.
+    const description = await describeWorkflow(client, runId).catch(() => undefined);
+    if (description?.status.name === 'RUNNING' && description.typedSearchAttributes.get(RunStatusKey) === 'waiting_for_input') return 'paused';
   }
 }

@@ -4,6 +4,7 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
@@ -27,6 +28,7 @@ import {
   touchSignal,
 } from './definitions.js';
 import { isAgentFailureDetails } from './failure-details.js';
+import { InputSteps } from './input-step.js';
 import { render, renderParts, type TemplateScope } from './template.js';
 import type {
   AgentFailureDetails,
@@ -35,6 +37,7 @@ import type {
   AgentState,
   ChainRunRequest,
   DeliveryRecord,
+  InputRequest,
   RunError,
   RunSinks,
   RunState,
@@ -58,19 +61,20 @@ export async function chainWorkflow(request: ChainRunRequest): Promise<RunState>
   setHandler(progressQuery, () => state);
   const scope: TemplateScope = { input: request.input, agents: {} };
   const budget = lowest(plan.maxCost, request.maxCost);
+  const inputs = new InputSteps(state);
 
   const agentsScope = new CancellationScope();
   const timerScope = new CancellationScope();
-  let timedOut = false;
+  let timedOut: TimeLimit | undefined;
   let cancelledBy: RunError | undefined;
   // The time limit wins over a cancel that came first: the run ends timed_out either way it was stopped.
   const stop = (reason: StopReason) => {
-    if (reason === 'timeout') timedOut = true;
+    if ('limitMs' in reason) timedOut ??= reason;
     else cancelledBy ??= reason;
     agentsScope.cancel();
   };
   setHandler(cancelSignal, ({ code = 'cancelled', reason }) => stop({ code, message: reason ?? 'The run was cancelled.' }));
-  startClocks(timerScope, request, stop);
+  startClocks(timerScope, request, stop, () => inputs.paused);
 
   let failure: unknown;
   try {
@@ -79,40 +83,72 @@ export async function chainWorkflow(request: ChainRunRequest): Promise<RunState>
         if (budget !== undefined && state.cost > budget) {
           throw new RunStopped({ code: 'budget_exceeded', message: `Run cost ${state.cost} passed the budget of ${budget} USD before agent "${agent.name}".` });
         }
-        const result = await runAgent(state, index, agent, request.runId, scope);
-        scope.agents[agent.name] = { output: result.output };
-        await notify(request, state, 'agent.completed', { agent: agent.name, agent_output: result.output });
+        const output = agent.input
+          ? await awaitInput(inputs, state, index, agent, scope, (inputRequest) => notify(request, state, 'run.input_required', { input_request: inputRequest }))
+          : (await runAgent(state, index, agent, request.runId, scope)).output;
+        scope.agents[agent.name] = { output };
+        await notify(request, state, 'agent.completed', { agent: agent.name, agent_output: output });
       }
     });
     state.output = plan.output === undefined ? scope.agents[plan.agents.at(-1)!.name]?.output : render(plan.output, scope);
     state.status = 'completed';
   } catch (err) {
     failure = err;
-    settleAfterFailure(state, err, timedOut ? 'timeout' : cancelledBy, plan.timeoutMs);
+    settleAfterFailure(state, err, timedOut ?? cancelledBy);
   } finally {
     timerScope.cancel();
   }
   return end(request, state, failure);
 }
 
-/** Why the agents were stopped before they finished: the chain's time limit, or a cancel (by a caller, or as orphaned). */
-type StopReason = 'timeout' | RunError;
+/** A time limit the run reached: the chain's timeout (time spent waiting for input not counted) or the service's maximum lifetime. */
+interface TimeLimit {
+  limitMs: number;
+  message: string;
+}
+
+/** Why the agents were stopped before they finished: a time limit, or a cancel (by a caller, or as orphaned). */
+type StopReason = TimeLimit | RunError;
 
 /**
- * Starts the run's clocks in `timers`: the chain's time limit and, for a run that can be orphaned, the
- * orphan rule (stop when nobody touched the run for `orphanTimeoutMs`). The workflow's own timers
- * decide, so the rules hold across API restarts and instances. Cancelling `timers` stops both.
+ * Starts the run's clocks in `timers`: the chain's time limit, the service's maximum lifetime (when
+ * the run carries it apart) and, for a run that can be orphaned, the orphan rule (stop when nobody
+ * touched the run for `orphanTimeoutMs`). The workflow's own timers decide, so the rules hold across
+ * API restarts and instances. While `paused` (the run waits for input) the chain's clock stands still
+ * and the run cannot be orphaned. Cancelling `timers` stops them all.
  */
-function startClocks(timers: CancellationScope, request: ChainRunRequest, stop: (reason: StopReason) => void): void {
+function startClocks(timers: CancellationScope, request: ChainRunRequest, stop: (reason: StopReason) => void, paused: () => boolean): void {
   const ignoreCancel = () => undefined; // a clock is cancelled when the run ends first
-  timers.run(() => sleep(request.plan.timeoutMs)).then(() => stop('timeout'), ignoreCancel);
+  const { timeoutMs } = request.plan;
+  timers
+    .run(async () => {
+      for (let left = timeoutMs; ; ) {
+        if (paused()) await condition(() => !paused());
+        const from = Date.now();
+        // With nothing paused this is one timer for the whole limit, as a plain sleep was.
+        if (!(await condition(paused, left))) return;
+        left -= Date.now() - from;
+      }
+    })
+    .then(() => stop({ limitMs: timeoutMs, message: `The chain did not finish within its ${timeoutMs} ms limit.` }), ignoreCancel);
+  const lifetimeMs = request.lifetimeMs;
+  if (lifetimeMs !== undefined) {
+    const message = `The run did not finish within the service's maximum run lifetime of ${lifetimeMs} ms.`;
+    timers.run(() => sleep(lifetimeMs)).then(() => stop({ limitMs: lifetimeMs, message }), ignoreCancel);
+  }
   const orphanTimeoutMs = request.orphanTimeoutMs;
   if (orphanTimeoutMs === undefined) return;
   let touchedAt = Date.now();
   setHandler(touchSignal, () => void (touchedAt = Date.now()));
   timers
     .run(async () => {
-      for (let idle = 0; idle < orphanTimeoutMs; idle = Date.now() - touchedAt) await sleep(orphanTimeoutMs - idle);
+      for (let idle = 0; idle < orphanTimeoutMs; idle = Date.now() - touchedAt) {
+        // A run waiting for input is never orphaned; its idle time starts again when it goes on.
+        if (paused()) {
+          await condition(() => !paused());
+          touchedAt = Date.now();
+        } else await condition(paused, orphanTimeoutMs - idle);
+      }
     })
     .then(() => stop({ code: 'orphaned', message: `Nobody polled or watched the run for ${orphanTimeoutMs} ms, so it was cancelled.` }), ignoreCancel);
 }
@@ -139,6 +175,7 @@ const FILTER_OF: Record<WebhookEvent, WebhookEventFilter> = {
   'chain.timed_out': 'timed_out',
   'chain.cancelled': 'cancelled',
   'agent.completed': 'agent.completed',
+  'run.input_required': 'input_required',
 };
 
 /**
@@ -146,7 +183,12 @@ const FILTER_OF: Record<WebhookEvent, WebhookEventFilter> = {
  * workflow, abandoned on close, so its retries never hold up this run; starting it is not
  * cancellable, so a cancelled run still reports that it was cancelled.
  */
-async function notify(request: ChainRunRequest, state: RunState, event: WebhookEvent, agent?: Pick<WebhookPayload, 'agent' | 'agent_output'>): Promise<void> {
+async function notify(
+  request: ChainRunRequest,
+  state: RunState,
+  event: WebhookEvent,
+  extra?: Pick<WebhookPayload, 'agent' | 'agent_output' | 'input_request'>,
+): Promise<void> {
   const webhook = request.webhook;
   if (!webhook || !webhook.events.includes(FILTER_OF[event])) return;
   const deliveryId = `${request.runId}-wh${state.deliveries.length + 1}`;
@@ -163,7 +205,7 @@ async function notify(request: ChainRunRequest, state: RunState, event: WebhookE
     duration_ms: state.duration_ms ?? Date.now() - Date.parse(state.started_at),
     timestamp: new Date().toISOString(),
     delivery_id: deliveryId,
-    ...agent,
+    ...extra,
   };
   await CancellationScope.nonCancellable(() =>
     startChild<typeof webhookDeliveryWorkflow>(WEBHOOK_DELIVERY_WORKFLOW, {
@@ -181,6 +223,47 @@ async function notify(request: ChainRunRequest, state: RunState, event: WebhookE
       staticSummary: `${event} for ${request.runId}`,
     }),
   );
+}
+
+/**
+ * Waits at an input step and gives its answer as the step's output. Without an answer in time the run
+ * fails with input_timeout, or goes on with the step's default when it says `on_timeout: continue`.
+ */
+async function awaitInput(
+  inputs: InputSteps,
+  state: RunState,
+  index: number,
+  agent: AgentPlan,
+  scope: TemplateScope,
+  announce: (request: InputRequest) => Promise<void>,
+): Promise<unknown> {
+  const agentState = state.agents[index]!;
+  agentState.status = 'waiting';
+  agentState.started_at = new Date().toISOString();
+  state.current_agent = agent.name;
+  const startedMs = Date.now();
+  try {
+    const outcome = await inputs.wait(index, agent, String(render(agent.input!.prompt, scope)), announce);
+    if ('timedOut' in outcome) {
+      agentState.status = 'failed';
+      agentState.error = `No answer within ${agent.input!.timeoutMs} ms.`;
+      throw new RunStopped({ code: 'input_timeout', message: `The input step "${agent.name}" got no answer within ${agent.input!.timeoutMs} ms.`, agent: agent.name });
+    }
+    agentState.status = 'completed';
+    agentState.attempts = 1;
+    agentState.answered_by = outcome.answeredBy;
+    if (outcome.record) {
+      agentState.answer_id = outcome.record.id;
+      agentState.answer_hash = outcome.record.hash;
+    }
+    state.agents_completed += 1;
+    return outcome.value;
+  } catch (err) {
+    if (agentState.status === 'waiting') agentState.status = 'cancelled';
+    throw err;
+  } finally {
+    agentState.duration_ms = Date.now() - startedMs;
+  }
 }
 
 async function runAgent(state: RunState, index: number, agent: AgentPlan, runId: string, scope: TemplateScope): Promise<AgentResult> {
@@ -235,24 +318,25 @@ function renderWith(agent: AgentPlan, scope: TemplateScope): Record<string, unkn
   return rendered;
 }
 
-/** `stoppedBy` says why the agents' scope was cancelled from inside: the chain timer or a cancel signal. */
-function settleAfterFailure(state: RunState, err: unknown, stoppedBy: StopReason | undefined, timeoutMs: number): void {
+/** `stoppedBy` says why the agents' scope was cancelled from inside: a time limit or a cancel signal. */
+function settleAfterFailure(state: RunState, err: unknown, stoppedBy: StopReason | undefined): void {
   if (err instanceof RunStopped) {
     state.status = 'failed';
     state.error = err.error;
-  } else if (isCancellation(err) && stoppedBy === 'timeout') {
+  } else if (isCancellation(err) && stoppedBy && 'limitMs' in stoppedBy) {
     state.status = 'timed_out';
-    state.error = { code: 'chain_timeout', message: `The chain did not finish within its ${timeoutMs} ms limit.` };
+    state.error = { code: 'chain_timeout', message: stoppedBy.message };
   } else if (isCancellation(err)) {
     state.status = 'cancelled';
-    state.error = stoppedBy === undefined || stoppedBy === 'timeout' ? { code: 'cancelled', message: 'The run was cancelled.' } : stoppedBy;
+    state.error = stoppedBy && 'code' in stoppedBy ? stoppedBy : { code: 'cancelled', message: 'The run was cancelled.' };
   } else {
     const agent = state.agents.find((a) => a.status === 'failed');
     state.status = 'failed';
     state.error = { code: 'agent_failed', message: `Agent "${agent?.name}" failed: ${agent?.error}`, ...(agent && { agent: agent.name }) };
   }
+  state.input_request = null;
   for (const agent of state.agents) {
-    if (agent.status === 'running') agent.status = 'cancelled';
+    if (agent.status === 'running' || agent.status === 'waiting') agent.status = 'cancelled';
     else if (agent.status === 'pending') agent.status = 'skipped';
   }
 }

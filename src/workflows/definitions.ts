@@ -1,6 +1,6 @@
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { DeliveryAttempt, RunState } from './types.js';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { DeliveryAttempt, InputAccepted, InputAnswer, RunState } from './types.js';
 
 // The wire names between the workflows and everyone who starts, signals, queries or lists them: the
 // API, src/runs/ and the activities import these instead of the workflow code, and the workflows
@@ -24,6 +24,20 @@ export const cancelSignal = defineSignal<[{ code?: 'cancelled' | 'orphaned'; rea
  * and a run with an orphan timeout cancels itself when none arrives for that long.
  */
 export const touchSignal = defineSignal('touch');
+
+/**
+ * The answer to the input step the run waits at. Its validator refuses (as ApplicationFailures whose
+ * type is the API's error code) an answer for a step the run is not waiting at (`input_not_pending`),
+ * one after another answer won (`input_already_provided`) and a value that does not match the step's
+ * schema (`validation_failed`, the problems in its details): a refused answer leaves no trace in history.
+ */
+export const provideInputUpdate = defineUpdate<InputAccepted, [InputAnswer]>('provideInput');
+
+/**
+ * Memo key under which a run shows the input step it waits at (`InputRequest`), replaced by
+ * `{step, index, answered_by}` when it goes on: the stream reads `run.waiting` and `run.resumed` from these.
+ */
+export const INPUT_MEMO_KEY = 'input';
 
 /** Memo key under which a closed run keeps its final state, so polls never replay the workflow. */
 export const RESULT_MEMO_KEY = 'result';

@@ -3,12 +3,14 @@ import type { z } from 'zod';
 import type {
   AGENT_STATUSES,
   DELIVERY_STATUSES,
+  OPEN_STATUSES,
   RUN_ERROR_CODES,
   RUN_STATUSES,
   WEBHOOK_EVENTS,
   WEBHOOK_EVENT_FILTERS,
   agentFailureDetailsSchema,
   agentStateSchema,
+  inputRequestSchema,
   deliveryAttemptSchema,
   deliveryRecordSchema,
   runErrorSchema,
@@ -20,6 +22,8 @@ import type {
 // into Temporal is defined by the zod schemas in src/records/schemas.ts; those types are inferred here.
 
 export type RunStatus = (typeof RUN_STATUSES)[number];
+/** How a run ended: every status but those of a run still open. */
+export type EndStatus = Exclude<RunStatus, (typeof OPEN_STATUSES)[number]>;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
 
 /** Stable codes a run can end with; the API maps them to HTTP statuses. */
@@ -42,8 +46,43 @@ export interface AgentPlan {
   heartbeatTimeoutMs: number;
   retry: RetryPlan;
   with: Record<string, unknown>;
+  /** Set for an input step (`kind: input`): the workflow waits for a person's answer instead of running an activity. */
+  input?: InputStepPlan;
   /** Top-level `with` fields the workflow renders as TextPart lists (see the kind's `splitFields`); absent in runs started before it existed. */
   splitFields?: string[];
+}
+
+/** An input step as fixed at run start; `prompt` still holds unresolved templates. */
+export interface InputStepPlan {
+  prompt: string;
+  /** JSON Schema of the answer. */
+  schema: Record<string, unknown>;
+  timeoutMs: number;
+  onTimeout: 'fail' | 'continue';
+  /** The answer used when the step times out with `onTimeout: 'continue'`. */
+  default?: unknown;
+}
+
+/** What POST /runs/{id}/input (or a respond_url) hands the run's `provideInput` update. */
+export interface InputAnswer {
+  step: string;
+  value: unknown;
+  answeredBy: 'caller' | 'link';
+  /** Fingerprint of the request, answered back so a repeated Idempotency-Key with another body is told apart. */
+  requestHash?: string;
+}
+
+/** The update that answered an input step, as the workflow keeps it in the step's agent entry. */
+export interface InputAnswerRecord {
+  id: string;
+  hash: string | null;
+}
+
+/** What the `provideInput` update answers once it is accepted. */
+export interface InputAccepted {
+  step: string;
+  answered_by: 'caller' | 'link';
+  request_hash: string | null;
 }
 
 /** The chain version a run executes. It travels in the workflow input so chain edits never touch running runs. */
@@ -72,6 +111,12 @@ export interface ChainRunRequest {
    * lack this field, so replaying them still takes that path.
    */
   endMetric?: 'sink';
+  /**
+   * The service's maximum run lifetime, a wall-clock bound apart from the chain's timeout (which time
+   * spent waiting at input steps does not count against). Absent on runs from before input steps: their
+   * plan's timeout already folds the lifetime in.
+   */
+  lifetimeMs?: number;
 }
 
 /** Workflow sinks: what a workflow reports to its worker without a history event (not called on replay). */
@@ -82,6 +127,7 @@ export interface RunSinks extends Sinks {
 }
 
 export type AgentState = z.infer<typeof agentStateSchema>;
+export type InputRequest = z.infer<typeof inputRequestSchema>;
 
 /** What the `progress` query answers and what a closed run leaves in its memo under `result`. */
 export type RunState = z.infer<typeof runStateSchema>;
@@ -167,6 +213,8 @@ export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 /** What the delivery activity gets for one round of attempts. */
 export interface DeliverInput {
   deliveryId: string;
+  /** The run's owner: a respond_url answers on its behalf. Absent on deliveries scheduled before input steps. */
+  callerId?: string;
   url: string;
   sealedSecret: string;
   payload: WebhookPayload;

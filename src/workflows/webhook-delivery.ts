@@ -100,6 +100,7 @@ async function deliveryRound(request: DeliveryRequest, record: KeptRecord, deliv
     record.addAttempt(
       await deliverWebhook({
         deliveryId: request.deliveryId,
+        callerId: request.callerId,
         url: request.url,
         sealedSecret: request.sealedSecret,
         payload: request.payload,

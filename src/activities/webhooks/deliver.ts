@@ -5,13 +5,15 @@ import { VERSION } from '../../version.js';
 import { postOnce } from '../../webhooks/post.js';
 import type { ResolveHost } from '../../webhooks/resolve.js';
 import type { SecretBox } from '../../webhooks/secret-box.js';
+import type { RespondLinks } from '../../security/respond-links.js';
 import { signatureHeaders } from '../../webhooks/sign.js';
 import { attemptSignal } from '../../workflows/definitions.js';
-import type { DeliverInput, DeliveryAttempt } from '../../workflows/types.js';
+import type { DeliverInput, DeliveryAttempt, WebhookPayload } from '../../workflows/types.js';
 
 export interface DeliverDeps {
   client: Client;
   secrets: SecretBox;
+  respondLinks: RespondLinks;
   allowPrivate: boolean;
   resolve: ResolveHost;
 }
@@ -25,7 +27,7 @@ export function createDeliverWebhook(deps: DeliverDeps) {
   return async function deliverWebhook(input: DeliverInput): Promise<DeliveryAttempt> {
     const context = Context.current();
     const attempt = input.priorAttempts + context.info.attempt;
-    const body = JSON.stringify({ ...input.payload, attempt });
+    const body = JSON.stringify({ ...withRespondUrl(input, deps.respondLinks), attempt });
     const now = new Date();
     const headers = {
       'content-type': 'application/json',
@@ -52,4 +54,15 @@ export function createDeliverWebhook(deps: DeliverDeps) {
       nextRetryDelay: honoursRetryAfter ? Math.min(input.maxIntervalMs, Math.max(input.initialIntervalMs, result.retryAfterMs!)) : undefined,
     });
   };
+}
+
+/**
+ * A run.input_required payload gains its respond_url here, not in the workflow: the link is a
+ * credential, so it is sent to the receiver but never stored in history. Every attempt sends the same link.
+ */
+function withRespondUrl(input: DeliverInput, links: RespondLinks): WebhookPayload {
+  const { payload } = input;
+  if (payload.event !== 'run.input_required' || !payload.input_request || input.callerId === undefined) return payload;
+  const target = { runId: payload.run_id, step: payload.input_request.step, callerId: input.callerId };
+  return { ...payload, respond_url: links.url(target, new Date(payload.input_request.expires_at)) };
 }

@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import { UnreadableRecordError, ensureError } from '../../errors.js';
 import { InvalidCursorError } from '../../runs/cursor.js';
-import { LimitReachedError, NotFoundError, RunEndedError, RunRequestError } from '../../runs/errors.js';
+import { InputRefusedError, LimitReachedError, NotFoundError, RunEndedError, RunRequestError } from '../../runs/errors.js';
 import type { Logger } from '../../logger.js';
 import { isTemporalUnreachable } from '../../temporal/errors.js';
 import { ApiError, problemBody } from '../problem.js';
@@ -33,6 +33,7 @@ function toApiError(thrown: unknown): ApiError {
   if (thrown instanceof ApiError) return thrown;
   if (thrown instanceof RunRequestError) return new ApiError(thrown.code, thrown.message, thrown.details);
   if (thrown instanceof NotFoundError) return new ApiError('not_found', thrown.message);
+  if (thrown instanceof InputRefusedError) return new ApiError(thrown.code, thrown.message, { run_id: thrown.runId });
   if (thrown instanceof RunEndedError) return new ApiError('run_ended', thrown.message, { run_id: thrown.runId });
   if (thrown instanceof LimitReachedError) {
     const { policy, quota, retryAfterS, windowS } = thrown;

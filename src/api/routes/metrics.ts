@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { activeReaders, openStreams, registry } from '../../metrics.js';
+import { activeReaders, openStreams, registry, waitingRuns } from '../../metrics.js';
+import { countWaitingRuns } from '../../runs/list.js';
 import { sha256 } from '../callers.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../problem.js';
@@ -30,6 +31,8 @@ export function metricsRoutes(deps: ApiDeps): RouteSpec[] {
         const streams = deps.readers.stats();
         openStreams.set(streams.openStreams);
         activeReaders.set(streams.activeReaders);
+        // A scrape must not fail for want of visibility: the gauge keeps its last value then.
+        await countWaitingRuns(deps.client).then((n) => waitingRuns.set(n), () => undefined);
         ctx.type = registry.contentType;
         ctx.body = await registry.metrics();
       },

@@ -1,7 +1,9 @@
 import type { Context } from 'koa';
+import { isOpen } from '../../records/schemas.js';
 import { cancelRun } from '../../runs/cancel.js';
 import { readOwnedRun, type RunSnapshot } from '../../runs/read.js';
-import { waitForClose } from '../../runs/wait.js';
+import { waitsForInput } from '../../runs/start.js';
+import { waitForClose, waitForCloseOrPause } from '../../runs/wait.js';
 import { listRuns } from '../../runs/list.js';
 import type { ApiDeps } from '../deps.js';
 import { launchRun, type LaunchRequest } from '../../runs/launch.js';
@@ -18,6 +20,7 @@ import {
   runIdParam,
   runListSchema,
   runSchema,
+  runWaitingSchema,
   syncRunRequest,
 } from '../schemas.js';
 import { HEADER, runEventsUrl, runUrl } from '../wire.js';
@@ -44,7 +47,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       operationId: 'runChainSync',
       summary: 'Run a chain and wait for its result',
       description:
-        'Waits up to `timeout_s` seconds. If the wait ends first the run goes on: the answer is 504 `wait_timeout` with `run_id` and `poll_url`; poll it, or repeat the request with the same Idempotency-Key to wait on the same run again.',
+        'Waits up to `timeout_s` seconds. If the wait ends first the run goes on: the answer is 504 `wait_timeout` with `run_id` and `poll_url`; poll it, or repeat the request with the same Idempotency-Key to wait on the same run again. A run that reaches an input step answers 202 at once, `waiting_for_input` with its `input_request`: answer it with POST /api/v1/runs/{run_id}/input, then poll.',
       tag: 'runs',
       params: chainRefParam,
       paramsNotFound: 'chain_not_found',
@@ -52,6 +55,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       headers: [idempotencyHeaderSpec],
       responses: {
         200: { description: 'The run completed', schema: runSchema, provides: givesRun },
+        202: { description: 'The run waits for input (status waiting_for_input, input_request): answer it, then poll', schema: runWaitingSchema, headers: ['Location', 'Retry-After'], provides: givesRun },
         402: { description: 'budget_exceeded' },
         403: { description: 'forbidden: the key may not run this chain' },
         404: { description: 'chain_not_found' },
@@ -63,13 +67,27 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       },
       async handler(ctx, { params, body }) {
         // The slot is taken before the run starts: a caller at its cap starts nothing it cannot wait for.
-        const { runId, closed } = await deps.slots.with(ctx.state.caller.id, 'waits', async () => {
-          const { runId, orphanable } = await launchRun(deps, ctx.state.caller, params.chain, launchRequest(ctx, body));
+        const { runId, outcome } = await deps.slots.with(ctx.state.caller.id, 'waits', async () => {
+          const { runId, orphanable, chain } = await launchRun(deps, ctx.state.caller, params.chain, launchRequest(ctx, body));
           // A run this request started is not orphanable: touching it would only add a workflow task.
           if (orphanable) deps.toucher.touch(runId);
-          return { runId, closed: await waitForClose(deps.client, runId, body.timeout_s * 1000, responseClosed(ctx)) };
+          const timeoutMs = body.timeout_s * 1000;
+          const outcome = waitsForInput(chain)
+            ? await waitForCloseOrPause(deps.client, runId, timeoutMs, responseClosed(ctx))
+            : (await waitForClose(deps.client, runId, timeoutMs, responseClosed(ctx)))
+              ? 'closed'
+              : 'timeout';
+          return { runId, outcome };
         });
-        if (!closed) {
+        if (outcome === 'paused') {
+          const snapshot = await deps.polls.read(runId, ctx.state.caller.id, { fresh: true });
+          ctx.status = 202;
+          ctx.set(HEADER.location, runUrl(runId));
+          ctx.set(HEADER.retryAfter, String(pollDelaySeconds(snapshot.state)));
+          ctx.body = { ...runResource(deps, snapshot, ctx), poll_url: runUrl(runId), stream_url: runEventsUrl(runId) };
+          return;
+        }
+        if (outcome === 'timeout') {
           throw new ApiError('wait_timeout', `The run did not finish within ${body.timeout_s} s; it goes on. Poll it, or repeat this request with the same Idempotency-Key.`, {
             run_id: runId,
             poll_url: runUrl(runId),
@@ -156,7 +174,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
             return deps.polls.read(params.run_id, callerId, { fresh: closed });
           });
         }
-        if (snapshot.state.status === 'running') {
+        if (isOpen(snapshot.state.status)) {
           // A run counts as touched when it starts: the polls of its first seconds need send nothing.
           deps.toucher.touch(params.run_id, Date.parse(snapshot.state.started_at));
           ctx.set(HEADER.retryAfter, String(pollDelaySeconds(snapshot.state)));
@@ -188,7 +206,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
 }
 
 /** The run as every route answers it, with where operators open it in the Temporal UI (when configured). */
-function runResource(deps: ApiDeps, snapshot: RunSnapshot, ctx: Context) {
+export function runResource(deps: ApiDeps, snapshot: RunSnapshot, ctx: Context) {
   const ui = deps.config.temporalUiUrl;
   const runId = snapshot.state.run_id;
   return {

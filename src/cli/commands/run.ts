@@ -60,7 +60,10 @@ export function registerRun(program: Command): void {
       if (json) printJson(run);
       else printRun(run);
       if (run.status === 'running') note(`Still running. Follow it with: chainport runs events ${run.run_id}`);
-      process.exitCode = run.status === 'completed' ? EXIT.ok : EXIT.runNotCompleted;
+      if (run.input_request) {
+        note(`Waiting for input at "${run.input_request.step}". Answer with: chainport runs input ${run.run_id} --step ${run.input_request.step} --value '<JSON>'`);
+      }
+      process.exitCode = run.status === 'completed' ? EXIT.ok : run.status === 'waiting_for_input' ? EXIT.waitingForInput : EXIT.runNotCompleted;
     });
 }
 

@@ -2,11 +2,11 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import type { ListFilter, Run, RunSummary } from '../../client/index.js';
-import { createClient, formatCost, formatDuration, parsePositiveInt, printJson, type GlobalOptions } from '../context.js';
+import { createClient, formatCost, formatDuration, parseJson, parsePositiveInt, printJson, type GlobalOptions } from '../context.js';
 import { follow, formatOutput } from '../follow.js';
 import { terminalSafe } from '../terminal-text.js';
 
-const STATUS_COLOUR = { running: pc.cyan, completed: pc.green, failed: pc.red, cancelled: pc.yellow, timed_out: pc.red } as const;
+const STATUS_COLOUR = { running: pc.cyan, waiting_for_input: pc.magenta, completed: pc.green, failed: pc.red, cancelled: pc.yellow, timed_out: pc.red } as const;
 
 export function registerRuns(program: Command): void {
   const runs = program.command('runs').description('list, inspect, cancel and follow your runs');
@@ -47,6 +47,18 @@ export function registerRuns(program: Command): void {
       const run = await createClient().cancel(runId);
       if (command.optsWithGlobals<GlobalOptions>().json) printJson(run);
       else process.stdout.write(`Cancelling ${run.run_id}.\n`);
+    });
+
+  runs
+    .command('input')
+    .description('answer the input step a run waits at')
+    .argument('<run_id>')
+    .requiredOption('--step <name>', 'the input step (input_request.step)')
+    .requiredOption('--value <json>', "the answer, as JSON matching the step's schema", parseJson('--value'))
+    .action(async (runId: string, flags: { step: string; value: unknown }, command: Command) => {
+      const run = await createClient().input(runId, flags.step, flags.value);
+      if (command.optsWithGlobals<GlobalOptions>().json) printJson(run);
+      else process.stdout.write(`Answered "${flags.step}"; ${run.run_id} is ${run.status}.\n`);
     });
 
   runs

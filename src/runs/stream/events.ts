@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { RunStatus } from '../../workflows/types.js';
-import { runErrorSchema } from '../../records/schemas.js';
+import type { EndStatus } from '../../workflows/types.js';
+import { ANSWERED_BY, inputRequestSchema, runErrorSchema } from '../../records/schemas.js';
 import type { Position } from './ids.js';
 
 /** The event names of a run's stream: the `event:` field clients switch on. */
@@ -10,6 +10,8 @@ export const RUN_EVENT = {
   agentOutput: 'agent.output',
   agentRetrying: 'agent.retrying',
   agentCompleted: 'agent.completed',
+  runWaiting: 'run.waiting',
+  runResumed: 'run.resumed',
   runCompleted: 'run.completed',
   runFailed: 'run.failed',
   runTimedOut: 'run.timed_out',
@@ -22,7 +24,7 @@ export const TERMINAL_EVENT = {
   failed: RUN_EVENT.runFailed,
   timed_out: RUN_EVENT.runTimedOut,
   cancelled: RUN_EVENT.runCancelled,
-} as const satisfies Record<Exclude<RunStatus, 'running'>, string>;
+} as const satisfies Record<EndStatus, string>;
 
 const ended = {
   run_id: z.string(),
@@ -51,6 +53,12 @@ export const RUN_EVENT_DATA = {
     error: z.string().meta({ description: 'Why the previous attempt failed' }),
   }),
   [RUN_EVENT.agentCompleted]: z.object({ agent: z.string(), index: z.number().int(), duration_ms: z.number().int(), cost: z.number(), attempts: z.number().int() }),
+  [RUN_EVENT.runWaiting]: inputRequestSchema,
+  [RUN_EVENT.runResumed]: z.object({
+    step: z.string(),
+    index: z.number().int(),
+    answered_by: z.enum(ANSWERED_BY).meta({ description: 'caller (API key), link (respond_url) or default (the step timed out with on_timeout: continue)' }),
+  }),
   [RUN_EVENT.runCompleted]: z.object({ ...ended, output: z.unknown() }),
   [RUN_EVENT.runFailed]: failed,
   [RUN_EVENT.runTimedOut]: failed,

@@ -1,7 +1,8 @@
-import type { RunError, RunStatus } from '../../workflows/types.js';
+import type { AgentState, EndStatus, InputRequest, RunError } from '../../workflows/types.js';
+
+type AnsweredBy = NonNullable<AgentState['answered_by']>;
 import { RUN_EVENT, TERMINAL_EVENT, type RunEvent } from './events.js';
 
-type EndStatus = Exclude<RunStatus, 'running'>;
 
 /** The final state a run leaves in its memo (or returns), as far as the stream needs it. */
 export interface FinalState {
@@ -21,6 +22,10 @@ export type HistoryFact =
   | { type: 'agent-completed'; eventId: number; time: number; scheduledEventId: number; text: string; cost: number; attempt: number }
   /** The agent failed for good, timed out or was cancelled: no agent.completed follows. */
   | { type: 'agent-closed'; scheduledEventId: number }
+  /** The run started waiting at an input step (memo `input` with the request). */
+  | { type: 'run-waiting'; eventId: number; request: InputRequest }
+  /** The run went on past an input step (memo `input` with who answered). */
+  | { type: 'run-resumed'; eventId: number; step: string; index: number; answeredBy: AnsweredBy }
   /** The workflow stored its final state (memo `result`): the run has ended as far as callers can tell. */
   | { type: 'run-settled'; eventId: number; time: number; state: FinalState }
   /** The workflow closed; `state` when the close event carries it (a completed run's result). */
@@ -131,6 +136,10 @@ export class RunTimeline {
         if (agent) agent.closed = true;
         return [];
       }
+      case 'run-waiting':
+        return [{ position: at(fact.eventId), event: RUN_EVENT.runWaiting, data: fact.request }];
+      case 'run-resumed':
+        return [{ position: at(fact.eventId), event: RUN_EVENT.runResumed, data: { step: fact.step, index: fact.index, answered_by: fact.answeredBy } }];
       case 'run-settled':
         return [this.end(fact.eventId, fact.time, fact.state)];
       case 'run-closed':

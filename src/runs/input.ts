@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
+import { inputAnswered } from '../metrics.js';
+import { provideInputUpdate } from '../workflows/definitions.js';
+import type { InputAnswer, RunState } from '../workflows/types.js';
+import { InputRefusedError, NotFoundError, RunRequestError, type FieldProblem } from './errors.js';
+import { canonicalJson } from './idempotency.js';
+import { readRun } from './read.js';
+
+export interface ProvideInput {
+  runId: string;
+  /** Whose run it must be; a link's token already names the run, so it passes the owner it was issued for. */
+  callerId: string;
+  step: string;
+  value: unknown;
+  answeredBy: InputAnswer['answeredBy'];
+  /** The Idempotency-Key, when the caller sent one: a repeat gets the same answer. */
+  idempotencyKey?: string;
+}
+
+/**
+ * Hands the answer to the input step a run waits at, through the run's `provideInput` update: the
+ * workflow's validator decides, so of concurrent answers exactly one is taken. Resolves once the run
+ * took it; refuses with input_not_pending, input_already_provided or validation_failed (the run keeps
+ * waiting), or NotFoundError for a run that is not the caller's.
+ */
+export async function provideInput(client: Client, answer: ProvideInput): Promise<void> {
+  const before = await readRun(client, answer.runId, answer.callerId);
+  if (!before) throw new NotFoundError(`No run ${answer.runId}.`);
+  const requestHash = answer.idempotencyKey === undefined ? undefined : fingerprint(answer.step, answer.value);
+  const updateId = answer.idempotencyKey === undefined ? undefined : inputUpdateId(answer.callerId, answer.idempotencyKey);
+  const waitingSince = before.state.input_request ? Date.parse(before.state.agents[before.state.input_request.index]?.started_at ?? '') : Number.NaN;
+  try {
+    const accepted = await client.workflow.getHandle(answer.runId).executeUpdate(provideInputUpdate, {
+      args: [{ step: answer.step, value: answer.value, answeredBy: answer.answeredBy, ...(requestHash && { requestHash }) }],
+      ...(updateId && { updateId }),
+    });
+    if (accepted.request_hash !== (requestHash ?? null)) throw idempotencyConflict(answer.runId);
+    if (Number.isFinite(waitingSince)) inputAnswered.observe({ answered_by: answer.answeredBy }, (Date.now() - waitingSince) / 1000);
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) throw refusal(answer.runId, err.cause);
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    // The run ended: it took this very answer before (a repeat of its Idempotency-Key), another one, or none.
+    const after = await readRun(client, answer.runId, answer.callerId);
+    if (!after) throw new NotFoundError(`No run ${answer.runId}.`);
+    settleAfterEnd(after.state, answer, updateId, requestHash);
+  }
+}
+
+/** The update id of an answer sent with an Idempotency-Key: the same for every repeat, so Temporal answers a repeat with the first outcome. */
+function inputUpdateId(callerId: string, key: string): string {
+  return `input-${createHash('sha256').update(`${callerId}\u0000${key}`).digest('hex').slice(0, 32)}`;
+}
+
+function fingerprint(step: string, value: unknown): string {
+  return createHash('sha256').update(canonicalJson({ step, value })).digest('hex');
+}
+
+function idempotencyConflict(runId: string): RunRequestError {
+  return new RunRequestError('idempotency_conflict', 'This Idempotency-Key was already used with a different answer.', { run_id: runId });
+}
+
+/** The workflow validator's refusal as the service's typed error. */
+function refusal(runId: string, failure: ApplicationFailure): Error {
+  if (failure.type === 'input_not_pending' || failure.type === 'input_already_provided') return new InputRefusedError(failure.type, failure.message, runId);
+  if (failure.type === 'validation_failed') {
+    const errors = (failure.details?.[0] as FieldProblem[] | undefined) ?? [];
+    return new RunRequestError('validation_failed', `${failure.message} The run keeps waiting.`, { errors, run_id: runId });
+  }
+  return failure;
+}
+
+/** For a run that has ended: a repeat of the answer it took is done; any other answer is refused. */
+function settleAfterEnd(state: RunState, answer: ProvideInput, updateId: string | undefined, requestHash: string | undefined): void {
+  const step = state.agents.find((agent) => agent.name === answer.step);
+  if (updateId !== undefined && step?.answer_id === updateId) {
+    if (step.answer_hash !== (requestHash ?? null)) throw idempotencyConflict(answer.runId);
+    return;
+  }
+  if (step?.answered_by === 'caller' || step?.answered_by === 'link') {
+    throw new InputRefusedError('input_already_provided', `The step "${answer.step}" was already answered.`, answer.runId);
+  }
+  throw new InputRefusedError('input_not_pending', `The run ended as ${state.status}; it no longer waits for input.`, answer.runId);
+}
