@@ -47,7 +47,7 @@ export function assertRunFields(run: Pick<Run, 'run_id' | 'chain' | 'chain_versi
   assert.match(run.run_id, /^run-[a-z0-9]+$/);
   assert.equal(typeof run.chain, 'string');
   assert.ok(Number.isInteger(run.chain_version) && run.chain_version >= 1, 'chain_version');
-  assert.ok(['running', 'completed', 'failed', 'cancelled', 'timed_out'].includes(run.status), `status ${run.status}`);
+  assert.ok(['running', 'waiting_for_input', 'completed', 'failed', 'cancelled', 'timed_out'].includes(run.status), `status ${run.status}`);
   assert.ok(typeof run.cost === 'number' && run.cost >= 0, 'cost');
   assert.ok(Number.isInteger(run.duration_ms) && run.duration_ms >= 0, 'duration_ms');
 }
