@@ -120,12 +120,15 @@ type StopReason = TimeLimit | RunError;
 function startClocks(timers: CancellationScope, request: ChainRunRequest, stop: (reason: StopReason) => void, paused: () => boolean): void {
   const ignoreCancel = () => undefined; // a clock is cancelled when the run ends first
   const { timeoutMs } = request.plan;
+  // Only a chain with input steps can pause. Other runs keep plain sleeps: their commands (and the
+  // order in which a cancelled timer's command lands) stay exactly those their histories recorded.
+  const canPause = request.plan.agents.some((agent) => agent.input !== undefined);
   timers
     .run(async () => {
+      if (!canPause) return sleep(timeoutMs);
       for (let left = timeoutMs; ; ) {
         if (paused()) await condition(() => !paused());
         const from = Date.now();
-        // With nothing paused this is one timer for the whole limit, as a plain sleep was.
         if (!(await condition(paused, left))) return;
         left -= Date.now() - from;
       }
@@ -143,8 +146,9 @@ function startClocks(timers: CancellationScope, request: ChainRunRequest, stop: 
   timers
     .run(async () => {
       for (let idle = 0; idle < orphanTimeoutMs; idle = Date.now() - touchedAt) {
+        if (!canPause) await sleep(orphanTimeoutMs - idle);
         // A run waiting for input is never orphaned; its idle time starts again when it goes on.
-        if (paused()) {
+        else if (paused()) {
           await condition(() => !paused());
           touchedAt = Date.now();
         } else await condition(paused, orphanTimeoutMs - idle);
