@@ -26,7 +26,7 @@ const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const CONFIG = path.join(ROOT, 'test/conformance/schemathesis.toml');
 const OUTPUT = path.join(ROOT, 'test-output');
-/** One chain of two free, instant agents taking any input: every run the fuzzer starts ends at once. */
+/** Free, instant chains taking any input (one with an input step that goes on by itself after 1 s): every run the fuzzer starts ends within seconds. */
 const CHAINS = path.join(ROOT, 'test/fixtures/conformance-chains');
 /** Fixed, so a failure found here reproduces with the same command; schemathesis prints it. */
 const SEED = '18';
@@ -88,13 +88,13 @@ void describe('the OpenAPI document, checked by tools we did not write', () => {
 
   void it('describes webhooks, SSE events and the links of a run’s life', () => {
     const webhooks = document.webhooks!;
-    for (const event of ['chain.completed', 'chain.failed', 'chain.timed_out', 'chain.cancelled', 'agent.completed']) assert.ok(event in webhooks, `webhook ${event}`);
+    for (const event of ['chain.completed', 'chain.failed', 'chain.timed_out', 'chain.cancelled', 'agent.completed', 'run.input_required']) assert.ok(event in webhooks, `webhook ${event}`);
     const paths = document.paths as Record<string, Record<string, { responses: Record<string, { links?: Record<string, unknown>; content?: Record<string, { schema: { oneOf?: unknown[] } }> }> }>>;
     const started = paths['/api/v1/chains/{chain}/runs']!.post!.responses['202']!;
-    assert.deepEqual(Object.keys(started.links ?? {}).sort(), ['cancelRun', 'createStreamToken', 'getRun', 'listDeliveries', 'resendWebhook', 'streamRunEvents']);
+    assert.deepEqual(Object.keys(started.links ?? {}).sort(), ['cancelRun', 'createStreamToken', 'getRun', 'listDeliveries', 'provideInput', 'resendWebhook', 'streamRunEvents']);
     assert.ok(paths['/api/v1/chains']!.get!.responses['200']!.links?.startRun, 'GET /chains links to starting a run');
     const events = paths['/api/v1/runs/{run_id}/events']!.get!.responses['200']!.content!['text/event-stream']!.schema.oneOf;
-    assert.equal(events?.length, 9, 'one schema per SSE event type');
+    assert.equal(events?.length, 11, 'one schema per SSE event type');
   });
 
   void it('passes schemathesis --checks all in every phase with zero failures, reaching a real run through the links', async () => {
@@ -136,5 +136,6 @@ void describe('the OpenAPI document, checked by tools we did not write', () => {
     const answered = (method: string, route: string) => access.lines.filter((l) => l.method === method && l.route === route).map((l) => l.status);
     assert.ok(answered('POST', '/api/v1/chains/:chain/runs').includes(202), 'schemathesis started runs');
     assert.ok(answered('GET', '/api/v1/runs/:run_id').includes(200), 'schemathesis polled a real run it had started');
+    assert.ok(answered('POST', '/api/v1/runs/:run_id/input').some((status) => status !== 404), 'schemathesis answered a real run it had started');
   });
 });
