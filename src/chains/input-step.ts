@@ -17,23 +17,29 @@ export const inputStepWith = z
   })
   .strict();
 
+/** A problem with an input step's `with`: `field` is empty for one about `with` itself (an unknown key). */
+export interface StepProblem {
+  field: string;
+  message: string;
+}
+
 /**
  * Checks an input step's settings (the schema compiles; with `on_timeout: continue`, a default that
- * matches it) and gives its plan, or the problems as "field: message".
+ * matches it) and gives its plan, or its problems.
  */
-export function inputStepPlan(raw: Record<string, unknown>, ajv: Ajv2020): { plan: InputStepPlan } | { problems: string[] } {
+export function inputStepPlan(raw: Record<string, unknown>, ajv: Ajv2020): { plan: InputStepPlan } | { problems: StepProblem[] } {
   const parsed = inputStepWith.safeParse(raw);
-  if (!parsed.success) return { problems: parsed.error.issues.map((i) => `${i.path.join('.') || 'with'}: ${i.message}`) };
+  if (!parsed.success) return { problems: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })) };
   const step = parsed.data;
   let validate;
   try {
     validate = ajv.compile(step.schema);
   } catch (err) {
-    return { problems: [`schema: not a valid JSON Schema: ${(err as Error).message}`] };
+    return { problems: [{ field: 'schema', message: `not a valid JSON Schema: ${(err as Error).message}` }] };
   }
   if (step.on_timeout === 'continue') {
-    if (step.default === undefined) return { problems: ['default: required with on_timeout: continue (the answer used when nobody answers)'] };
-    if (!validate(structuredClone(step.default))) return { problems: [`default: does not match the step's schema: ${ajv.errorsText(validate.errors)}`] };
+    if (step.default === undefined) return { problems: [{ field: 'default', message: 'required with on_timeout: continue (the answer used when nobody answers)' }] };
+    if (!validate(structuredClone(step.default))) return { problems: [{ field: 'default', message: `does not match the step's schema: ${ajv.errorsText(validate.errors)}` }] };
   }
   return {
     plan: {

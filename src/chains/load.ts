@@ -78,7 +78,7 @@ function checkAgents(chain: ChainFile, kinds: AgentKinds, ajv: Ajv2020): string[
     const kind = kinds.get(agent.kind);
     if (agent.kind === INPUT_KIND) {
       const step = inputStepPlan(agent.with, ajv);
-      if ('problems' in step) problems.push(...step.problems.map((problem) => `${at}.with.${problem}`));
+      if ('problems' in step) problems.push(...step.problems.map((p) => `${[`${at}.with`, ...(p.field ? [p.field] : [])].join('.')}: ${p.message}`));
     } else if (!kind) problems.push(`${at}.kind: unknown kind "${agent.kind}" (known: ${[...kinds.keys(), INPUT_KIND].join(', ')})`);
     else {
       const settings = kind.with.safeParse(agent.with);
@@ -153,7 +153,7 @@ function toChainVersion(chain: ChainFile, file: string, ajv: Ajv2020, kinds: Age
 /** The plan of an input step checked by parseChainFile. */
 function inputPlan(raw: Record<string, unknown>, ajv: Ajv2020) {
   const step = inputStepPlan(raw, ajv);
-  if ('problems' in step) throw new ChainFileError(step.problems.join('; '));
+  if ('problems' in step) throw new ChainFileError(step.problems.map((p) => p.message).join('; '));
   return step.plan;
 }
 

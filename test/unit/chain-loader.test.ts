@@ -64,7 +64,7 @@ describe('loadChains: invalid files', () => {
 
   it('rejects an unknown agent kind, listing the known ones', () => {
     const message = loadError({ 'kind.yaml': chain('kind', 1, '  - name: mind-reader\n    kind: telepathy\n') });
-    assert.match(message, /<dir>\/kind\.yaml: agents\.0\.kind: unknown kind "telepathy" \(known: simulated, llm, http\)/);
+    assert.match(message, /<dir>\/kind\.yaml: agents\.0\.kind: unknown kind "telepathy" \(known: simulated, llm, http, input\)/);
   });
 
   it('checks `with` against the kind’s settings: a bad value, a missing field, an unknown key', () => {
@@ -132,6 +132,34 @@ describe('loadChains: invalid files', () => {
       assert.match(message, new RegExp(`agents\\.${i}\\.with\\.url: a template \\{\\{…\\}\\} may not set the scheme, credentials, host or port.*\\(chain "host", agent "a${i}"\\)`), url);
     });
     assert.match(message, /agents\.7\.with\.headers: the header name "x-\{\{input\.name\}\}" may not contain a template \(chain "host", agent "h"\)/);
+  });
+
+  it('checks an input step: its settings, its schema, and a default that matches it when it goes on at its timeout', () => {
+    const step = (w: string) => `  - name: ask\n    kind: input\n    with: ${w}\n`;
+    const agents = [
+      step('{schema: {type: boolean}}'),
+      step('{prompt: "ok?", schema: {type: 12}}'),
+      step('{prompt: "ok?", schema: {type: boolean}, on_timeout: continue}'),
+      step('{prompt: "ok?", schema: {type: boolean}, on_timeout: continue, default: "yes"}'),
+      step('{prompt: "ok?", schema: {type: boolean}, on_timeout: later, colour: blue}'),
+    ]
+      .map((text, i) => text.replace('name: ask', `name: ask-${i}`))
+      .join('');
+    const message = loadError({ 'input.yaml': chain('input', 1, agents) });
+    assert.match(message, /agents\.0\.with\.prompt: /);
+    assert.match(message, /agents\.1\.with\.schema: not a valid JSON Schema/);
+    assert.match(message, /agents\.2\.with\.default: required with on_timeout: continue/);
+    assert.match(message, /agents\.3\.with\.default: does not match the step's schema/);
+    assert.match(message, /agents\.4\.with\.on_timeout: /);
+    assert.match(message, /agents\.4\.with: Unrecognized key: "colour"/);
+  });
+
+  it('plans an input step with its defaults: 24 h to answer, then fail', () => {
+    const agents = '  - name: ask\n    kind: input\n    with: {prompt: "ok?", schema: {type: boolean}}\n  - name: after\n    kind: simulated\n    with: {text: "{{agents.ask.output}}"}\n';
+    const plan = load({ 'ok.yaml': chain('ok', 1, agents) }).catalog.resolve('ok')!.plan;
+    assert.deepEqual(plan.agents[0]?.input, { prompt: 'ok?', schema: { type: 'boolean' }, timeoutMs: 24 * 3600 * 1000, onTimeout: 'fail' });
+    assert.deepEqual(plan.agents[0]?.with, {});
+    assert.equal(plan.agents[1]?.input, undefined);
   });
 
   it('rejects an input_schema that is not a valid JSON Schema', () => {
@@ -216,6 +244,7 @@ describe('loadChains: valid files', () => {
   it('loads the shipped chains', () => {
     const shipped = loadFrom(path.resolve(import.meta.dirname, '../../chains'));
     assert.ok(shipped.resolve('data-enrichment'));
+    assert.ok(shipped.resolve('reviewed-post')?.plan.agents.some((agent) => agent.input), 'the demo chain with an approval step');
   });
 
   it('marks llm chains unavailable until an LLM endpoint is configured', () => {
