@@ -257,6 +257,39 @@ describe('chainport CLI', () => {
     assert.doesNotMatch(screen, /"event":/, 'no JSON lines on a terminal');
   });
 
+  it('run --stream without a terminal prints run.waiting and exits 4; runs input answers the step; a value the schema refuses is exit 2', async () => {
+    const waiting = await cli('run', 'approval', '--input', '{"topic":"cli"}', '--stream', '--json');
+    assert.equal(waiting.code, 4, waiting.stderr);
+    const last = jsonLines(waiting.stdout).at(-1) as { event: string; data: { step: string; prompt: string } };
+    assert.equal(last.event, 'run.waiting');
+    assert.equal(last.data.prompt, 'Publish this draft? Draft about cli');
+    const runId = (jsonLines(waiting.stdout)[0] as { data: { run_id: string } }).data.run_id;
+    assert.ok(waiting.stderr.includes(`chainport runs input ${runId} --step approval`), waiting.stderr);
+
+    const refused = await cli('runs', 'input', runId, '--step', 'approval', '--value', '{"approved":"maybe"}');
+    assert.equal(refused.code, 2, 'validation_failed is a usage error, as for input');
+    assert.match(refused.stderr, /validation_failed/);
+    assert.equal((await cli('runs', 'input', runId, '--step', 'approval', '--value', 'not json')).code, 2);
+    const answered = await cli('runs', 'input', runId, '--step', 'approval', '--value', '{"approved":true,"note":"from the cli"}', '--json');
+    assert.equal(answered.code, 0, answered.stderr);
+    const done = await eventually(async () => {
+      const run = jsonLines((await cli('runs', 'get', runId, '--json')).stdout)[0];
+      return run?.status === 'completed' ? run : undefined;
+    });
+    assert.equal(done.output, 'Published: from the cli');
+  });
+
+  it('run --stream on a terminal asks for the answer, checks it against the schema, sends it and follows the run to the end', async () => {
+    const command = `stty cols 120 rows 40 2>/dev/null; exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} run approval --input '{"topic":"tty"}' --stream`;
+    const { child, output, exited } = launch('script', ['-qfec', command, '/dev/null'], env());
+    await eventually(async () => (output.stdout.includes('Publish this draft? Draft about tty') && output.stdout.includes('> ') ? true : undefined), 20_000, 'the prompt');
+    child.stdin.write('{"approved":"yes"}\r');
+    await eventually(async () => (/approved.*boolean|must be boolean/.test(stripVTControlCharacters(output.stdout)) ? true : undefined), 10_000, 'the schema problem');
+    child.stdin.write('{"approved":true,"note":"typed"}\r');
+    assert.equal(await exited, 0, stripVTControlCharacters(output.stdout));
+    assert.match(stripVTControlCharacters(output.stdout), /Published: typed/);
+  });
+
   it('Ctrl-C without a terminal detaches, prints how to re-attach and exits 130; the run goes on', async () => {
     const { child, output, exited } = launch(process.execPath, [BIN, 'run', 'slow', '--stream'], env());
     const started = await eventually(async () => jsonLines(output.stdout).find((e) => e.event === 'agent.started'), 20_000, 'the first agent started');
