@@ -31,10 +31,11 @@ export async function waitForClose(client: Client, runId: string, timeoutMs: num
 const PAUSE_LOOKS_MS = [250, 250, 500, 500, 1_000];
 
 /**
- * Like waitForClose, for a run that may pause at an input step: also ends, as `paused`, once the run
- * waits for input, so a sync caller is not held for the hours a person may take.
+ * Like waitForClose, saying how the wait ended; with `pausable` (the run's chain has an input step) it
+ * also ends, as `paused`, once the run waits for input, so no caller is held for the hours a person may take.
  */
-export async function waitForCloseOrPause(client: Client, runId: string, timeoutMs: number, signal: AbortSignal): Promise<'closed' | 'paused' | 'timeout'> {
+export async function waitForRun(client: Client, runId: string, timeoutMs: number, signal: AbortSignal, pausable: boolean): Promise<'closed' | 'paused' | 'timeout'> {
+  if (!pausable) return (await waitForClose(client, runId, timeoutMs, signal)) ? 'closed' : 'timeout';
   const done = new AbortController();
   const stop = () => done.abort();
   signal.addEventListener('abort', stop, { once: true });

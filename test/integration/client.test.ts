@@ -255,6 +255,30 @@ void describe('typed client (chainport/client) against the real API', () => {
       assert.deepEqual([err.code, err.status, err.runId], ['run_ended', 409, runId]);
     });
 
+    void it('wait() returns a run that waits for input; input() answers it, with typed refusals; stream() yields run.waiting', async () => {
+      const { run_id: runId } = await client().start('approval', { topic: 'client' });
+      const waiting = await client().wait(runId);
+      assert.equal(waiting.status, 'waiting_for_input');
+      assert.equal(waiting.input_request?.step, 'approval');
+      const events: RunStreamEvent[] = [];
+      for await (const event of client().stream({ runId })) {
+        events.push(event);
+        if (event.event === 'run.waiting') break;
+      }
+      assert.deepEqual(events.at(-1)?.data, waiting.input_request);
+      const invalid = await rejection(client().input(runId, 'approval', { approved: 1 }));
+      assert.deepEqual([invalid.code, invalid.status, invalid.problem?.errors?.[0]?.path], ['validation_failed', 422, 'value.approved']);
+      const early = await rejection(client().input(runId, 'publisher', {}));
+      assert.deepEqual([early.code, early.status, early.runId], ['input_not_pending', 409, runId]);
+      const answered = await client().input(runId, 'approval', { approved: true, note: 'client' }, { idempotencyKey: 'answer-1' });
+      assert.equal(answered.agents[1]?.answered_by, 'caller');
+      assert.equal((await client().input(runId, 'approval', { approved: true, note: 'client' }, { idempotencyKey: 'answer-1' })).run_id, runId);
+      const late = await rejection(client().input(runId, 'approval', { approved: false }));
+      assert.equal(late.code, 'input_already_provided');
+      const done = await client().wait(runId);
+      assert.equal(done.output, 'Published: client');
+    });
+
     void it("list() walks every page of the caller's runs, newest first, and filters them", async () => {
       const bob = client(CALLERS.bob);
       const started: string[] = [];

@@ -3,6 +3,7 @@ import { after, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { CALLERS } from '../helpers/api.js';
 import { expectProblem, getRun, json, pollRun, startAsync, type Run } from '../helpers/api-suite.js';
+import { eventually } from '../helpers/runs.js';
 import { openStream } from '../helpers/sse-client.js';
 import { useStack } from '../helpers/stack.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
@@ -57,6 +58,25 @@ describe('input steps', () => {
     );
     const listed = await json<{ data: Array<{ run_id: string; status: string }> }>(await stack.api.request('/api/v1/runs?chain=approval&limit=100'), 200);
     assert.equal(listed.data.find((r) => r.run_id === runId)?.status, 'completed');
+  });
+
+  it('answers a long poll when the run starts waiting, lists waiting runs by status and counts them in the metrics', async () => {
+    const { run_id: runId } = await startAsync(stack.api, 'approval', { input: { topic: 'long poll' } });
+    const started = Date.now();
+    const run = await json<Run>(await stack.api.request(`/api/v1/runs/${runId}?wait=30`), 200);
+    assert.equal(run.status, 'waiting_for_input');
+    assert.ok(Date.now() - started < 10_000, 'not held for the whole wait');
+    const listed = await eventually(async () => {
+      const page = await json<{ data: Array<{ run_id: string; status: string }> }>(await stack.api.request('/api/v1/runs?status=waiting_for_input&limit=100'), 200);
+      return page.data.some((r) => r.run_id === runId) ? page : undefined;
+    });
+    assert.ok(listed.data.every((r) => r.status === 'waiting_for_input'));
+    const metric = async (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await stack.api.request('/metrics', { key: null })).text())?.[1] ?? 0);
+    assert.ok((await metric('chainport_runs_waiting_for_input')) >= 1, 'the waiting-runs gauge counts it');
+    const answeredBefore = await metric('chainport_input_time_to_answer_seconds_count\\{answered_by="caller"\\}');
+    await json<Run>(await answer(runId, { step: 'approval', value: { approved: true } }), 200);
+    assert.equal(await metric('chainport_input_time_to_answer_seconds_count\\{answered_by="caller"\\}'), answeredBefore + 1, 'the answer is timed');
+    await pollRun(stack.api, runId, (r) => r.status === 'completed');
   });
 
   it('refuses a value that does not match the schema with 422 and errors[], and keeps waiting', async () => {

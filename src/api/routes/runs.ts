@@ -3,9 +3,10 @@ import { isOpen } from '../../records/schemas.js';
 import { cancelRun } from '../../runs/cancel.js';
 import { readOwnedRun, type RunSnapshot } from '../../runs/read.js';
 import { waitsForInput } from '../../runs/start.js';
-import { waitForClose, waitForCloseOrPause } from '../../runs/wait.js';
+import { waitForRun } from '../../runs/wait.js';
 import { listRuns } from '../../runs/list.js';
 import type { ApiDeps } from '../deps.js';
+import type { RunState } from '../../workflows/types.js';
 import { launchRun, type LaunchRequest } from '../../runs/launch.js';
 import { ApiError } from '../problem.js';
 import { pollDelaySeconds, runEndedError, toRunResource } from '../resources.js';
@@ -71,13 +72,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
           const { runId, orphanable, chain } = await launchRun(deps, ctx.state.caller, params.chain, launchRequest(ctx, body));
           // A run this request started is not orphanable: touching it would only add a workflow task.
           if (orphanable) deps.toucher.touch(runId);
-          const timeoutMs = body.timeout_s * 1000;
-          const outcome = waitsForInput(chain)
-            ? await waitForCloseOrPause(deps.client, runId, timeoutMs, responseClosed(ctx))
-            : (await waitForClose(deps.client, runId, timeoutMs, responseClosed(ctx)))
-              ? 'closed'
-              : 'timeout';
-          return { runId, outcome };
+          return { runId, outcome: await waitForRun(deps.client, runId, body.timeout_s * 1000, responseClosed(ctx), waitsForInput(chain)) };
         });
         if (outcome === 'paused') {
           const snapshot = await deps.polls.read(runId, ctx.state.caller.id, { fresh: true });
@@ -168,10 +163,12 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
         const callerId = ctx.state.caller.id;
         let snapshot = await deps.polls.read(params.run_id, callerId);
         if (snapshot.state.status === 'running' && query.wait > 0) {
+          const pausable = pausableChain(deps, snapshot.state);
           snapshot = await deps.slots.with(callerId, 'waits', async () => {
-            const closed = await waitForClose(deps.client, params.run_id, query.wait * 1000, responseClosed(ctx));
+            // A run that may pause for input is answered when it starts waiting, too: a person's answer can take hours.
+            const outcome = await waitForRun(deps.client, params.run_id, query.wait * 1000, responseClosed(ctx), pausable);
             // The end is read anew (a shared read from before it may still be in its window) and shared from then on.
-            return deps.polls.read(params.run_id, callerId, { fresh: closed });
+            return deps.polls.read(params.run_id, callerId, { fresh: outcome !== 'timeout' });
           });
         }
         if (isOpen(snapshot.state.status)) {
@@ -213,6 +210,12 @@ export function runResource(deps: ApiDeps, snapshot: RunSnapshot, ctx: Context) 
     ...toRunResource(snapshot, ctx.state.requestId),
     ...(ui && { temporal_ui_url: `${ui.replace(/\/$/, '')}/namespaces/${encodeURIComponent(deps.config.temporal.namespace)}/workflows/${runId}` }),
   };
+}
+
+/** Whether the run's chain version has an input step (a chain no longer loaded counts as one that may). */
+function pausableChain(deps: ApiDeps, state: RunState): boolean {
+  const chain = deps.catalog.resolve(`${state.chain}@${state.chain_version}`);
+  return chain === undefined || waitsForInput(chain);
 }
 
 /** Aborts when the response closes: the caller hung up (the request closes as soon as its body was read). */
