@@ -65,6 +65,9 @@ export const inputRequestSchema = z
   })
   .meta({ id: 'InputRequest' });
 
+/** What a run shows under its memo's `input`: the request while it waits, who answered once it goes on. */
+export const inputMemoSchema = z.union([z.object({ step: z.string(), index: z.number().int(), answered_by: z.enum(ANSWERED_BY) }).strict(), inputRequestSchema]);
+
 /** What the `progress` query answers and what a closed run leaves in its memo under `result`. */
 export const runStateSchema = z.object({
   run_id: z.string(),

@@ -5,12 +5,12 @@ import { describe, it } from 'node:test';
 import { defaultDataConverter, defaultPayloadConverter } from '@temporalio/common';
 import { UnreadableRecordError } from '../../src/errors.js';
 import { decodeMemo, failureMessage, parseRecord } from '../../src/temporal/payloads.js';
-import { DELIVERY_MEMO_KEY, RESULT_MEMO_KEY } from '../../src/workflows/definitions.js';
-import { deliveryRecordSchema, runStateSchema } from '../../src/records/schemas.js';
+import { DELIVERY_MEMO_KEY, INPUT_MEMO_KEY, RESULT_MEMO_KEY } from '../../src/workflows/definitions.js';
+import { deliveryRecordSchema, inputMemoSchema, runStateSchema } from '../../src/records/schemas.js';
 import { HISTORIES_DIR } from '../fixtures/record-histories.js';
 import { historyFromJSON } from '../helpers/history-json.js';
 
-const SCHEMA_OF = { [RESULT_MEMO_KEY]: runStateSchema, [DELIVERY_MEMO_KEY]: deliveryRecordSchema };
+const SCHEMA_OF = { [RESULT_MEMO_KEY]: runStateSchema, [DELIVERY_MEMO_KEY]: deliveryRecordSchema, [INPUT_MEMO_KEY]: inputMemoSchema };
 
 describe('records the workflows store in Temporal', () => {
   it('parse with the schemas the workflows write them with, in every recorded history', async () => {

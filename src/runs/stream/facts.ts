@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Activities } from '../../activities/index.js';
 import { decodeFirst, decodeMemo, failureMessage, parseRecord, timestampMs } from '../../temporal/payloads.js';
 import { INPUT_MEMO_KEY, RESULT_MEMO_KEY } from '../../workflows/definitions.js';
-import { ANSWERED_BY, endStatusSchema, inputRequestSchema, runStateSchema } from '../../records/schemas.js';
+import { endStatusSchema, inputMemoSchema, runStateSchema } from '../../records/schemas.js';
 import type { AgentHeartbeat, AgentRequest, AgentResult, ChainRunRequest } from '../../workflows/types.js';
 import type { FinalState, HistoryFact, PendingFact } from './timeline.js';
 
@@ -21,9 +21,6 @@ const agentRequest = z.object({ index: z.number().int().nonnegative(), agent: z.
 const agentResult = z.object({ text: z.string(), cost: z.number(), attempt: z.number().int().positive() }) satisfies z.ZodType<Pick<AgentResult, 'text' | 'cost' | 'attempt'>>;
 const heartbeat = z.object({ text: z.string(), attempt: z.number().int().positive() }) satisfies z.ZodType<Pick<AgentHeartbeat, 'text' | 'attempt'>>;
 const finalState = runStateSchema.pick({ output: true, cost: true, duration_ms: true, error: true }).extend({ status: endStatusSchema }) satisfies z.ZodType<FinalState>;
-
-/** What the workflow shows under the memo's `input`: the request while it waits, who answered once it goes on. */
-const inputMemo = z.union([z.object({ step: z.string(), index: z.number().int(), answered_by: z.enum(ANSWERED_BY) }).strict(), inputRequestSchema]);
 
 /** The one activity type that runs agents; other activities (if any) are not part of the stream. */
 const AGENT_ACTIVITY: keyof Activities = 'runAgent';
@@ -73,7 +70,7 @@ async function historyFact(converter: LoadedDataConverter, event: HistoryEvent):
   const memo = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields;
   if (memo?.[INPUT_MEMO_KEY]) {
     const fields = await decodeMemo(converter, memo);
-    const input = parseRecord(inputMemo, fields[INPUT_MEMO_KEY], `The input step in history event ${eventId}`);
+    const input = parseRecord(inputMemoSchema, fields[INPUT_MEMO_KEY], `The input step in history event ${eventId}`);
     if ('answered_by' in input) return { type: 'run-resumed', eventId, step: input.step, index: input.index, answeredBy: input.answered_by };
     return { type: 'run-waiting', eventId, request: input };
   }
