@@ -173,7 +173,8 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
         }
         if (isOpen(snapshot.state.status)) {
           // A run counts as touched when it starts: the polls of its first seconds need send nothing.
-          deps.toucher.touch(params.run_id, Date.parse(snapshot.state.started_at));
+          // A run waiting for input cannot be orphaned (its idle time starts again when it goes on).
+          if (snapshot.state.status === 'running') deps.toucher.touch(params.run_id, Date.parse(snapshot.state.started_at));
           ctx.set(HEADER.retryAfter, String(pollDelaySeconds(snapshot.state)));
         }
         ctx.body = runResource(deps, snapshot, ctx);
