@@ -1,6 +1,7 @@
 // The playground: pick a chain, fill its input, run it (sync, async + poll, or stream), watch the
-// agents, cancel, copy the request, and browse past runs and their webhook deliveries. Every call goes
-// through chainport/client with the key as a Bearer header; the key lives in sessionStorage only.
+// agents, answer the input steps it waits at, cancel, copy the request, and browse past runs and their
+// webhook deliveries. Every call goes through chainport/client with the key as a Bearer header; the
+// key lives in sessionStorage only.
 // This module only lays out the sections and connects them; each section is its own module.
 import { Session } from './api.js';
 import { h } from './dom.js';
@@ -13,7 +14,7 @@ import { Runner } from './runner.js';
 import './style.css';
 
 const session = new Session();
-const view = new RunView();
+const view = new RunView(session);
 const request = new RequestPanel();
 const pastRuns = new PastRuns(session);
 const form = new RunForm(session, { run: () => void runner.start(), cancel: () => void runner.cancel(), changed: (draft) => request.show(draft) });

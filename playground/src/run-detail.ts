@@ -1,16 +1,22 @@
 // One past run: its agents, its Temporal UI link and its webhook deliveries, where a failed delivery
-// can be sent again and followed until its new attempt ends.
-import type { Delivery } from '../../src/client/index.js';
+// can be sent again and followed until its new attempt ends. A run waiting at an input step shows the
+// step's prompt and answer form; once answered, the run is followed until it ends or waits again.
+import type { Delivery, Run } from '../../src/client/index.js';
 import { describe, nextPoll, type Session } from './api.js';
 import { h } from './dom.js';
+import { answerForm } from './input-form.js';
 import { money, seconds } from './timeline.js';
 
 /** How many polls the page follows a redelivery for (its retries may take longer; Refresh runs shows them). */
 const REDELIVERY_POLLS = 60;
+/** How many polls the page follows an answered run for (a longer one: click it again). */
+const ANSWERED_POLLS = 300;
 
 export class RunDetail {
   readonly #session: Session;
   readonly element = h('div', { class: 'run-detail' });
+  /** The run shown: a run followed after an answer stops being followed when another is opened. */
+  #runId: string | undefined;
 
   constructor(session: Session) {
     this.#session = session;
@@ -18,23 +24,41 @@ export class RunDetail {
 
   /** Shows a past run and its deliveries; answers the deliveries (none when it could not load them). */
   async show(runId: string): Promise<Delivery[]> {
+    return (await this.#load(runId))?.deliveries ?? [];
+  }
+
+  /** Shows the run and answers it with its deliveries, or undefined (the error shown) when it could not load them. */
+  async #load(runId: string): Promise<{ run: Run; deliveries: Delivery[] } | undefined> {
     const client = this.#session.client;
-    if (!client) return [];
+    if (!client) return undefined;
+    this.#runId = runId;
     try {
       const [run, deliveries] = await Promise.all([client.get(runId), client.deliveries(runId)]);
       const link = run.temporal_ui_url ? [h('a', { href: run.temporal_ui_url, target: '_blank', rel: 'noopener' }, 'Open in Temporal UI')] : [];
+      const waiting = run.status === 'waiting_for_input' && run.input_request;
       this.element.replaceChildren(
         h('h3', {}, runId),
         h('p', {}, `${run.chain}@${run.chain_version} · ${run.status} · ${money(run.cost)} · ${seconds(run.duration_ms)}`),
         ...link,
-        h('ul', {}, ...run.agents.map((a) => h('li', {}, `${a.name}: ${a.status}, ${a.attempts} attempt(s), ${money(a.cost)}, ${seconds(a.duration_ms)}`))),
+        h('ul', {}, ...run.agents.map((a) => h('li', {}, `${a.name}: ${a.status}, ${a.attempts} attempt(s), ${money(a.cost)}, ${seconds(a.duration_ms)}${a.answered_by ? `, answered by ${a.answered_by}` : ''}`))),
+        ...(waiting ? [answerForm(this.#session, runId, waiting, () => void this.#follow(runId))] : []),
+        ...(run.output !== undefined ? [h('pre', { class: 'output', 'aria-label': 'Past run output' }, typeof run.output === 'string' ? run.output : JSON.stringify(run.output, null, 2))] : []),
         h('h4', {}, 'Webhook deliveries'),
         deliveries.length ? h('ul', {}, ...deliveries.map((d) => this.#delivery(runId, d))) : h('p', {}, 'No webhook deliveries.'),
       );
-      return deliveries;
+      return { run, deliveries };
     } catch (err) {
       this.element.textContent = describe(err);
-      return [];
+      return undefined;
+    }
+  }
+
+  /** After an answer: shows the run again each poll until it ends or waits at its next step (or another run is opened). */
+  async #follow(runId: string): Promise<void> {
+    for (let polls = 0; polls < ANSWERED_POLLS && this.#runId === runId; polls++) {
+      const now = await this.#load(runId);
+      if (!now || now.run.status !== 'running') return;
+      await nextPoll();
     }
   }
 

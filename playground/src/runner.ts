@@ -1,5 +1,6 @@
 // The run the page drives: started in the mode picked (stream, async + poll, or sync), followed to
-// its end, and cancelled on the server whatever the mode.
+// its end (through any input step it waits at: the view shows the step's form), and cancelled on the
+// server whatever the mode.
 import { ChainportError, type Chainport } from '../../src/client/index.js';
 import { describe, nextPoll, type Session } from './api.js';
 import type { RunForm } from './run-form.js';
@@ -41,7 +42,7 @@ export class Runner {
     try {
       if (run.mode === 'stream') await this.#stream(client, run);
       else if (run.mode === 'async') await this.#poll(client, run);
-      else this.#view.finish(await client.run(run.chainRef, run.input, { idempotencyKey: run.idempotencyKey }));
+      else await this.#sync(client, run);
     } catch (err) {
       this.#form.showError(describe(err));
       if (err instanceof ChainportError && err.runId) this.#view.finish(await client.get(err.runId));
@@ -80,6 +81,13 @@ export class Runner {
           run.runId = event.data.run_id;
           this.#view.status('running', event.data.run_id);
           break;
+        // The stream stays open while the run waits: the answer sent from the form resumes it.
+        case 'run.waiting':
+          this.#view.waiting(run.runId!, event.data);
+          break;
+        case 'run.resumed':
+          this.#view.resumed(run.runId!);
+          break;
         case 'run.completed':
         case 'run.failed':
         case 'run.timed_out':
@@ -95,9 +103,22 @@ export class Runner {
     const accepted = await client.start(run.chainRef, run.input, { idempotencyKey: run.idempotencyKey, webhook: run.webhook });
     run.runId = accepted.run_id;
     if (accepted.webhook?.secret) this.#view.showSecret(accepted.webhook.secret);
+    await this.#follow(client, accepted.run_id);
+  }
+
+  /** The sync route answers when the run ends, or (202) when it waits at an input step: then it is polled. */
+  async #sync(client: Chainport, run: ActiveRun): Promise<void> {
+    const answer = await client.run(run.chainRef, run.input, { idempotencyKey: run.idempotencyKey });
+    run.runId = answer.run_id;
+    if (answer.status === 'waiting_for_input') return this.#follow(client, answer.run_id);
+    this.#view.finish(answer);
+  }
+
+  /** Polls the run until it ends; while it waits for input, the view shows the step's form (once per wait). */
+  async #follow(client: Chainport, runId: string): Promise<void> {
     for (;;) {
-      const now = await client.get(accepted.run_id);
-      if (now.status !== 'running') return this.#view.finish(now);
+      const now = await client.get(runId);
+      if (now.status !== 'running' && now.status !== 'waiting_for_input') return this.#view.finish(now);
       this.#view.progress(now);
       await nextPoll();
     }

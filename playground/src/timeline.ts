@@ -1,5 +1,6 @@
 // The run as a timeline of agents: each with its status, live tokens, attempts and retries, cost and
-// duration, fed by stream events or by the agents list of a polled run.
+// duration, fed by stream events or by the agents list of a polled run. An input step shows as waiting
+// for input while the run waits at it, and who answered it once it did.
 import type { Run, RunStreamEvent } from '../../src/client/index.js';
 import { h } from './dom.js';
 
@@ -11,6 +12,7 @@ interface AgentRow {
   tokens: HTMLPreElement;
 }
 
+const WAITING_FOR_INPUT = 'waiting for input';
 const money = (usd: number) => `$${usd.toFixed(4)}`;
 const seconds = (ms: number | null | undefined) => (ms === null || ms === undefined ? '' : `${(ms / 1000).toFixed(1)} s`);
 
@@ -45,6 +47,14 @@ export class Timeline {
         this.#set(event.data.agent, 'completed');
         this.#row(event.data.agent).meta.textContent = `${event.data.attempts} attempt(s) · ${money(event.data.cost)} · ${seconds(event.data.duration_ms)}`;
         break;
+      // An input step has no agent.* events: the run's waiting and resuming are its start and end.
+      case 'run.waiting':
+        this.#set(event.data.step, WAITING_FOR_INPUT, 'input');
+        break;
+      case 'run.resumed':
+        this.#set(event.data.step, 'completed');
+        this.#row(event.data.step).meta.textContent = `answered by ${event.data.answered_by}`;
+        break;
       default:
         break;
     }
@@ -53,15 +63,19 @@ export class Timeline {
   /** Applies a polled run's agents (status, attempts, cost, duration; no tokens). */
   applyRun(run: Run): void {
     for (const agent of run.agents) {
-      this.#set(agent.name, agent.status);
-      this.#row(agent.name).meta.textContent = `${agent.attempts} attempt(s) · ${money(agent.cost)}${agent.duration_ms === null ? '' : ` · ${seconds(agent.duration_ms)}`}`;
+      // The API's `waiting` is an input step's; a step not reached yet is `pending` there.
+      if (agent.status === 'waiting') this.#set(agent.name, WAITING_FOR_INPUT, 'input');
+      else this.#set(agent.name, agent.status);
+      const answered = agent.answered_by ? ` · answered by ${agent.answered_by}` : '';
+      this.#row(agent.name).meta.textContent = `${agent.attempts} attempt(s) · ${money(agent.cost)}${agent.duration_ms === null ? '' : ` · ${seconds(agent.duration_ms)}`}${answered}`;
     }
   }
 
-  #set(agent: string, status: string): void {
+  /** `dataStatus` defaults to the status's first word; the rows not reached yet already say `waiting`. */
+  #set(agent: string, status: string, dataStatus = status.split(' ')[0]): void {
     const row = this.#row(agent);
     row.status.textContent = status;
-    row.item.dataset.status = status.split(' ')[0];
+    row.item.dataset.status = dataStatus;
   }
 
   #row(name: string): AgentRow {

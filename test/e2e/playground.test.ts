@@ -6,16 +6,18 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { CALLERS } from '../helpers/api.js';
+import { getRun, json, pollRun, startAsync, type Run } from '../helpers/api-suite.js';
 import { launchChromium, outputPath } from '../helpers/browser.js';
 import { FIXTURE_CHAINS } from '../helpers/engine.js';
 import { eventually } from '../helpers/runs.js';
 import { useStack } from '../helpers/stack.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
-// The product's writing-pipeline next to fixture chains: one slow enough to cancel, one with two versions.
+// The product's writing-pipeline next to fixture chains: one slow enough to cancel, one with two
+// versions, one that waits for a person's approval (an input step).
 const chainsDir = mkdtempSync(path.join(tmpdir(), 'chainport-playground-'));
 copyFileSync(path.resolve(import.meta.dirname, '../../chains/writing-pipeline.yaml'), path.join(chainsDir, 'writing-pipeline.yaml'));
-for (const file of ['slow.yaml', 'json-output.yaml', 'json-output-v1.yaml']) copyFileSync(path.join(FIXTURE_CHAINS, file), path.join(chainsDir, file));
+for (const file of ['slow.yaml', 'json-output.yaml', 'json-output-v1.yaml', 'approval.yaml']) copyFileSync(path.join(FIXTURE_CHAINS, file), path.join(chainsDir, file));
 const TEMPORAL_UI = 'http://127.0.0.1:8233';
 
 void describe('GET /playground in Chromium', () => {
@@ -180,6 +182,111 @@ void describe('GET /playground in Chromium', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  void it('streams a run that waits at an input step: its prompt and form, a refused answer’s errors in the form, then the answer completes it', async () => {
+    await page.getByLabel('Chain', { exact: true }).selectOption('approval');
+    await page.getByLabel('topic (required)', { exact: true }).fill('input steps');
+    await page.getByLabel('Stream (SSE)', { exact: true }).check();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+
+    // run.waiting on the live stream: the prompt, and one field per property of the step's schema.
+    const form = page.getByRole('form', { name: 'Answer approval' });
+    await form.getByText('Publish this draft? Draft about input steps', { exact: true }).waitFor({ timeout: 30_000 });
+    const status = (await page.locator('.run-status', { hasText: /: waiting_for_input \(approval\)$/ }).textContent()) ?? '';
+    const runId = /^(run-[0-9a-z]+):/.exec(status)![1]!;
+    assert.equal(await page.locator('[data-agent=writer]').getAttribute('data-status'), 'completed');
+    assert.equal(await page.locator('[data-agent=approval]').getAttribute('data-status'), 'input');
+    assert.equal(await page.locator('[data-agent=publisher]').getAttribute('data-status'), 'waiting');
+    const approved = form.getByLabel('approved (required)', { exact: true });
+    assert.deepEqual(await approved.locator('option').allTextContents(), ['—', 'yes', 'no']);
+    await form.getByLabel('note', { exact: true }).waitFor();
+
+    // A value the schema refuses, written as raw JSON: the server's 422 errors show in the form.
+    const send = form.getByRole('button', { name: 'Send answer' });
+    await form.getByLabel('Edit as raw JSON', { exact: true }).check();
+    await form.getByLabel('Answer (JSON)', { exact: true }).fill('{"approved": "yes"}');
+    await send.click();
+    await form.getByRole('alert').filter({ hasText: 'value.approved: Instance type "string" is invalid. Expected "boolean".' }).waitFor();
+    // The fields with the required one left out: refused too, by the server.
+    await form.getByLabel('Edit as raw JSON', { exact: true }).uncheck();
+    await form.getByLabel('note', { exact: true }).fill('ship it from the browser');
+    await send.click();
+    await form.getByRole('alert').filter({ hasText: 'approved' }).filter({ hasNotText: 'Instance type "string"' }).waitFor();
+    const stillWaiting = await getRun(stack.api, runId);
+    assert.equal(stillWaiting.status, 'waiting_for_input', 'a refused answer changes nothing');
+    assert.equal(await page.locator('.run-status').textContent(), status, 'the page still shows the run waiting');
+    await page.screenshot({ path: outputPath('playground-input.png'), fullPage: true });
+
+    await approved.selectOption('yes');
+    await send.click();
+    assert.equal(await ended('completed'), runId);
+    assert.equal(await page.getByLabel('Run output', { exact: true }).textContent(), 'Published: ship it from the browser');
+    assert.equal(await form.count(), 0, 'the form goes once the run goes on');
+    assert.equal(await page.locator('[data-agent=approval]').getAttribute('data-status'), 'completed');
+    assert.match((await page.locator('[data-agent=approval] .meta').textContent()) ?? '', /answered by caller/);
+    assert.equal(await page.locator('[data-agent=publisher]').getAttribute('data-status'), 'completed');
+    assert.ok(authorized.includes(`${stack.api.url}/api/v1/runs/${runId}/input`), 'the answer is sent with the key');
+    const done = await getRun(stack.api, runId);
+    assert.deepEqual(
+      done.agents.map((a) => [a.name, a.status, a.answered_by]),
+      [
+        ['writer', 'completed', undefined],
+        ['approval', 'completed', 'caller'],
+        ['publisher', 'completed', undefined],
+      ],
+    );
+  });
+
+  void it('runs sync into an input step: the 202 at the pause brings the form, and the run is polled to its end after the answer', async () => {
+    await page.getByLabel('Chain', { exact: true }).selectOption('approval');
+    await page.getByLabel('topic (required)', { exact: true }).fill('sync');
+    await page.getByLabel('Sync', { exact: true }).check();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    const form = page.getByRole('form', { name: 'Answer approval' });
+    await form.getByText('Publish this draft? Draft about sync', { exact: true }).waitFor({ timeout: 30_000 });
+    await page.locator('.run-status', { hasText: /: waiting_for_input \(approval\) · \$/ }).waitFor();
+    assert.equal(await page.locator('[data-agent=approval]').getAttribute('data-status'), 'input');
+    // Polls go on while the person types: what is filled in stays.
+    await form.getByLabel('note', { exact: true }).fill('polled');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.equal(await form.getByLabel('note', { exact: true }).inputValue(), 'polled');
+    await form.getByLabel('approved (required)', { exact: true }).selectOption('yes');
+    await form.getByRole('button', { name: 'Send answer' }).click();
+    await ended('completed');
+    assert.equal(await page.getByLabel('Run output', { exact: true }).textContent(), 'Published: polled');
+    assert.match((await page.locator('[data-agent=approval] .meta').textContent()) ?? '', /answered by caller/);
+  });
+
+  void it('answers a waiting run opened from past runs, and says so when another answer was taken first', async () => {
+    /** A run of approval started through the API, once it waits; then its detail opened from the list, with the answer form. */
+    const openWaiting = async (topic: string) => {
+      const { run_id: runId } = await startAsync(stack.api, 'approval', { input: { topic } });
+      await pollRun(stack.api, runId, (r) => r.status === 'waiting_for_input');
+      await page.getByRole('button', { name: 'Refresh runs' }).click();
+      await page.locator('.runs li', { hasText: runId }).getByRole('button').click();
+      const form = page.locator('.run-detail').getByRole('form', { name: 'Answer approval' });
+      await form.getByText(`Publish this draft? Draft about ${topic}`, { exact: true }).waitFor();
+      return { runId, form };
+    };
+
+    // Answered here: the detail follows the run to its end.
+    const { form } = await openWaiting('the list');
+    await form.getByLabel('approved (required)', { exact: true }).selectOption('yes');
+    await form.getByLabel('note', { exact: true }).fill('answered from past runs');
+    await form.getByRole('button', { name: 'Send answer' }).click();
+    await page.getByLabel('Past run output', { exact: true }).filter({ hasText: 'Published: answered from past runs' }).waitFor({ timeout: 30_000 });
+    assert.match((await page.locator('.run-detail').textContent()) ?? '', /approval: completed, 1 attempt\(s\).*answered by caller/);
+    assert.equal(await form.count(), 0);
+
+    // Answered elsewhere while the page still shows the form: the 409 shows as a message, and this form cannot send again.
+    const race = await openWaiting('a race');
+    await json<Run>(await stack.api.request(`/api/v1/runs/${race.runId}/input`, { body: { step: 'approval', value: { approved: true, note: 'through the API' } } }), 200);
+    await race.form.getByLabel('approved (required)', { exact: true }).selectOption('no');
+    await race.form.getByRole('button', { name: 'Send answer' }).click();
+    await race.form.getByRole('alert').filter({ hasText: /^input_already_provided: / }).waitFor();
+    assert.equal(await race.form.getByRole('button', { name: 'Send answer' }).isDisabled(), true);
+    assert.equal((await pollRun(stack.api, race.runId, (r) => r.status === 'completed')).output, 'Published: through the API');
   });
 
   void it('sends the key only as a Bearer header, never in a URL', () => {
