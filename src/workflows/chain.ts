@@ -338,9 +338,8 @@ function settleAfterFailure(state: RunState, err: unknown, stoppedBy: StopReason
     state.status = 'failed';
     state.error = { code: 'agent_failed', message: `Agent "${agent?.name}" failed: ${agent?.error}`, ...(agent && { agent: agent.name }) };
   }
-  state.input_request = null;
   for (const agent of state.agents) {
-    if (agent.status === 'running' || agent.status === 'waiting') agent.status = 'cancelled';
+    if (agent.status === 'running') agent.status = 'cancelled';
     else if (agent.status === 'pending') agent.status = 'skipped';
   }
 }
