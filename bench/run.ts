@@ -2,6 +2,8 @@
 // bare Temporal client (the floor), then through the HTTP API, in one run on one machine, then the SSE
 // figures (token latency, time to first event, fan-out; see bench/sse.ts), and prints
 // one JSON line with each API figure beside its bare-client baseline. Also writes bench/results/.
+// Before those, on the service as `npm start` runs it: the cost figures (bench/cost.ts) and the
+// input-step figure (bench/input.ts). `--only cost` / `--only input` measure just one of those.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +21,7 @@ import { GO_BUILDABLE_CLI_VERSION } from '../src/temporal/cli-go.js';
 import { startApiProcess } from './api-process.js';
 import { costOnCluster } from './cluster.js';
 import { measureCost } from './cost.js';
+import { measureInput } from './input.js';
 import { tokenLatencyScaledOut } from './scaled-out.js';
 import { startService } from './service.js';
 import { fanOut, timeToFirstEvent, tokenLatency, under } from './sse.js';
@@ -35,8 +38,11 @@ const { values: args } = parseArgs({
     'sse-token-runs': { type: 'string', default: '5' },
     /** A second Temporal CLI to measure beside the pinned one; default: the cached Go build of 1.5.1, if any. */
     'compare-cli': { type: 'string' },
-    /** `cost`: only the figures of the service as `npm start` runs it (a couple of minutes). */
+    /** `cost`: only the cost figures of the service as `npm start` runs it (a couple of minutes); `input`: only the input-step figure (about a minute). */
     only: { type: 'string' },
+    /** Approval runs for the input-step figure at `--concurrency`, and one at a time. */
+    'input-runs': { type: 'string', default: '100' },
+    'input-sequential': { type: 'string', default: '30' },
     /** The cost figures on the production topology (`npm run cluster`) beside the embedded default's. */
     cluster: { type: 'boolean', default: false },
   },
@@ -47,6 +53,9 @@ const CONCURRENCY = Number(args.concurrency);
 const SSE_CLIENTS = Number(args['sse-clients']);
 const SSE_RUNS = Number(args['sse-runs']);
 const SSE_TOKEN_RUNS = Number(args['sse-token-runs']);
+const INPUT_RUNS = Number(args['input-runs']);
+const INPUT_SEQUENTIAL = Number(args['input-sequential']);
+const ONLY = ['cost', 'input'];
 const CHAINS_DIR = path.resolve(import.meta.dirname, 'chains');
 const INPUT = {};
 
@@ -139,7 +148,20 @@ async function costByCli() {
   };
 }
 
-/** Writes bench/results/<file> (latest.json: the full bench; cluster.json: `--cluster`) and prints one line. */
+/**
+ * The input-step figure on a service of its own as `npm start` runs it (the bench is its client, in
+ * another process, as a caller would be).
+ */
+async function inputSteps() {
+  const service = await startService({ chainsDir: CHAINS_DIR });
+  try {
+    return await measureInput(service, { runs: INPUT_RUNS, concurrency: CONCURRENCY, sequential: INPUT_SEQUENTIAL });
+  } finally {
+    await service.stop();
+  }
+}
+
+/** Writes bench/results/<file> (latest.json: the full bench; cluster.json: `--cluster`; input.json: `--only input`) and prints one line. */
 function writeReport(report: object, file = 'latest.json'): void {
   const dir = path.resolve(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
@@ -148,6 +170,8 @@ function writeReport(report: object, file = 'latest.json'): void {
 }
 
 async function main(): Promise<void> {
+  if (args.only !== undefined && !ONLY.includes(args.only)) throw new Error(`--only takes ${ONLY.join(' or ')}, not "${args.only}"`);
+  if (args.only === 'input') return writeReport({ bench: 'chainport', at: new Date().toISOString(), input_steps: await inputSteps() }, 'input.json');
   const cost = await costByCli();
   if (args.cluster) {
     const cluster = await costOnCluster(CHAINS_DIR, { sequential: SEQUENTIAL, total: TOTAL, concurrency: CONCURRENCY });
@@ -171,6 +195,7 @@ async function main(): Promise<void> {
     }, 'cluster.json');
   }
   if (args.only === 'cost') return writeReport({ bench: 'chainport', at: new Date().toISOString(), chain: 'chain-3', load: { runs: TOTAL, concurrency: CONCURRENCY }, ...cost });
+  const input = await inputSteps();
   const temporal = await startTestTemporal();
   const unlimited = {
     CHAINPORT_CHAINS_DIR: CHAINS_DIR,
@@ -225,6 +250,7 @@ async function main(): Promise<void> {
         sequential_runs: SEQUENTIAL,
         load: { runs: TOTAL, concurrency: CONCURRENCY },
         ...cost,
+        input_steps: input,
         engine: {
           latency_p50_ms: percentile(bareSeq, 50),
           latency_p95_ms: percentile(bareSeq, 95),
@@ -270,6 +296,7 @@ async function main(): Promise<void> {
           sse_first_event_p50_under_100ms: percentile(firstEvent, 50) < 100,
           sse_fanout_api_rss_under_300mb: fanout.api_rss_peak_mb < 300,
           sse_fanout_lag_p95_under_1s: fanout.lag_p95_ms < 1000,
+          input_answer_to_next_agent_p95_under_1s: input.answer_to_next_agent_p95_ms.met,
         },
       };
       writeReport(report);

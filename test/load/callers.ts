@@ -1,21 +1,40 @@
-// The four kinds of caller the load mixes, each as a real client would behave: one Idempotency-Key
-// per run, so every retry re-attaches to the run instead of starting a second one.
+// The kinds of caller the load mixes, each as a real client would behave: one Idempotency-Key per run,
+// so every retry re-attaches to the run instead of starting a second one. Four run chain-3; two run
+// the approval chain and answer its input step, one with the API key, one through the respond_url of
+// its run.input_required webhook.
 import { z } from 'zod';
 import { CALLERS } from '../helpers/api.js';
 import { StreamRefusedError, agentTexts, openStream, type ReceivedEvent, type SseSession } from '../helpers/sse-client.js';
 import { GaveUp, RETRY_STATUSES, retryDelayMs, sleep, type LoadHttp, type Outcome, type Reply, type Route } from './http.js';
-import type { DedupReceiver } from './receiver.js';
+import type { AcceptedDelivery, DedupReceiver } from './receiver.js';
 
-export const CALLER_KINDS = ['sync', 'async_poll', 'stream', 'webhook'] as const;
+export const CALLER_KINDS = ['sync', 'async_poll', 'stream', 'webhook', 'input_api', 'input_link'] as const;
 export type CallerKind = (typeof CALLER_KINDS)[number];
+/** The callers that answer an input step, and who the run must say answered it. */
+export const INPUT_CALLERS = { input_api: 'caller', input_link: 'link' } as const satisfies Partial<Record<CallerKind, string>>;
 
 export const CHAIN = 'chain-3';
+/** bench/chains/approval.yaml: writer, the input step `approval`, publisher ("Published: {{note}}"). */
+export const INPUT_CHAIN = 'approval';
+export const INPUT_STEP = 'approval';
 const TERMINAL = new Set(['run.completed', 'run.failed', 'run.timed_out', 'run.cancelled']);
+/** The input_link caller's webhook: the input request, then how the run ended. */
+const LINK_EVENTS = ['input_required', 'completed', 'failed', 'timed_out', 'cancelled'];
+/** What a second answer to an answered step must get. */
+const SECOND_REFUSED = '409 input_already_provided';
 /** A poll honours the server's Retry-After only up to this: the load measures the service, not the wait. */
 const POLL_CAP_MS = 200;
 
-const runSchema = z.object({ run_id: z.string(), status: z.string(), output: z.unknown().optional() });
+const runSchema = z.object({
+  run_id: z.string(),
+  status: z.string(),
+  output: z.unknown().optional(),
+  input_request: z.object({ step: z.string() }).optional(),
+  agents: z.array(z.object({ name: z.string(), status: z.string(), answered_by: z.string().optional() })).optional(),
+});
 const acceptedSchema = z.object({ run_id: z.string() });
+const linkAcceptedSchema = z.object({ run_id: z.string(), step: z.string(), answered_by: z.string() });
+const problemSchema = z.object({ code: z.string() });
 
 export interface RunSpec {
   index: number;
@@ -26,6 +45,8 @@ export interface RunSpec {
   deadline: number;
   /** Stream callers: drop the connection once, after this many events (undefined: no deliberate drop). */
   dropAfterEvents?: number;
+  /** Input callers: the answer they give (its note is unique to the run and ends up in its output). */
+  answer?: { approved: true; note: string };
 }
 
 export interface RunOutcome {
@@ -39,6 +60,20 @@ export interface RunOutcome {
   completed?: boolean;
   /** What the caller is waiting on now: named in the report if that wait never ends. */
   step: string;
+  input?: InputOutcome;
+}
+
+/** What an input caller saw of its answers. */
+export interface InputOutcome {
+  /** Requests it sent until its answer was taken (more than 1: a lost reply or a 5xx, repeated). */
+  answerTries: number;
+  /**
+   * input_link: the reply it read was 409 input_already_provided, after an earlier try got no reply
+   * or a 5xx: its own answer was taken then (nobody else holds the link); the final check confirms it.
+   */
+  takenUnseen: boolean;
+  /** The status and code of a second, different answer sent right after: must be 409 input_already_provided. */
+  secondAnswer: string;
 }
 
 export interface CallerDeps {
@@ -165,6 +200,65 @@ const CALLER_BY_KIND: Record<CallerKind, Caller> = {
     if (terminal.data.output !== final.output) outcome.problems.push("run.completed's output differs from the run's output");
   },
 
+  /**
+   * POST /chains/approval/runs, poll until the run waits at its input step, answer it with POST
+   * /runs/{id}/input (an Idempotency-Key of its own, so a repeat after a lost reply is the same
+   * answer), send a second, different answer that must be refused, then poll until the run ends.
+   */
+  async input_api({ http }, run, outcome) {
+    outcome.step = 'POST start';
+    const runId = await startAsync(http, run, { input: run.input }, INPUT_CHAIN);
+    outcome.runId = runId;
+    outcome.step = 'polls until waiting_for_input';
+    const waiting = await pollUntil(http, runId, run.deadline, (r) => r.status !== 'running');
+    if (waiting.status !== 'waiting_for_input' || waiting.input_request?.step !== INPUT_STEP) {
+      throw new Error(`the run was ${waiting.status} (input_request ${JSON.stringify(waiting.input_request)}), not waiting for input at ${INPUT_STEP}`);
+    }
+    outcome.step = 'POST input';
+    const answer = await http.retrying('POST /api/v1/runs/{run_id}/input', `/api/v1/runs/${runId}/input`, { body: { step: INPUT_STEP, value: run.answer }, headers: { 'idempotency-key': `${run.idempotencyKey}-answer` } }, run.deadline);
+    const taken = expect(answer, 200, 'the answer', runSchema);
+    const answeredBy = taken.agents?.find((a) => a.name === INPUT_STEP)?.answered_by;
+    if (answeredBy !== 'caller') outcome.problems.push(`the answer's 200 shows the step answered_by ${answeredBy}, not caller`);
+    outcome.step = 'POST a second answer';
+    const second = await http.retrying('POST /api/v1/runs/{run_id}/input', `/api/v1/runs/${runId}/input`, { body: { step: INPUT_STEP, value: { approved: false, note: 'a second answer' } }, headers: { 'idempotency-key': `${run.idempotencyKey}-second` } }, run.deadline);
+    outcome.input = { answerTries: answer.tries, takenUnseen: false, secondAnswer: statusAndCode(second) };
+    if (outcome.input.secondAnswer !== SECOND_REFUSED) outcome.problems.push(`a second answer got ${outcome.input.secondAnswer}, not ${SECOND_REFUSED}`);
+    outcome.step = 'polls after the answer';
+    const final = await pollUntilEnded(http, runId, run.deadline);
+    if (final.status !== 'completed') outcome.problems.push(`the run ended ${final.status}`);
+  },
+
+  /**
+   * POST /chains/approval/runs with a webhook for input_required and the run's end; answer with the
+   * respond_url of the run.input_required delivery (no API key), use the link a second time (must be
+   * refused), then wait for the delivery of the run's end.
+   */
+  async input_link({ http, receiver }, run, outcome) {
+    outcome.step = 'POST start with an input_required webhook';
+    const runId = await startAsync(http, run, { input: run.input, webhook: { url: receiver.url, secret: receiver.secret, events: LINK_EVENTS } }, INPUT_CHAIN);
+    outcome.runId = runId;
+    outcome.step = 'the run.input_required delivery';
+    const request = await delivery(receiver, runId, run.deadline, (d) => d.event === 'run.input_required' || d.event.startsWith('chain.'));
+    if (request.event !== 'run.input_required') throw new Error(`the run's first delivery was ${request.event}, not run.input_required`);
+    if (request.step !== INPUT_STEP || !request.respondUrl) throw new Error(`the run.input_required delivery names step ${request.step} and respond_url ${request.respondUrl}`);
+    // The workers build the link from CHAINPORT_PUBLIC_URL, which the stack sets to the API's address.
+    if (!request.respondUrl.startsWith(`${http.api.url}/api/v1/input/`)) outcome.problems.push(`the respond_url ${request.respondUrl} is not under the public URL ${http.api.url}`);
+    outcome.step = 'POST respond_url';
+    const answer = await http.retrying('POST /api/v1/input/{token}', request.respondUrl, { body: { value: run.answer } }, run.deadline);
+    const takenUnseen = answer.tries > 1 && answer.status === 409 && problemCode(answer) === 'input_already_provided';
+    if (!takenUnseen) {
+      const taken = expect(answer, 200, 'the answer by link', linkAcceptedSchema);
+      if (taken.run_id !== runId || taken.step !== INPUT_STEP || taken.answered_by !== 'link') outcome.problems.push(`the link's 200 says ${JSON.stringify(taken)}`);
+    }
+    outcome.step = 'POST respond_url again';
+    const second = await http.retrying('POST /api/v1/input/{token}', request.respondUrl, { body: { value: { approved: false, note: 'a second answer' } } }, run.deadline);
+    outcome.input = { answerTries: answer.tries, takenUnseen, secondAnswer: statusAndCode(second) };
+    if (outcome.input.secondAnswer !== SECOND_REFUSED) outcome.problems.push(`the link's second use got ${outcome.input.secondAnswer}, not ${SECOND_REFUSED}`);
+    outcome.step = "the delivery of the run's end";
+    const end = await delivery(receiver, runId, run.deadline, (d) => d.event.startsWith('chain.'));
+    if (end.event !== 'chain.completed') outcome.problems.push(`the run's end was delivered as ${end.event}`);
+  },
+
   /** POST …/runs with a webhook; done when the receiver has accepted a delivery for the run. */
   async webhook({ http, receiver }, run, outcome) {
     outcome.step = 'POST start with a webhook';
@@ -181,20 +275,45 @@ const CALLER_BY_KIND: Record<CallerKind, Caller> = {
 
 const keyed = (run: RunSpec) => ({ 'idempotency-key': run.idempotencyKey });
 
-async function startAsync(http: LoadHttp, run: RunSpec, body: Record<string, unknown>): Promise<string> {
-  const reply = await http.retrying('POST /api/v1/chains/{chain}/runs', `/api/v1/chains/${CHAIN}/runs`, { body, headers: keyed(run) }, run.deadline);
+async function startAsync(http: LoadHttp, run: RunSpec, body: Record<string, unknown>, chain = CHAIN): Promise<string> {
+  const reply = await http.retrying('POST /api/v1/chains/{chain}/runs', `/api/v1/chains/${chain}/runs`, { body, headers: keyed(run) }, run.deadline);
   return expect(reply, 202, 'async start', acceptedSchema).run_id;
 }
 
-/** Polls until the run is no longer running; returns the ended run. */
-export async function pollUntilEnded(http: LoadHttp, runId: string, deadline: number): Promise<z.infer<typeof runSchema>> {
+type PolledRun = z.infer<typeof runSchema>;
+
+/** Polls until `done` says so; returns the run as that poll read it. */
+async function pollUntil(http: LoadHttp, runId: string, deadline: number, done: (run: PolledRun) => boolean): Promise<PolledRun> {
   for (;;) {
     const reply = await http.retrying('GET /api/v1/runs/{run_id}', `/api/v1/runs/${runId}`, {}, deadline);
     const run = expect(reply, 200, 'poll', runSchema);
-    if (run.status !== 'running') return run;
-    if (Date.now() > deadline) throw new GaveUp(`run ${runId} still running at its deadline`);
+    if (done(run)) return run;
+    if (Date.now() > deadline) throw new GaveUp(`run ${runId} still ${run.status} at its deadline`);
     await sleep(retryDelayMs(reply.headers, POLL_CAP_MS));
   }
+}
+
+/** Polls until the run has ended (neither running nor waiting for input); returns the ended run. */
+export function pollUntilEnded(http: LoadHttp, runId: string, deadline: number): Promise<PolledRun> {
+  return pollUntil(http, runId, deadline, (run) => run.status !== 'running' && run.status !== 'waiting_for_input');
+}
+
+/** The receiver's first delivery for the run that `matches` picks; a caller that waits past its deadline gives up. */
+async function delivery(receiver: DedupReceiver, runId: string, deadline: number, matches: (delivery: AcceptedDelivery) => boolean): Promise<AcceptedDelivery> {
+  try {
+    return await receiver.delivered(runId, Math.max(0, deadline - Date.now()), matches);
+  } catch (err) {
+    throw new GaveUp((err as Error).message, { cause: err });
+  }
+}
+
+function problemCode(reply: Reply): string | undefined {
+  return problemSchema.safeParse(reply.body).data?.code;
+}
+
+function statusAndCode(reply: Reply): string {
+  const code = problemCode(reply);
+  return code === undefined ? String(reply.status) : `${reply.status} ${code}`;
 }
 
 function runIdOf(events: readonly ReceivedEvent[]): string | undefined {

@@ -9,7 +9,9 @@ export type Route =
   | 'POST /api/v1/chains/{chain}/stream'
   | 'GET /api/v1/runs/{run_id}'
   | 'GET /api/v1/runs/{run_id}/events'
-  | 'GET /api/v1/runs/{run_id}/deliveries';
+  | 'GET /api/v1/runs/{run_id}/deliveries'
+  | 'POST /api/v1/runs/{run_id}/input'
+  | 'POST /api/v1/input/{token}';
 
 /** `network` stands for a request that got no HTTP answer (refused, reset, cut mid-body). */
 export type Outcome = number | 'network';
@@ -46,6 +48,12 @@ export interface Reply {
   body: unknown;
 }
 
+/** The body and headers of a caller's request. */
+export interface CallerRequest {
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
 /** A caller ran out of time for its run: the run counts as lost. */
 export class GaveUp extends Error {
   override name = 'GaveUp';
@@ -77,12 +85,18 @@ export class LoadHttp {
     readonly recorder: Recorder,
   ) {}
 
-  /** One request; `network` when no answer arrived. */
-  async once(route: Route, path: string, init: { body?: unknown; headers?: Record<string, string> } = {}): Promise<Reply | 'network'> {
+  /**
+   * One request; `network` when no answer arrived. `path` is a path on the API, sent with the caller's
+   * key, or an absolute URL (a webhook's respond_url), POSTed as it is with no key, as a partner would.
+   */
+  async once(route: Route, path: string, init: CallerRequest = {}): Promise<Reply | 'network'> {
     const t0 = performance.now();
     try {
       // Like any real client, give up on a request that hangs, and retry it (same Idempotency-Key).
-      const res = await this.api.request(path, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+      const res = /^https?:\/\//.test(path)
+        ? await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...init.headers }, body: JSON.stringify(init.body ?? {}), signal })
+        : await this.api.request(path, { ...init, signal });
       const text = await res.text();
       this.recorder.request(route, performance.now() - t0, res.status);
       return { status: res.status, headers: res.headers, body: parseJson(text) };
@@ -94,12 +108,12 @@ export class LoadHttp {
 
   /**
    * Repeats the same request until an answer a client would not retry (see worthRetrying) or the
-   * deadline; throws GaveUp at the deadline.
+   * deadline; throws GaveUp at the deadline. `tries` counts the requests sent, this last one included.
    */
-  async retrying(route: Route, path: string, init: { body?: unknown; headers?: Record<string, string> }, deadline: number): Promise<Reply> {
-    for (;;) {
+  async retrying(route: Route, path: string, init: CallerRequest, deadline: number): Promise<Reply & { tries: number }> {
+    for (let tries = 1; ; tries++) {
       const reply = await this.once(route, path, init);
-      if (reply !== 'network' && !worthRetrying(reply)) return reply;
+      if (reply !== 'network' && !worthRetrying(reply)) return { ...reply, tries };
       const outcome = reply === 'network' ? 'network' : reply.status;
       this.recorder.retry(route, outcome);
       if (Date.now() > deadline) throw new GaveUp(`${route} still answered ${outcome} at the run's deadline`);

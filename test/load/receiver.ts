@@ -1,5 +1,6 @@
 // The load test's webhook receiver: verifies every delivery's Standard Webhooks signature,
 // de-duplicates on `webhook-id` as the README tells receivers to, and can be taken down (503) for a while.
+// A run.input_required delivery's respond_url is kept for the caller that answers through it.
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { z } from 'zod';
@@ -12,6 +13,8 @@ const payloadSchema = z.object({
   output: z.unknown(),
   delivery_id: z.string(),
   attempt: z.number(),
+  input_request: z.object({ step: z.string() }).optional(),
+  respond_url: z.string().optional(),
 });
 
 /** A delivery the receiver accepted (answered 200) the first time its webhook-id arrived. */
@@ -22,6 +25,9 @@ export interface AcceptedDelivery {
   output: unknown;
   attempt: number;
   at: number;
+  /** run.input_required: the step the run waits at, and the link that answers it. */
+  step?: string;
+  respondUrl?: string;
 }
 
 export interface ReceiverStats {
@@ -39,8 +45,8 @@ export interface DedupReceiver {
   secret: string;
   /** Answers 503 to every request for the next `ms`. */
   outage(ms: number): void;
-  /** Resolves with the run's first accepted delivery; rejects after `timeoutMs`. */
-  delivered(runId: string, timeoutMs: number): Promise<AcceptedDelivery>;
+  /** Resolves with the run's first accepted delivery (of those `matches` picks); rejects after `timeoutMs`. */
+  delivered(runId: string, timeoutMs: number, matches?: (delivery: AcceptedDelivery) => boolean): Promise<AcceptedDelivery>;
   /** Every distinct delivery (by webhook-id) accepted for a run. */
   deliveriesOf(runId: string): AcceptedDelivery[];
   /** Runs the receiver accepted deliveries for. */
@@ -54,7 +60,8 @@ export async function startDedupReceiver(): Promise<DedupReceiver> {
   const verifier = new Webhook(secret);
   const byRun = new Map<string, Map<string, AcceptedDelivery>>();
   const seenIds = new Set<string>();
-  const waiters = new Map<string, Set<(delivery: AcceptedDelivery) => void>>();
+  /** Per run, the callers waiting for a delivery: each takes the first it matches and says whether it did. */
+  const waiters = new Map<string, Set<(delivery: AcceptedDelivery) => boolean>>();
   const stats: ReceiverStats = { requests: 0, refused_during_outage: 0, accepted_unique: 0, duplicates: 0, bad_signatures: 0 };
   let outageUntil = 0;
 
@@ -80,12 +87,24 @@ export async function startDedupReceiver(): Promise<DedupReceiver> {
     }
     seenIds.add(webhookId);
     stats.accepted_unique++;
-    const delivery: AcceptedDelivery = { webhookId, event: payload.event, status: payload.status, output: payload.output, attempt: payload.attempt, at: request.at };
+    const delivery: AcceptedDelivery = {
+      webhookId,
+      event: payload.event,
+      status: payload.status,
+      output: payload.output,
+      attempt: payload.attempt,
+      at: request.at,
+      ...(payload.input_request && { step: payload.input_request.step }),
+      ...(payload.respond_url !== undefined && { respondUrl: payload.respond_url }),
+    };
     const ofRun = byRun.get(payload.run_id) ?? new Map<string, AcceptedDelivery>();
     ofRun.set(webhookId, delivery);
     byRun.set(payload.run_id, ofRun);
-    for (const wake of waiters.get(payload.run_id) ?? []) wake(delivery);
-    waiters.delete(payload.run_id);
+    const waiting = waiters.get(payload.run_id);
+    if (waiting) {
+      for (const wake of waiting) if (wake(delivery)) waiting.delete(wake);
+      if (waiting.size === 0) waiters.delete(payload.run_id);
+    }
     return { status: 200 };
   };
 
@@ -96,13 +115,15 @@ export async function startDedupReceiver(): Promise<DedupReceiver> {
     outage(ms) {
       outageUntil = Date.now() + ms;
     },
-    delivered(runId, timeoutMs) {
-      const first = byRun.get(runId)?.values().next().value;
+    delivered(runId, timeoutMs, matches = () => true) {
+      const first = [...(byRun.get(runId)?.values() ?? [])].find(matches);
       if (first) return Promise.resolve(first);
       return new Promise((resolve, reject) => {
         const wake = (delivery: AcceptedDelivery) => {
+          if (!matches(delivery)) return false;
           clearTimeout(timer);
           resolve(delivery);
+          return true;
         };
         const timer = setTimeout(() => {
           waiters.get(runId)?.delete(wake);

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { percentile, round } from '../../bench/stats.js';
-import { CALLER_KINDS } from './callers.js';
+import { CALLER_KINDS, INPUT_CALLERS } from './callers.js';
 import type { AppliedFault } from './faults.js';
 import type { Recorder } from './http.js';
 import type { ReceiverStats } from './receiver.js';
@@ -44,6 +44,8 @@ export function buildReport(input: ReportInput) {
   const reconnects: Record<string, number> = {};
   for (const r of streams) for (const [reason, n] of Object.entries(r.outcome.stream!.reconnects)) reconnects[reason] = (reconnects[reason] ?? 0) + n;
   const lost = (kind: string) => failedRuns.filter((r) => r.spec.kind === kind && r.outcome.completed).length;
+  const inputRuns = records.filter((r) => r.spec.kind in INPUT_CALLERS);
+  const answered = inputRuns.flatMap((r) => (r.outcome.input ? [r.outcome.input] : []));
 
   return {
     kind: 'chainport-load',
@@ -63,6 +65,14 @@ export function buildReport(input: ReportInput) {
     retried: Object.fromEntries([...recorder.retried].sort(([a], [b]) => a.localeCompare(b))),
     streams: { runs: streams.length, harness_drops: streams.reduce((n, r) => n + r.outcome.stream!.harnessDrops, 0), reconnects },
     webhooks: input.receiver,
+    /** The approval runs: answered by the API key or the respond_url, each followed by a second answer that must be refused. */
+    input_steps: {
+      runs: inputRuns.length,
+      by_kind: Object.fromEntries(Object.keys(INPUT_CALLERS).map((kind) => [kind, inputRuns.filter((r) => r.spec.kind === kind).length])),
+      answers_sent_more_than_once: answered.filter((a) => a.answerTries > 1).length,
+      link_answers_taken_unseen: answered.filter((a) => a.takenUnseen).length,
+      second_answers: countBy(answered.map((a) => a.secondAnswer)),
+    },
     faults: input.faults,
     api_errors_logged: Object.fromEntries([...input.apiErrors].sort(([, a], [, b]) => b - a).slice(0, 20)),
     metrics: metricsFigures(input.apiMetrics, input.workerMetrics),
@@ -70,6 +80,7 @@ export function buildReport(input: ReportInput) {
       runs_not_completed: failedRuns.filter((r) => !r.outcome.completed).length,
       webhook_deliveries_lost_or_doubled: lost('webhook'),
       streams_not_reassembled: lost('stream'),
+      input_runs_not_as_answered: lost('input_api') + lost('input_link'),
       other_failures: lost('sync') + lost('async_poll'),
     },
     checks: input.checks,
@@ -95,14 +106,15 @@ function markdown(r: LoadReport): string {
   const lines = [
     `# Load test ${r.at}`,
     '',
-    `${r.runs} chain-3 runs (${JSON.stringify(r.args)}, seed ${r.seed}) on ${r.machine.cpus} CPUs, Node ${r.machine.node}:`,
+    `${r.runs} runs of chain-3 and of approval (an input step) (${JSON.stringify(r.args)}, seed ${r.seed}) on ${r.machine.cpus} CPUs, Node ${r.machine.node}:`,
     `**${r.failed === 0 ? 'nothing lost' : `${r.failed} FAILED`}** — ${r.passed} passed, ${r.failed} failed.`,
     '',
     `- Load: ${r.load_duration_s} s, ${r.throughput_runs_per_s} runs/s; checks afterwards ${r.verify_duration_s} s.`,
-    `- Loss: ${r.loss.runs_not_completed} runs not completed, ${r.loss.webhook_deliveries_lost_or_doubled} webhook deliveries lost or doubled, ${r.loss.streams_not_reassembled} streams not re-assembled, ${r.loss.other_failures} other.`,
+    `- Loss: ${r.loss.runs_not_completed} runs not completed, ${r.loss.webhook_deliveries_lost_or_doubled} webhook deliveries lost or doubled, ${r.loss.streams_not_reassembled} streams not re-assembled, ${r.loss.input_runs_not_as_answered} input runs not as answered, ${r.loss.other_failures} other.`,
     `- Faults (${r.faults.applied.length} of ${r.faults.scheduled} scheduled): ${r.faults.applied.map((f) => `${f.fault} at ${f.at_s} s (to ${f.done_s} s)`).join('; ') || 'none'}.`,
     `- Streams: ${r.streams.runs}, ${r.streams.harness_drops} dropped on purpose; reconnects ${JSON.stringify(r.streams.reconnects)}.`,
     `- Webhooks: ${r.webhooks.accepted_unique} unique deliveries, ${r.webhooks.duplicates} duplicates (de-duplicated), ${r.webhooks.refused_during_outage} refused during the outage, ${r.webhooks.bad_signatures} bad signatures.`,
+    `- Input steps: ${r.input_steps.runs} runs ${JSON.stringify(r.input_steps.by_kind)}; ${r.input_steps.answers_sent_more_than_once} answers sent more than once, ${r.input_steps.link_answers_taken_unseen} link answers taken unseen; second answers ${JSON.stringify(r.input_steps.second_answers)}.`,
     `- Retried requests: ${JSON.stringify(r.retried)}.`,
     `- Metrics: ${JSON.stringify(r.metrics.api)}; workers ${JSON.stringify({ runs_ended_total: r.metrics.workers.runs_ended_total, webhook_attempts_total: r.metrics.workers.webhook_attempts_total })}.`,
     '',
@@ -159,6 +171,12 @@ export function parsePrometheus(text: string): Sample[] {
     samples.push({ name: match[1]!, labels, value: Number(match[3]) });
   }
   return samples;
+}
+
+function countBy(values: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
 }
 
 function sumBy(samples: Sample[], name: string, label: string): Record<string, number> {

@@ -1,7 +1,9 @@
 // `npm run test:load`: chain-3 runs through the real API from a mix of sync, async-poll, streaming and
-// webhook callers at a fixed concurrency, while faults hit the stack (a worker SIGKILLed, the Temporal
-// server restarted, the webhook receiver down, streams dropped), then checks nothing was lost and
-// writes bench/results/load-<timestamp>.{json,md}. Exit code 1 on any loss.
+// webhook callers, and runs of the approval chain whose input step their callers answer (with the API
+// key, or through the respond_url of their run.input_required webhook), at a fixed concurrency, while
+// faults hit the stack (a worker SIGKILLed, the Temporal server restarted, the webhook receiver down,
+// streams dropped), then checks nothing was lost and writes bench/results/load-<timestamp>.{json,md}.
+// Exit code 1 on any loss.
 //
 //   npm run test:load -- --runs 2000 --concurrency 50      (the defaults)
 //   npm run test:load -- --soak 15m                        (start runs until 15 min passed, then drain; faults every 5 min)
@@ -9,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../../src/durations.js';
-import { CALLER_KINDS, runCaller, type RunSpec } from './callers.js';
+import { CALLER_KINDS, INPUT_CALLERS, runCaller, type RunSpec } from './callers.js';
 import { startFaults, type FaultRunner } from './faults.js';
 import { LoadHttp, Recorder } from './http.js';
 import { buildReport, writeReport } from './report.js';
@@ -98,13 +100,15 @@ async function runLoad(stack: Stack, opts: Options): Promise<number> {
 
   const spec = (index: number): RunSpec => {
     const kind = CALLER_KINDS[index % CALLER_KINDS.length]!;
+    const answers = kind in INPUT_CALLERS;
     return {
       index,
       kind,
       idempotencyKey: `load-${nonce}-${index}`,
-      input: { caller: kind, n: index },
+      input: answers ? { topic: `load run ${index}`, caller: kind, n: index } : { caller: kind, n: index },
       deadline: Date.now() + RUN_DEADLINE_MS,
       dropAfterEvents: kind === 'stream' && random() < STREAM_DROP_RATE ? 1 + Math.floor(random() * 8) : undefined,
+      ...(answers && { answer: { approved: true, note: `${kind} ${nonce}-${index}` } }),
     };
   };
 

@@ -1,6 +1,6 @@
 // Everything the load test runs against, all real and on 127.0.0.1: a persisted Temporal dev server,
 // two worker processes, the API in this process, and a de-duplicating webhook receiver — plus the
-// fault actions that hit them.
+// fault actions that hit them. The chains are bench/chains (chain-3, and approval for the input callers).
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
@@ -125,7 +125,14 @@ export async function startStack(options: { cluster?: boolean } = {}): Promise<S
     const worker = await startWorkerProcess({
       address: temporal.address,
       taskQueue: engine.config.temporal.taskQueue,
-      env: { CHAINPORT_SECRET_KEY: TEST_SECRET_KEY, CHAINPORT_CHAINS_DIR: BENCH_CHAINS, CHAINPORT_WORKER_METRICS_PORT: String(metricsPort), ...WEBHOOK_ENV },
+      env: {
+        CHAINPORT_SECRET_KEY: TEST_SECRET_KEY,
+        CHAINPORT_CHAINS_DIR: BENCH_CHAINS,
+        CHAINPORT_WORKER_METRICS_PORT: String(metricsPort),
+        // The respond_url of a run.input_required webhook points at the API, as CHAINPORT_PUBLIC_URL does in production.
+        CHAINPORT_PUBLIC_URL: api.url,
+        ...WEBHOOK_ENV,
+      },
       readyTimeoutMs: 180_000,
     });
     return { process: worker, metricsPort };
@@ -148,14 +155,15 @@ export async function startStack(options: { cluster?: boolean } = {}): Promise<S
       }),
       (e) => e.stop(),
     );
+    // Before the workers: they need its address for the respond links.
+    const log = pino({ level: 'error' }, { write: (line: string) => apiErrors.write(line) });
+    api = started.add('api', await startTestApi(engine, { log }), (x) => x.close(2_000));
     started.add('workers', undefined, () => Promise.all(workers.map((w) => w.process.stop())));
     // Both at once: each bundles the workflow code, which takes a while on 2 cores.
     const [a, b] = await Promise.allSettled([startWorker(), startWorker()]);
     for (const result of [a, b]) if (result.status === 'fulfilled') workers.push(result.value);
     for (const result of [a, b]) if (result.status === 'rejected') throw result.reason;
     receiver = started.add('receiver', await startDedupReceiver(), (r) => r.close());
-    const log = pino({ level: 'error' }, { write: (line: string) => apiErrors.write(line) });
-    api = started.add('api', await startTestApi(engine, { log }), (x) => x.close(2_000));
   });
 
   return {
