@@ -69,6 +69,7 @@ export const problemSchema = z
     run_id: z.string().optional(),
     poll_url: z.string().optional(),
     agent: z.string().optional(),
+    answered_by: z.enum(['caller', 'link']).optional().meta({ description: 'input_already_provided: who gave the answer that won' }),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });

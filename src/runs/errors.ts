@@ -69,6 +69,8 @@ export class InputRefusedError extends Error {
     readonly code: 'input_not_pending' | 'input_already_provided',
     message: string,
     readonly runId: string,
+    /** For input_already_provided: who gave the answer that won (`caller` or `link`), when known. */
+    readonly answeredBy?: string,
   ) {
     super(message);
   }

@@ -6,7 +6,7 @@ import { provideInputUpdate } from '../workflows/definitions.js';
 import type { InputAnswer, RunState } from '../workflows/types.js';
 import { InputRefusedError, NotFoundError, RunRequestError, type FieldProblem } from './errors.js';
 import { canonicalJson } from './idempotency.js';
-import { readRun } from './read.js';
+import { readRun, runOwnedBy } from './read.js';
 
 export interface ProvideInput {
   runId: string;
@@ -26,18 +26,16 @@ export interface ProvideInput {
  * waiting), or NotFoundError for a run that is not the caller's.
  */
 export async function provideInput(client: Client, answer: ProvideInput): Promise<void> {
-  const before = await readRun(client, answer.runId, answer.callerId);
-  if (!before) throw new NotFoundError(`No run ${answer.runId}.`);
+  if (!(await runOwnedBy(client, answer.runId, answer.callerId))) throw new NotFoundError(`No run ${answer.runId}.`);
   const requestHash = answer.idempotencyKey === undefined ? undefined : fingerprint(answer.step, answer.value);
   const updateId = answer.idempotencyKey === undefined ? undefined : inputUpdateId(answer.callerId, answer.idempotencyKey);
-  const waitingSince = before.state.input_request ? Date.parse(before.state.agents[before.state.input_request.index]?.started_at ?? '') : Number.NaN;
   try {
     const accepted = await client.workflow.getHandle(answer.runId).executeUpdate(provideInputUpdate, {
       args: [{ step: answer.step, value: answer.value, answeredBy: answer.answeredBy, ...(requestHash && { requestHash }) }],
       ...(updateId && { updateId }),
     });
     if (accepted.request_hash !== (requestHash ?? null)) throw idempotencyConflict(answer.runId);
-    if (Number.isFinite(waitingSince)) inputAnswered.observe({ answered_by: answer.answeredBy }, (Date.now() - waitingSince) / 1000);
+    if (accepted.waiting_since) inputAnswered.observe({ answered_by: answer.answeredBy }, (Date.now() - Date.parse(accepted.waiting_since)) / 1000);
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) throw refusal(answer.runId, err.cause);
     if (!(err instanceof WorkflowNotFoundError)) throw err;
@@ -63,7 +61,10 @@ function idempotencyConflict(runId: string): RunRequestError {
 
 /** The workflow validator's refusal as the service's typed error. */
 function refusal(runId: string, failure: ApplicationFailure): Error {
-  if (failure.type === 'input_not_pending' || failure.type === 'input_already_provided') return new InputRefusedError(failure.type, failure.message, runId);
+  if (failure.type === 'input_not_pending' || failure.type === 'input_already_provided') {
+    const winner = (failure.details?.[0] as { answered_by?: string } | undefined)?.answered_by;
+    return new InputRefusedError(failure.type, failure.message, runId, winner);
+  }
   if (failure.type === 'validation_failed') {
     const errors = (failure.details?.[0] as FieldProblem[] | undefined) ?? [];
     return new RunRequestError('validation_failed', `${failure.message} The run keeps waiting.`, { errors, run_id: runId });
@@ -79,7 +80,7 @@ function settleAfterEnd(state: RunState, answer: ProvideInput, updateId: string 
     return;
   }
   if (step?.answered_by === 'caller' || step?.answered_by === 'link') {
-    throw new InputRefusedError('input_already_provided', `The step "${answer.step}" was already answered.`, answer.runId);
+    throw new InputRefusedError('input_already_provided', `The step "${answer.step}" was already answered.`, answer.runId, step.answered_by);
   }
   throw new InputRefusedError('input_not_pending', `The run ended as ${state.status}; it no longer waits for input.`, answer.runId);
 }

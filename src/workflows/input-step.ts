@@ -8,6 +8,8 @@ export type InputOutcome = { value: unknown; answeredBy: 'caller' | 'link' | 'de
 
 interface Waiting {
   step: string;
+  /** When the step started waiting (ISO 8601). */
+  since: string;
   validator: Validator;
   answer?: InputAnswer & { record: InputAnswerRecord };
 }
@@ -19,17 +21,18 @@ interface Waiting {
  */
 export class InputSteps {
   private waiting: Waiting | undefined;
-  /** Steps a caller or a link answered: a later answer for them is input_already_provided, not input_not_pending. */
-  private readonly answered = new Set<string>();
+  /** Who answered each step a caller or a link answered: a later answer for it is input_already_provided, not input_not_pending. */
+  private readonly answered = new Map<string, InputAnswer['answeredBy']>();
 
   constructor(private readonly state: RunState) {
     setHandler(
       provideInputUpdate,
       (answer) => {
         // Accepted synchronously: the next answer's validator already sees this one.
-        this.waiting!.answer = { ...answer, record: { id: currentUpdateInfo()!.id, hash: answer.requestHash ?? null } };
-        this.answered.add(answer.step);
-        return { step: answer.step, answered_by: answer.answeredBy, request_hash: answer.requestHash ?? null };
+        const waiting = this.waiting!;
+        waiting.answer = { ...answer, record: { id: currentUpdateInfo()!.id, hash: answer.requestHash ?? null } };
+        this.answered.set(answer.step, answer.answeredBy);
+        return { step: answer.step, answered_by: answer.answeredBy, request_hash: answer.requestHash ?? null, waiting_since: waiting.since };
       },
       { validator: (answer) => this.check(answer) },
     );
@@ -53,7 +56,7 @@ export class InputSteps {
       schema: spec.schema,
       expires_at: new Date(Date.now() + spec.timeoutMs).toISOString(),
     };
-    const waiting: Waiting = { step: agent.name, validator: new Validator(spec.schema, '2020-12', false) };
+    const waiting: Waiting = { step: agent.name, since: new Date().toISOString(), validator: new Validator(spec.schema, '2020-12', false) };
     this.waiting = waiting;
     this.show('waiting_for_input', request);
     upsertMemo({ [INPUT_MEMO_KEY]: request });
@@ -82,8 +85,10 @@ export class InputSteps {
   }
 
   private check(answer: InputAnswer): void {
-    if (this.answered.has(answer.step)) {
-      throw ApplicationFailure.create({ type: 'input_already_provided', message: `The step "${answer.step}" was already answered.`, nonRetryable: true });
+    const answeredBy = this.answered.get(answer.step);
+    if (answeredBy) {
+      // Who won tells a partner whose link POST got no answer (a dropped connection) whether it was theirs.
+      throw ApplicationFailure.create({ type: 'input_already_provided', message: `The step "${answer.step}" was already answered.`, nonRetryable: true, details: [{ answered_by: answeredBy }] });
     }
     const waiting = this.waiting;
     if (!waiting || waiting.step !== answer.step) {

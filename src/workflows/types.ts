@@ -83,6 +83,8 @@ export interface InputAccepted {
   step: string;
   answered_by: 'caller' | 'link';
   request_hash: string | null;
+  /** When the step started waiting (ISO 8601); absent from runs before it was answered back. */
+  waiting_since?: string;
 }
 
 /** The chain version a run executes. It travels in the workflow input so chain edits never touch running runs. */

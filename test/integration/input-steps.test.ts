@@ -101,7 +101,7 @@ describe('input steps', () => {
     const statuses = answers.map((r) => r.status).sort();
     assert.deepEqual(statuses, [200, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
     const winner = answers.findIndex((r) => r.status === 200);
-    for (const [i, res] of answers.entries()) if (i !== winner) await expectProblem(res, 409, 'input_already_provided');
+    for (const [i, res] of answers.entries()) if (i !== winner) assert.equal((await expectProblem(res, 409, 'input_already_provided')).answered_by, 'caller');
     const done = await pollRun(stack.api, runId, (r) => r.status === 'completed');
     assert.equal(done.output, `Published: answer ${winner}`, 'the run went on with the answer that got 200');
     await expectProblem(await answer(runId, { step: 'approval', value: { approved: true } }), 409, 'input_already_provided');
@@ -216,10 +216,11 @@ describe('input steps', () => {
     await expectProblem(await respond(payload.respond_url, { value: { approved: 'no' } }), 422, 'validation_failed');
     const accepted = await json<Record<string, unknown>>(await respond(payload.respond_url, { value: { approved: true, note: 'by link' } }), 200);
     assert.deepEqual(accepted, { run_id: started.run_id, step: 'approval', answered_by: 'link' });
-    await expectProblem(await respond(payload.respond_url, { value: { approved: true } }), 409, 'input_already_provided');
+    const again = await expectProblem(await respond(payload.respond_url, { value: { approved: true } }), 409, 'input_already_provided');
+    assert.equal(again.answered_by, 'link', "a partner whose first response was lost learns its answer was taken");
     const done = await pollRun(stack.api, started.run_id, (r) => r.status === 'completed');
     assert.equal(done.output, 'Published: by link');
     assert.equal(done.agents[1]?.answered_by, 'link');
-    await expectProblem(await respond(payload.respond_url, { value: { approved: true } }), 409, 'input_already_provided');
+    assert.equal((await expectProblem(await respond(payload.respond_url, { value: { approved: true } }), 409, 'input_already_provided')).answered_by, 'link', 'also after the run ended');
   });
 });

@@ -34,7 +34,7 @@ const runSchema = z.object({
 });
 const acceptedSchema = z.object({ run_id: z.string() });
 const linkAcceptedSchema = z.object({ run_id: z.string(), step: z.string(), answered_by: z.string() });
-const problemSchema = z.object({ code: z.string() });
+const problemSchema = z.object({ code: z.string(), answered_by: z.string().optional() });
 
 export interface RunSpec {
   index: number;
@@ -68,8 +68,8 @@ export interface InputOutcome {
   /** Requests it sent until its answer was taken (more than 1: a lost reply or a 5xx, repeated). */
   answerTries: number;
   /**
-   * input_link: the reply it read was 409 input_already_provided, after an earlier try got no reply
-   * or a 5xx: its own answer was taken then (nobody else holds the link); the final check confirms it.
+   * input_link: the reply it read was 409 input_already_provided with answered_by link, after an earlier
+   * try got no reply or a 5xx: its own answer was taken then; the final check confirms it.
    */
   takenUnseen: boolean;
   /** The status and code of a second, different answer sent right after: must be 409 input_already_provided. */
@@ -245,7 +245,8 @@ const CALLER_BY_KIND: Record<CallerKind, Caller> = {
     if (!request.respondUrl.startsWith(`${http.api.url}/api/v1/input/`)) outcome.problems.push(`the respond_url ${request.respondUrl} is not under the public URL ${http.api.url}`);
     outcome.step = 'POST respond_url';
     const answer = await http.retrying('POST /api/v1/input/{token}', request.respondUrl, { body: { value: run.answer } }, run.deadline);
-    const takenUnseen = answer.tries > 1 && answer.status === 409 && problemCode(answer) === 'input_already_provided';
+    // A 409 after a try without a reply says whose answer won: `link` is this one (nobody else holds the link).
+    const takenUnseen = answer.tries > 1 && answer.status === 409 && problemCode(answer) === 'input_already_provided' && problemSchema.safeParse(answer.body).data?.answered_by === 'link';
     if (!takenUnseen) {
       const taken = expect(answer, 200, 'the answer by link', linkAcceptedSchema);
       if (taken.run_id !== runId || taken.step !== INPUT_STEP || taken.answered_by !== 'link') outcome.problems.push(`the link's 200 says ${JSON.stringify(taken)}`);

@@ -33,7 +33,7 @@ function toApiError(thrown: unknown): ApiError {
   if (thrown instanceof ApiError) return thrown;
   if (thrown instanceof RunRequestError) return new ApiError(thrown.code, thrown.message, thrown.details);
   if (thrown instanceof NotFoundError) return new ApiError('not_found', thrown.message);
-  if (thrown instanceof InputRefusedError) return new ApiError(thrown.code, thrown.message, { run_id: thrown.runId });
+  if (thrown instanceof InputRefusedError) return new ApiError(thrown.code, thrown.message, { run_id: thrown.runId, ...(thrown.answeredBy && { answered_by: thrown.answeredBy }) });
   if (thrown instanceof RunEndedError) return new ApiError('run_ended', thrown.message, { run_id: thrown.runId });
   if (thrown instanceof LimitReachedError) {
     const { policy, quota, retryAfterS, windowS } = thrown;

@@ -45,7 +45,8 @@ export function inputRoutes(deps: ApiDeps): RouteSpec[] {
       path: '/api/v1/input/:token',
       operationId: 'answerByLink',
       summary: 'Answer an input step through the respond_url of a run.input_required webhook',
-      description: 'No API key: the signed token in the path names the run and the step, and is valid until the step expires. It answers once; a second use is 409 `input_already_provided`.',
+      description:
+        'No API key: the signed token in the path names the run and the step, and is valid until the step expires. It answers once; a second use is 409 `input_already_provided`, whose `answered_by` says who won: `link` means this link\'s answer was taken (e.g. when the first response was lost).',
       tag: 'runs',
       public: true,
       params: respondTokenParam,
