@@ -58,6 +58,27 @@ describe("a run's clocks on Temporal's time-skipping test server: chain timeout,
     assert.equal(minutes(state), 22, 'the last touch at 12 minutes, then 10 untouched');
   });
 
+  it('does not count time waiting at an input step against the chain timeout, and never orphans a waiting run', async () => {
+    const config = testConfig(suite.env.address, { CHAINPORT_MAX_RUN_LIFETIME: '24h', TEMPORAL_TASK_QUEUE: suite.engine.config.temporal.taskQueue });
+    const handle = await start({ ...suite.engine, config }, 'approval-clock', {}, { orphanTimeoutMs: 15 * MINUTE });
+    const state = await finalState(suite.engine.client, handle.workflowId);
+    assert.equal(state.status, 'completed', state.error?.message);
+    assert.equal(state.output, 'ok=false');
+    assert.equal(minutes(state), 120, 'two hours at the step, in a 30-minute chain with a 15-minute orphan rule');
+    assert.equal(state.agents[1]?.answered_by, 'default');
+  });
+
+  it('still bounds a run waiting at an input step by CHAINPORT_MAX_RUN_LIFETIME', async () => {
+    const config = testConfig(suite.env.address, { CHAINPORT_MAX_RUN_LIFETIME: '1h', TEMPORAL_TASK_QUEUE: suite.engine.config.temporal.taskQueue });
+    const handle = await start({ ...suite.engine, config }, 'approval-clock');
+    const state = await finalState(suite.engine.client, handle.workflowId);
+    assert.equal(state.status, 'timed_out');
+    assert.equal(state.error?.code, 'chain_timeout');
+    assert.match(state.error?.message ?? '', /maximum run lifetime of 3600000 ms/);
+    assert.equal(minutes(state), 60);
+    assert.deepEqual(state.agents.map((a) => a.status), ['completed', 'cancelled', 'skipped']);
+  });
+
   it('retries a flaky agent after its backoff and reports the attempts it took', async () => {
     const handle = await start(suite.engine, 'flaky');
     const state = await finalState(suite.engine.client, handle.workflowId);
