@@ -11,6 +11,8 @@ export interface CostOptions {
   sequential: number;
   total: number;
   concurrency: number;
+  /** The chain measured; chain-3 by default. */
+  chain?: string;
 }
 
 function post(service: Service, path: string, body: unknown): Promise<Response> {
@@ -21,8 +23,8 @@ function post(service: Service, path: string, body: unknown): Promise<Response> 
   });
 }
 
-async function syncRun(service: Service): Promise<void> {
-  const res = await post(service, '/api/v1/chains/chain-3', INPUT);
+async function syncRun(service: Service, chain: string): Promise<void> {
+  const res = await post(service, `/api/v1/chains/${chain}`, INPUT);
   if (res.status !== 200) throw new Error(`sync run answered ${res.status}: ${await res.text()}`);
   await res.arrayBuffer();
 }
@@ -31,9 +33,9 @@ async function syncRun(service: Service): Promise<void> {
  * Starts a run and polls it until it ends: every 20 ms (a tight loop measures the engine, not the
  * Retry-After the API suggests to real callers), or with `longPoll` as one `?wait=30` request.
  */
-async function asyncRun(service: Service, startLatencies: number[], longPoll = false): Promise<void> {
+async function asyncRun(service: Service, chain: string, startLatencies: number[], longPoll = false): Promise<void> {
   const t0 = performance.now();
-  const res = await post(service, '/api/v1/chains/chain-3/runs', INPUT);
+  const res = await post(service, `/api/v1/chains/${chain}/runs`, INPUT);
   if (res.status !== 202) throw new Error(`async start answered ${res.status}: ${await res.text()}`);
   const { run_id: runId } = (await res.json()) as { run_id: string };
   startLatencies.push(performance.now() - t0);
@@ -56,18 +58,19 @@ async function cpuPerRun(service: Service, runs: number, load: () => Promise<{ w
 }
 
 export async function measureCost(service: Service, options: CostOptions) {
-  for (let i = 0; i < 20; i++) await syncRun(service);
+  const chain = options.chain ?? 'chain-3';
+  for (let i = 0; i < 20; i++) await syncRun(service, chain);
   const sequential: number[] = [];
   for (let i = 0; i < options.sequential; i++) {
     const t0 = performance.now();
-    await syncRun(service);
+    await syncRun(service, chain);
     sequential.push(performance.now() - t0);
   }
-  const sync = await cpuPerRun(service, options.total, () => runPool(options.total, options.concurrency, () => syncRun(service)));
+  const sync = await cpuPerRun(service, options.total, () => runPool(options.total, options.concurrency, () => syncRun(service, chain)));
   const startLatencies: number[] = [];
-  const asyncPoll = await cpuPerRun(service, options.total, () => runPool(options.total, options.concurrency, () => asyncRun(service, startLatencies)));
+  const asyncPoll = await cpuPerRun(service, options.total, () => runPool(options.total, options.concurrency, () => asyncRun(service, chain, startLatencies)));
   const longPollStarts: number[] = [];
-  const asyncLongPoll = await cpuPerRun(service, options.total, () => runPool(options.total, options.concurrency, () => asyncRun(service, longPollStarts, true)));
+  const asyncLongPoll = await cpuPerRun(service, options.total, () => runPool(options.total, options.concurrency, () => asyncRun(service, chain, longPollStarts, true)));
   return {
     sync_p50_ms: percentile(sequential, 50),
     sync_p95_ms: percentile(sequential, 95),

@@ -117,6 +117,9 @@ async function costByCli() {
   }
   const current = out[TEMPORAL_CLI_VERSION]!;
   const baseline = clis[1] && out[clis[1][0]];
+  // The same chain with every agent a local activity (execution: local), on a fresh `npm start` tree.
+  const localService = await startService({ chainsDir: CHAINS_DIR, cliPath: pinned });
+  const local = await measureCost(localService, { sequential: SEQUENTIAL, total: TOTAL, concurrency: CONCURRENCY, chain: 'chain-3-local' }).finally(() => localService.stop());
   return {
     embedded: current,
     /** Issue #12's targets for the embedded default, each checked against this run's figures. */
@@ -127,6 +130,19 @@ async function costByCli() {
       sync_p50_at_most_120ms: current.sync_p50_ms <= 120,
       async_start_p50_at_most_30ms: current.async_poll_load.start_p50_ms <= 30,
       rss_of_npm_start_tree_at_most_500mb: current.rss_mb_tree <= 500,
+    },
+    /** chain-3 with `execution: local` on every agent, each figure beside chain-3's (agents as activities). */
+    local_agents: {
+      chain: 'chain-3-local',
+      ...local,
+      versus_activities: {
+        sync_p50_ms: versus(local.sync_p50_ms, current.sync_p50_ms),
+        sync_runs_per_s: versus(local.sync_load.runs_per_s, current.sync_load.runs_per_s),
+        sync_cpu_ms_per_run: versus(local.sync_load.cpu_ms_per_run.total, current.sync_load.cpu_ms_per_run.total),
+        async_poll_runs_per_s: versus(local.async_poll_load.runs_per_s, current.async_poll_load.runs_per_s),
+        async_start_p50_ms: versus(local.async_poll_load.start_p50_ms, current.async_poll_load.start_p50_ms),
+        rss_mb_tree: versus(local.rss_mb_tree, current.rss_mb_tree),
+      },
     },
     /** The same async runs waited for with one long poll (`?wait=30`) each, beside the 20 ms poll loop. */
     long_poll_vs_poll_loop: {

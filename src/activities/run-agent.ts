@@ -18,14 +18,17 @@ const KEEPALIVE_MS = 1_000;
 export function createRunAgent(kinds: AgentKinds, tokens?: TokenChannel) {
   return async function runAgent(request: AgentRequest): Promise<AgentResult> {
     const context = Context.current();
-    const attempt = context.info.attempt;
+    const { attempt, isLocal } = context.info;
     const progress: AgentHeartbeat = { text: '', tokens: 0, cost: 0, attempt };
     let tokensReported = false;
-    const beat = () => context.heartbeat({ ...progress });
+    // A local activity has no heartbeats and no place in history until it completes: its output reaches
+    // streams whole, from its result, so nothing is pushed either.
+    const beat = isLocal ? () => undefined : () => context.heartbeat({ ...progress });
+    const push = isLocal ? undefined : tokens;
     const started = performance.now();
     let outcome = 'failed';
     beat();
-    const keepalive = setInterval(beat, KEEPALIVE_MS);
+    const keepalive = isLocal ? undefined : setInterval(beat, KEEPALIVE_MS);
     try {
       const kind = kinds.get(request.kind);
       if (!kind) throw ApplicationFailure.nonRetryable(`Unknown agent kind "${request.kind}"`, 'unknown_agent_kind');
@@ -42,7 +45,7 @@ export function createRunAgent(kinds: AgentKinds, tokens?: TokenChannel) {
         attempt,
         signal: context.cancellationSignal,
         emit(chunk) {
-          tokens?.publish({ runId: request.runId, activityId: context.info.activityId, attempt, offset: progress.text.length, text: chunk });
+          push?.publish({ runId: request.runId, activityId: context.info.activityId, attempt, offset: progress.text.length, text: chunk });
           progress.text += chunk;
           if (!tokensReported) progress.tokens += 1;
           beat();
@@ -57,7 +60,7 @@ export function createRunAgent(kinds: AgentKinds, tokens?: TokenChannel) {
         },
       });
       outcome = 'completed';
-      return { output, text: progress.text, cost: progress.cost, tokens: progress.tokens, attempt };
+      return { output, text: progress.text, cost: progress.cost, tokens: progress.tokens, attempt, ...(isLocal && { agent: request.agent, index: request.index, duration_ms: Math.round(performance.now() - started) }) };
     } catch (thrown) {
       throw toFailure(thrown, { attempt, cost: progress.cost }, context.cancellationSignal);
     } finally {

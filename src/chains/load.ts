@@ -77,6 +77,7 @@ function checkAgents(chain: ChainFile, kinds: AgentKinds, ajv: Ajv2020): string[
     if (earlier.has(agent.name)) problems.push(`${at}.name: "${agent.name}" is used by an earlier agent`);
     const kind = kinds.get(agent.kind);
     if (agent.kind === INPUT_KIND) {
+      if (agent.execution === 'local') problems.push(`${at}.execution: an input step is not an agent; it has no execution`);
       const step = inputStepPlan(agent.with, ajv);
       if ('problems' in step) problems.push(...step.problems.map((p) => `${[`${at}.with`, ...(p.field ? [p.field] : [])].join('.')}: ${p.message}`));
     } else if (!kind) problems.push(`${at}.kind: unknown kind "${agent.kind}" (known: ${[...kinds.keys(), INPUT_KIND].join(', ')})`);
@@ -132,6 +133,7 @@ function toChainVersion(chain: ChainFile, file: string, ajv: Ajv2020, kinds: Age
         maxIntervalMs: agent.retry.max_interval,
       },
       with: agent.kind === INPUT_KIND ? {} : agent.with,
+      ...(agent.execution === 'local' && { local: true as const }),
       ...(agent.kind === INPUT_KIND && { input: inputPlan(agent.with, ajv) }),
       ...(splitFieldsOf(agent.kind) ? { splitFields: [...splitFieldsOf(agent.kind)!] } : {}),
     })),

@@ -21,6 +21,11 @@ const agentSchema = z
     /** How long without a heartbeat before an attempt counts as lost (a crashed worker) and is retried. */
     heartbeat_timeout: durationMs.prefault('10s'),
     retry: retrySchema.prefault({}),
+    /**
+     * `local`: run the agent as a Temporal local activity, inside the workflow task that reaches it:
+     * no task dispatch or history events per attempt, but no live output or heartbeats (for short agents).
+     */
+    execution: z.enum(['activity', 'local']).default('activity'),
     with: z.record(z.string(), z.unknown()).default({}),
   })
   .strict();

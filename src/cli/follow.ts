@@ -64,10 +64,16 @@ function waitingExit(runId: string, step: string): number {
 async function askInput(request: { step: string; prompt: string; schema: Record<string, unknown> }): Promise<unknown> {
   const validate = new Ajv2020({ allErrors: true, strict: false }).compile(request.schema);
   process.stderr.write(`\n${pc.magenta('?')} ${pc.bold(request.step)}: ${terminalSafe(request.prompt)}\n${pc.dim(`  answer as JSON matching ${JSON.stringify(request.schema)}`)}\n`);
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const rl = createInterface({ input: process.stdin, output: process.stderr, prompt: '> ' });
+  // Lines are read from the interface's iterator, which buffers them: a line typed (or pasted) before the
+  // next prompt is answered, not lost.
+  const lines = rl[Symbol.asyncIterator]();
   try {
     for (;;) {
-      const text = await rl.question('> ');
+      rl.prompt();
+      const next = await lines.next();
+      if (next.done) throw new Error('The terminal closed before an answer was given.');
+      const text: string = next.value;
       let value: unknown;
       try {
         value = JSON.parse(text);

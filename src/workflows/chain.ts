@@ -276,9 +276,8 @@ async function runAgent(state: RunState, index: number, agent: AgentPlan, runId:
   agentState.started_at = new Date().toISOString();
   state.current_agent = agent.name;
   const startedMs = Date.now();
-  const { runAgent: run } = proxyActivities<Activities>({
+  const options = {
     startToCloseTimeout: agent.timeoutMs,
-    heartbeatTimeout: agent.heartbeatTimeoutMs,
     // Don't wait for the agent to acknowledge: the run's status must not hang on a dead worker.
     // The agent still learns of the cancel on its next heartbeat and aborts its in-flight call.
     cancellationType: ActivityCancellationType.TRY_CANCEL,
@@ -289,7 +288,8 @@ async function runAgent(state: RunState, index: number, agent: AgentPlan, runId:
       maximumInterval: agent.retry.maxIntervalMs,
     },
     summary: agent.name,
-  });
+  };
+  const { runAgent: run } = agent.local ? proxyLocalActivities<Activities>(options) : proxyActivities<Activities>({ ...options, heartbeatTimeout: agent.heartbeatTimeoutMs });
   try {
     const result = await run({ runId, index, agent: agent.name, kind: agent.kind, with: renderWith(agent, scope) });
     agentState.status = 'completed';

@@ -46,6 +46,8 @@ export interface AgentPlan {
   heartbeatTimeoutMs: number;
   retry: RetryPlan;
   with: Record<string, unknown>;
+  /** Runs as a local activity (`execution: local`): absent on agents that run as activities, and on runs from before it existed. */
+  local?: true;
   /** Set for an input step (`kind: input`): the workflow waits for a person's answer instead of running an activity. */
   input?: InputStepPlan;
   /** Top-level `with` fields the workflow renders as TextPart lists (see the kind's `splitFields`); absent in runs started before it existed. */
@@ -142,6 +144,10 @@ export interface AgentResult {
   cost: number;
   tokens: number;
   attempt: number;
+  /** Local activities only: which agent this is, for streams that read it from the history's marker. */
+  agent?: string;
+  index?: number;
+  duration_ms?: number;
 }
 
 /** Cumulative progress an agent activity heartbeats; streaming readers diff `text` to find new output. */

@@ -132,6 +132,40 @@ describe('a worker process killed while an agent runs', () => {
   });
 });
 
+describe('a worker process killed while a local agent runs', () => {
+  let server: TestTemporal;
+  let engine: ClientOnly;
+  const workers: WorkerProcess[] = [];
+
+  before(async () => {
+    server = await startTestTemporal();
+    engine = await connectClientOnly(server.address);
+  });
+  after(async () => {
+    for (const worker of workers) await worker.stop();
+    await engine?.connection.close();
+    await server?.stop();
+  });
+
+  it('completes the run on a new worker, running again the local agents of the workflow task that was lost', async () => {
+    const workerOptions = { address: server.address, taskQueue: engine.config.temporal.taskQueue };
+    const first = await startWorkerProcess(workerOptions);
+    workers.push(first);
+    const handle = await start(engine, 'local-mixed');
+    // A workflow task running local agents answers no query until it completes, so the kill is timed:
+    // wobbly's three attempts take ~0.2 s, plodder ~2 s.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await first.kill('SIGKILL');
+    assert.equal((await handle.describe()).historyLength, 3, 'the kill came before the workflow task that runs the local agents completed');
+    workers.push(await startWorkerProcess(workerOptions));
+    const state = await finalState(engine.client, handle.workflowId);
+    assert.equal(state.status, 'completed', state.error?.message);
+    assert.equal(state.output, 'after w1 w2 w3 w4 w5 w6 w7 w8 w9 w10');
+    const markers = ((await handle.fetchHistory()).events ?? []).filter((e) => e.markerRecordedEventAttributes);
+    assert.equal(markers.length, 2, 'each local agent recorded once, by the worker that completed its workflow task');
+  });
+});
+
 describe('the Temporal server restarted while a run is in flight', () => {
   let server: TestTemporal;
   let engine: TestEngine;

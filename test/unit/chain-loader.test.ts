@@ -162,6 +162,17 @@ describe('loadChains: invalid files', () => {
     assert.equal(plan.agents[1]?.input, undefined);
   });
 
+  it('plans execution: local agents as local, refuses it on an input step and any other value', () => {
+    const plan = load({ 'ok.yaml': chain('ok', 1, '  - name: quick\n    kind: simulated\n    execution: local\n  - name: slow\n    kind: simulated\n') }).catalog.resolve('ok')!.plan;
+    assert.deepEqual(plan.agents.map((a) => a.local), [true, undefined]);
+    const message = loadError({
+      'bad.yaml': chain('bad', 1, '  - name: ask\n    kind: input\n    execution: local\n    with: {prompt: "ok?", schema: {type: boolean}}\n  - name: odd\n    kind: simulated\n    execution: remote\n'),
+    });
+    assert.match(message, /agents\.1\.execution: /);
+    const onInput = loadError({ 'input.yaml': chain('input', 1, '  - name: ask\n    kind: input\n    execution: local\n    with: {prompt: "ok?", schema: {type: boolean}}\n') });
+    assert.match(onInput, /agents\.0\.execution: an input step is not an agent; it has no execution/);
+  });
+
   it('rejects an input_schema that is not a valid JSON Schema', () => {
     const message = loadError({ 'schema.yaml': chain('schema', 1, undefined, 'input_schema: {type: nonsense}\n') });
     assert.match(message, /<dir>\/schema\.yaml: input_schema: not a valid JSON Schema/);

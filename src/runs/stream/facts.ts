@@ -22,6 +22,11 @@ const agentResult = z.object({ text: z.string(), cost: z.number(), attempt: z.nu
 const heartbeat = z.object({ text: z.string(), attempt: z.number().int().positive() }) satisfies z.ZodType<Pick<AgentHeartbeat, 'text' | 'attempt'>>;
 const finalState = runStateSchema.pick({ output: true, cost: true, duration_ms: true, error: true }).extend({ status: endStatusSchema }) satisfies z.ZodType<FinalState>;
 
+/** The marker the SDK records for each local activity's outcome. */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+/** A local agent's result carries who it was: the marker names neither the agent nor its index. */
+const localAgentResult = agentResult.extend({ agent: z.string(), index: z.number().int().nonnegative(), duration_ms: z.number().int().nonnegative() });
+
 /** The one activity type that runs agents; other activities (if any) are not part of the stream. */
 const AGENT_ACTIVITY: keyof Activities = 'runAgent';
 
@@ -63,6 +68,14 @@ async function historyFact(converter: LoadedDataConverter, event: HistoryEvent):
     // Not an agent's result: an activity the stream does not follow.
     if (!result) return { type: 'agent-closed', scheduledEventId: toNumber(completed.scheduledEventId) };
     return { type: 'agent-completed', eventId, time, scheduledEventId: toNumber(completed.scheduledEventId), ...result };
+  }
+  const marker = event.markerRecordedEventAttributes;
+  if (marker?.markerName === LOCAL_ACTIVITY_MARKER) {
+    // Another local activity's result (or a failed attempt's marker, which has none) says nothing to the stream.
+    const result = localAgentResult.safeParse(await decodeFirst(converter, marker.details?.result?.payloads).catch(() => undefined));
+    if (!result.success) return undefined;
+    const { agent, index, text, cost, attempt, duration_ms: durationMs } = result.data;
+    return { type: 'local-agent-completed', eventId, index, agent, text, cost, attempt, durationMs };
   }
   const closed = event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes ?? event.activityTaskCanceledEventAttributes;
   if (closed) return { type: 'agent-closed', scheduledEventId: toNumber(closed.scheduledEventId) };

@@ -20,6 +20,11 @@ export type HistoryFact =
   /** ActivityTaskStarted: Temporal writes it when the agent's last attempt ends, with that attempt's number. */
   | { type: 'agent-attempt'; scheduledEventId: number; attempt: number; lastFailure: string | undefined }
   | { type: 'agent-completed'; eventId: number; time: number; scheduledEventId: number; text: string; cost: number; attempt: number }
+  /**
+   * A local agent completed (`execution: local`): its one marker event is all history holds of it, so
+   * it starts, streams its whole output and completes at that event.
+   */
+  | { type: 'local-agent-completed'; eventId: number; index: number; agent: string; text: string; cost: number; attempt: number; durationMs: number }
   /** The agent failed for good, timed out or was cancelled: no agent.completed follows. */
   | { type: 'agent-closed'; scheduledEventId: number }
   /** The run started waiting at an input step (memo `input` with the request). */
@@ -130,6 +135,20 @@ export class RunTimeline {
           data: { agent: agent.name, index: agent.index, duration_ms: Math.max(0, fact.time - agent.scheduledAt), cost: fact.cost, attempts: fact.attempt },
         });
         return events;
+      }
+      case 'local-agent-completed': {
+        this.completedCost += fact.cost;
+        const data = { agent: fact.agent, index: fact.index };
+        const end = fact.text.length;
+        return [
+          { position: at(fact.eventId), event: RUN_EVENT.agentStarted, data },
+          ...(end > 0 ? [{ position: { event: fact.eventId, attempt: fact.attempt, offset: end }, event: RUN_EVENT.agentOutput, data: { ...data, chunk: fact.text, offset: 0 } }] : []),
+          {
+            position: { event: fact.eventId, attempt: fact.attempt, offset: end + 1 },
+            event: RUN_EVENT.agentCompleted,
+            data: { ...data, duration_ms: fact.durationMs, cost: fact.cost, attempts: fact.attempt },
+          },
+        ];
       }
       case 'agent-closed': {
         const agent = this.bySchedule.get(fact.scheduledEventId);
