@@ -130,24 +130,10 @@ describe('a worker process killed while an agent runs', () => {
     assert.equal(plodder!.started.length, 1);
     assert.ok(plodder!.started[0]!.attempt! >= 2, 'the attempt that completed agent 2 came after the crash');
   });
-});
-
-describe('a worker process killed while a local agent runs', () => {
-  let server: TestTemporal;
-  let engine: ClientOnly;
-  const workers: WorkerProcess[] = [];
-
-  before(async () => {
-    server = await startTestTemporal();
-    engine = await connectClientOnly(server.address);
-  });
-  after(async () => {
-    for (const worker of workers) await worker.stop();
-    await engine?.connection.close();
-    await server?.stop();
-  });
 
   it('completes the run on a new worker, running again the local agents of the workflow task that was lost', async () => {
+    // The killed worker must be the only one polling when the run starts.
+    for (const worker of workers.splice(0)) await worker.stop();
     const workerOptions = { address: server.address, taskQueue: engine.config.temporal.taskQueue };
     const first = await startWorkerProcess(workerOptions);
     workers.push(first);

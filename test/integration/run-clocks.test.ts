@@ -18,6 +18,11 @@ function minutes(state: RunState): number {
 // run waits on workflow timers alone, so the test server skips straight to whichever clock ends it.
 describe("a run's clocks on Temporal's time-skipping test server: chain timeout, CHAINPORT_MAX_RUN_LIFETIME, orphan rule, retry backoff", () => {
   const suite = useTimeSkipping();
+  /** The suite's engine with CHAINPORT_MAX_RUN_LIFETIME set, on the same task queue. */
+  const withLifetime = (lifetime: string) => ({
+    ...suite.engine,
+    config: testConfig(suite.env.address, { CHAINPORT_MAX_RUN_LIFETIME: lifetime, TEMPORAL_TASK_QUEUE: suite.engine.config.temporal.taskQueue }),
+  });
 
   it('ends a run at its chain timeout as timed_out, cancelling the agent it was waiting on', async () => {
     const handle = await start(suite.engine, 'stalled');
@@ -29,8 +34,7 @@ describe("a run's clocks on Temporal's time-skipping test server: chain timeout,
   });
 
   it('bounds a run by CHAINPORT_MAX_RUN_LIFETIME when it is lower than the chain timeout', async () => {
-    const config = testConfig(suite.env.address, { CHAINPORT_MAX_RUN_LIFETIME: '10m', TEMPORAL_TASK_QUEUE: suite.engine.config.temporal.taskQueue });
-    const handle = await start({ ...suite.engine, config }, 'stalled');
+    const handle = await start(withLifetime('10m'), 'stalled');
     const state = await finalState(suite.engine.client, handle.workflowId);
     assert.equal(state.status, 'timed_out');
     assert.equal(state.error?.code, 'chain_timeout');
@@ -59,8 +63,7 @@ describe("a run's clocks on Temporal's time-skipping test server: chain timeout,
   });
 
   it('does not count time waiting at an input step against the chain timeout, and never orphans a waiting run', async () => {
-    const config = testConfig(suite.env.address, { CHAINPORT_MAX_RUN_LIFETIME: '24h', TEMPORAL_TASK_QUEUE: suite.engine.config.temporal.taskQueue });
-    const handle = await start({ ...suite.engine, config }, 'approval-clock', {}, { orphanTimeoutMs: 15 * MINUTE });
+    const handle = await start(withLifetime('24h'), 'approval-clock', {}, { orphanTimeoutMs: 15 * MINUTE });
     const state = await finalState(suite.engine.client, handle.workflowId);
     assert.equal(state.status, 'completed', state.error?.message);
     assert.equal(state.output, 'ok=false');
@@ -69,8 +72,7 @@ describe("a run's clocks on Temporal's time-skipping test server: chain timeout,
   });
 
   it('still bounds a run waiting at an input step by CHAINPORT_MAX_RUN_LIFETIME', async () => {
-    const config = testConfig(suite.env.address, { CHAINPORT_MAX_RUN_LIFETIME: '1h', TEMPORAL_TASK_QUEUE: suite.engine.config.temporal.taskQueue });
-    const handle = await start({ ...suite.engine, config }, 'approval-clock');
+    const handle = await start(withLifetime('1h'), 'approval-clock');
     const state = await finalState(suite.engine.client, handle.workflowId);
     assert.equal(state.status, 'timed_out');
     assert.equal(state.error?.code, 'chain_timeout');
