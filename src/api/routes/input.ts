@@ -1,4 +1,5 @@
 import { provideInput } from '../../runs/input.js';
+import { readOwnedRun } from '../../runs/read.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../problem.js';
 import { defineRoute, type RouteSpec } from '../route.js';
@@ -37,7 +38,9 @@ export function inputRoutes(deps: ApiDeps): RouteSpec[] {
           answeredBy: 'caller',
           idempotencyKey: ctx.get(HEADER.idempotencyKey) || undefined,
         });
-        ctx.body = runResource(deps, await deps.polls.read(params.run_id, callerId, { fresh: true }), ctx);
+        // Read apart from the polls' shared read: the run may end within the next milliseconds, and a
+        // poll right after its end must not be answered from this read of it running.
+        ctx.body = runResource(deps, await readOwnedRun(deps.client, params.run_id, callerId), ctx);
       },
     }),
     defineRoute({
