@@ -1,7 +1,7 @@
 // The run the page drives: started in the mode picked (stream, async + poll, or sync), followed to
 // its end (through any input step it waits at: the view shows the step's form), and cancelled on the
 // server whatever the mode.
-import { ChainportError, type Chainport, type Run } from '../../src/client/index.js';
+import { ChainportError, type Chainport } from '../../src/client/index.js';
 import { describe, nextPoll, type Session } from './api.js';
 import type { RunForm } from './run-form.js';
 import type { RunView } from './run-view.js';
@@ -92,7 +92,8 @@ export class Runner {
         case 'run.failed':
         case 'run.timed_out':
         case 'run.cancelled':
-          return this.#view.finish(await this.#asEnded(client, event.data.run_id));
+          // Polls of a run share a read for a moment: one right after the end may still show it open.
+          return this.#follow(client, event.data.run_id);
         default:
           break;
       }
@@ -112,18 +113,6 @@ export class Runner {
     run.runId = answer.run_id;
     if (answer.status === 'waiting_for_input') return this.#follow(client, answer.run_id);
     this.#view.finish(answer);
-  }
-
-  /**
-   * The run as it ended, after its stream said so: polls of a run share a read for a moment, so one
-   * right after the end may still show it open; ask again until it shows the end.
-   */
-  async #asEnded(client: Chainport, runId: string): Promise<Run> {
-    for (;;) {
-      const run = await client.get(runId);
-      if (run.status !== 'running' && run.status !== 'waiting_for_input') return run;
-      await nextPoll();
-    }
   }
 
   /** Polls the run until it ends; while it waits for input, the view shows the step's form (once per wait). */

@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { AgentKinds } from '../activities/agents/registry.js';
 import type { Config } from '../config.js';
 import { templatePaths } from '../workflows/template.js';
-import type { RunPlan } from '../workflows/types.js';
+import type { InputStepPlan, RunPlan } from '../workflows/types.js';
 import { ChainCatalog, type ChainVersion, type InputProblem } from './catalog.js';
 import { INPUT_KIND, inputStepPlan } from './input-step.js';
 import { chainFileSchema, type ChainFile } from './schema.js';
@@ -26,13 +26,13 @@ export function loadChains(config: Config, kinds: AgentKinds): ChainCatalog {
   } catch (err) {
     throw new ChainFileError(`Cannot read the chains folder ${config.chainsDir} (CHAINPORT_CHAINS_DIR): ${ensureError(err).message}`);
   }
-  const ajv = newAjv();
+  const ajv = new Ajv2020({ allErrors: true, strict: false, useDefaults: true });
   const versions: ChainVersion[] = [];
   const problems: string[] = [];
   for (const file of files) {
     const fullPath = path.join(config.chainsDir, file);
     try {
-      versions.push(toChainVersion(parseChainFile(fullPath, kinds), fullPath, ajv, kinds, config));
+      versions.push(toChainVersion(parseChainFile(fullPath, kinds, ajv), fullPath, ajv, kinds, config));
     } catch (err) {
       problems.push(ensureError(err).message);
     }
@@ -47,12 +47,14 @@ export function loadChains(config: Config, kinds: AgentKinds): ChainCatalog {
   return new ChainCatalog(versions);
 }
 
-function newAjv(): Ajv2020 {
-  return new Ajv2020({ allErrors: true, strict: false, useDefaults: true });
+/** A chain file as parsed, with the plans of its input steps (by agent index), built while checking them. */
+interface ParsedChain {
+  chain: ChainFile;
+  inputPlans: ReadonlyMap<number, InputStepPlan>;
 }
 
 /** Parses and validates one chain file; the error names the file and each bad path in it. */
-export function parseChainFile(file: string, kinds: AgentKinds): ChainFile {
+function parseChainFile(file: string, kinds: AgentKinds, ajv: Ajv2020): ParsedChain {
   let raw: unknown;
   try {
     raw = parseYaml(readFileSync(file, 'utf8'));
@@ -64,13 +66,14 @@ export function parseChainFile(file: string, kinds: AgentKinds): ChainFile {
     throw new ChainFileError(parsed.error.issues.map((i) => `${file}: ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n  '));
   }
   const chain = parsed.data;
-  const problems = checkAgents(chain, kinds, newAjv());
+  const { problems, inputPlans } = checkAgents(chain, kinds, ajv);
   if (problems.length > 0) throw new ChainFileError(problems.map((p) => `${file}: ${p}`).join('\n  '));
-  return chain;
+  return { chain, inputPlans };
 }
 
-function checkAgents(chain: ChainFile, kinds: AgentKinds, ajv: Ajv2020): string[] {
+function checkAgents(chain: ChainFile, kinds: AgentKinds, ajv: Ajv2020): { problems: string[]; inputPlans: Map<number, InputStepPlan> } {
   const problems: string[] = [];
+  const inputPlans = new Map<number, InputStepPlan>();
   const earlier = new Set<string>();
   chain.agents.forEach((agent, index) => {
     const at = `agents.${index}`;
@@ -80,6 +83,7 @@ function checkAgents(chain: ChainFile, kinds: AgentKinds, ajv: Ajv2020): string[
       if (agent.execution === 'local') problems.push(`${at}.execution: an input step is not an agent; it has no execution`);
       const step = inputStepPlan(agent.with, ajv);
       if ('problems' in step) problems.push(...step.problems.map((p) => `${[`${at}.with`, ...(p.field ? [p.field] : [])].join('.')}: ${p.message}`));
+      else inputPlans.set(index, step.plan);
     } else if (!kind) problems.push(`${at}.kind: unknown kind "${agent.kind}" (known: ${[...kinds.keys(), INPUT_KIND].join(', ')})`);
     else {
       const settings = kind.with.safeParse(agent.with);
@@ -94,7 +98,7 @@ function checkAgents(chain: ChainFile, kinds: AgentKinds, ajv: Ajv2020): string[
     earlier.add(agent.name);
   });
   if (chain.output !== undefined) problems.push(...checkTemplates(chain.output, earlier, 'output'));
-  return problems;
+  return { problems, inputPlans };
 }
 
 function checkTemplates(value: unknown, agentsBefore: Set<string>, at: string): string[] {
@@ -107,7 +111,7 @@ function checkTemplates(value: unknown, agentsBefore: Set<string>, at: string): 
   });
 }
 
-function toChainVersion(chain: ChainFile, file: string, ajv: Ajv2020, kinds: AgentKinds, config: Config): ChainVersion {
+function toChainVersion({ chain, inputPlans }: ParsedChain, file: string, ajv: Ajv2020, kinds: AgentKinds, config: Config): ChainVersion {
   let validate;
   try {
     validate = ajv.compile(chain.input_schema);
@@ -121,7 +125,7 @@ function toChainVersion(chain: ChainFile, file: string, ajv: Ajv2020, kinds: Age
     timeoutMs: chain.timeout,
     maxCost: chain.max_cost,
     output: chain.output,
-    agents: chain.agents.map((agent) => ({
+    agents: chain.agents.map((agent, index) => ({
       name: agent.name,
       kind: agent.kind,
       timeoutMs: agent.timeout,
@@ -134,7 +138,7 @@ function toChainVersion(chain: ChainFile, file: string, ajv: Ajv2020, kinds: Age
       },
       with: agent.kind === INPUT_KIND ? {} : agent.with,
       ...(agent.execution === 'local' && { local: true as const }),
-      ...(agent.kind === INPUT_KIND && { input: inputPlan(agent.with, ajv) }),
+      ...(inputPlans.has(index) && { input: inputPlans.get(index)! }),
       ...(splitFieldsOf(agent.kind) ? { splitFields: [...splitFieldsOf(agent.kind)!] } : {}),
     })),
   };
@@ -150,13 +154,6 @@ function toChainVersion(chain: ChainFile, file: string, ajv: Ajv2020, kinds: Age
     plan,
     unavailable,
   };
-}
-
-/** The plan of an input step checked by parseChainFile. */
-function inputPlan(raw: Record<string, unknown>, ajv: Ajv2020) {
-  const step = inputStepPlan(raw, ajv);
-  if ('problems' in step) throw new ChainFileError(step.problems.map((p) => p.message).join('; '));
-  return step.plan;
 }
 
 /** An ajv error as a path into the input; a missing required property is reported at its own path. */
