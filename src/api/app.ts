@@ -20,12 +20,13 @@ import { metricsRoutes } from './routes/metrics.js';
 import { runRoutes } from './routes/runs.js';
 import { inputRoutes } from './routes/input.js';
 import { streamRoutes } from './routes/stream.js';
+import { rerunRoutes } from './routes/rerun.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { API_PREFIX, HEADER } from './wire.js';
 
 /** Every declared route, public and authenticated; the OpenAPI document is generated from this list. */
 export function allRoutes(deps: ApiDeps): RouteSpec[] {
-  return [...healthRoutes(deps), ...metricsRoutes(deps), ...chainRoutes(deps), ...runRoutes(deps), ...inputRoutes(deps), ...streamRoutes(deps), ...webhookRoutes(deps), ...demoRoutes()];
+  return [...healthRoutes(deps), ...metricsRoutes(deps), ...chainRoutes(deps), ...runRoutes(deps), ...inputRoutes(deps), ...rerunRoutes(deps), ...streamRoutes(deps), ...webhookRoutes(deps), ...demoRoutes()];
 }
 
 const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);

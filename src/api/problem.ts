@@ -15,6 +15,7 @@ export const PROBLEMS = {
   chain_not_found: { status: 404, title: 'Chain not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   run_ended: { status: 409, title: 'Run already ended' },
+  run_not_ended: { status: 409, title: 'Run not ended yet' },
   cancelled: { status: 409, title: 'Run cancelled' },
   orphaned: { status: 409, title: 'Run cancelled as orphaned' },
   input_not_pending: { status: 409, title: 'Run not waiting for this input' },

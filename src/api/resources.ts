@@ -29,10 +29,12 @@ export function toRunResource({ state, currentAttempt }: RunSnapshot, requestId:
       duration_ms: agent.status === 'running' && agent.started_at ? Math.max(0, now - Date.parse(agent.started_at)) : agent.duration_ms,
       cost: agent.cost,
       ...(agent.answered_by && { answered_by: agent.answered_by }),
+      ...(agent.reused_cost !== undefined && { reused_cost: agent.reused_cost }),
     })),
     ...(state.status === 'waiting_for_input' && state.input_request && { input_request: state.input_request }),
     ...(state.status === 'completed' && { output: state.output ?? null }),
     ...(state.error && { error: runProblem(state, state.error, requestId) }),
+    ...(state.rerun_of && { rerun_of: state.rerun_of, reused_cost: state.reused_cost ?? 0 }),
   };
 }
 

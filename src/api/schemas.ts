@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EVENT_ID } from '../runs/stream/ids.js';
-import { AGENT_STATUSES, ANSWERED_BY, RUN_STATUSES, WEBHOOK_EVENT_FILTERS, deliveryRecordSchema, inputRequestSchema } from '../records/schemas.js';
+import { AGENT_STATUSES, ANSWERED_BY, RUN_STATUSES, WEBHOOK_EVENT_FILTERS, deliveryRecordSchema, inputRequestSchema, rerunOfSchema } from '../records/schemas.js';
 import { MAX_POLL_WAIT_S } from './wire.js';
 
 // Request and response schemas: the handlers parse with them, TypeScript types come from them, and
@@ -8,6 +8,8 @@ import { MAX_POLL_WAIT_S } from './wire.js';
 
 /** Run ids: `run-` and 20 hex digits, `run-k` and 31 for Idempotency-Key runs, 20 [a-z0-9] for runs from before hex ids. */
 const RUN_ID = /^run-(?:[0-9a-z]{20}|k[0-9a-f]{31})$/;
+/** A chain name, or name@version; versions stay below a billion, so one always reads as a number in a visibility query. */
+const CHAIN_REF = /^[a-z0-9-]+(@[1-9][0-9]{0,8})?$/;
 
 export const chainRefParam = z.object({
   chain: z.string().max(80).meta({ description: 'Chain name, or name@version to pin a version', example: 'writing-pipeline@1' }),
@@ -81,6 +83,7 @@ const agentSchema = z.object({
   duration_ms: z.number().int().nullable(),
   cost: z.number(),
   answered_by: z.enum(ANSWERED_BY).optional().meta({ description: 'Input steps, once answered: a caller, a respond_url link, or the default at the timeout' }),
+  reused_cost: z.number().optional().meta({ description: 'Reused agents of a rerun: what the agent cost in the original run (its `cost` here is 0)' }),
 });
 
 export const runSchema = z
@@ -99,6 +102,8 @@ export const runSchema = z
     error: problemSchema.optional(),
     input_request: inputRequestSchema.optional().meta({ description: 'While the run is waiting_for_input: what it waits for. Answer with POST /api/v1/runs/{run_id}/input.' }),
     temporal_ui_url: z.string().optional().meta({ description: 'Where ops can open this run in the Temporal Web UI (when the UI address is configured)' }),
+    rerun_of: rerunOfSchema.optional(),
+    reused_cost: z.number().optional().meta({ description: 'Reruns: what the reused agents cost in the original run, not counted in `cost`' }),
   })
   .meta({ id: 'Run' });
 
@@ -119,6 +124,7 @@ export const runAcceptedSchema = z
     webhook: z
       .object({ url: z.string(), events: z.array(z.enum(WEBHOOK_EVENT_FILTERS)), secret: z.string().optional().meta({ description: 'Only when the server generated it: shown this once' }) })
       .optional(),
+    rerun_of: rerunOfSchema.optional(),
   })
   .meta({ id: 'RunAccepted' });
 
@@ -166,9 +172,9 @@ const pageCursor = z
 
 export const listRunsQuery = z
   .object({
-    // Versions stay below a billion, so the filter always reads as a number in the visibility query.
-    chain: z.string().regex(/^[a-z0-9-]+(@[1-9][0-9]{0,8})?$/, 'a chain name or name@version').optional(),
+    chain: z.string().regex(CHAIN_REF, 'a chain name or name@version').optional(),
     status: z.enum(RUN_STATUSES).optional(),
+    rerun_of: z.string().regex(RUN_ID, 'a run id').optional().meta({ description: "Only the reruns of this run" }),
     limit: pageLimit,
     cursor: pageCursor,
   })
@@ -176,7 +182,7 @@ export const listRunsQuery = z
 
 export const runListSchema = z
   .object({
-    data: z.array(runSchema.omit({ agents: true, output: true, error: true, progress: true })),
+    data: z.array(runSchema.omit({ agents: true, output: true, error: true, progress: true, reused_cost: true })),
     next_cursor: z.string().nullable(),
   })
   .meta({ id: 'RunList' });
@@ -221,19 +227,20 @@ export const pollRunQuery = z.object({
 
 export const pageQuery = z.object({ limit: pageLimit, cursor: pageCursor }).strict();
 
-export const streamRunRequest = asyncRunRequest
-  .extend({
-    // A generated secret is shown once, in a response body this route does not have.
-    webhook: webhookRequest
-      .extend({ secret: z.string({ error: 'is required on the stream route' }).min(16).max(256).meta({ description: 'Signing secret (whsec_ + base64 recommended); required here' }) })
-      .meta({ id: 'StreamWebhookRequest' })
-      .optional(),
-    on_disconnect: z
-      .enum(['continue', 'cancel'])
-      .default('continue')
-      .meta({ description: 'When the client goes away before the run ends: `continue` (the run is durable and goes on) or `cancel` it' }),
-  })
-  .meta({ id: 'StreamRunRequest' });
+/** What the stream routes add to a start's body: a webhook must bring its secret, and what a disconnect does. */
+const streamFields = {
+  // A generated secret is shown once, in a response body this route does not have.
+  webhook: webhookRequest
+    .extend({ secret: z.string({ error: 'is required on the stream route' }).min(16).max(256).meta({ description: 'Signing secret (whsec_ + base64 recommended); required here' }) })
+    .meta({ id: 'StreamWebhookRequest' })
+    .optional(),
+  on_disconnect: z
+    .enum(['continue', 'cancel'])
+    .default('continue')
+    .meta({ description: 'When the client goes away before the run ends: `continue` (the run is durable and goes on) or `cancel` it' }),
+};
+
+export const streamRunRequest = asyncRunRequest.extend(streamFields).meta({ id: 'StreamRunRequest' });
 
 export const streamEventsQuery = z
   .object({
@@ -256,3 +263,23 @@ export const MAX_IDEMPOTENCY_KEY = 255;
 export const idempotencyKeyHeader = z.string().max(MAX_IDEMPOTENCY_KEY);
 /** An event id this stream sent; empty means none, as for an EventSource whose last event cleared it. */
 export const lastEventIdHeader = z.string().regex(new RegExp(`^$|${EVENT_ID.source}`), 'an event id this stream sent, or empty');
+
+/** Re-run an ended run from one agent on (POST /runs/{run_id}/rerun). */
+const rerunFields = z.object({
+  from: z.string().min(1).max(200).optional().meta({ description: 'The first agent to run again, by name; the agents before it are reused. Give this or from_index.' }),
+  from_index: z.number().int().min(0).max(999).optional().meta({ description: 'The first agent to run again, by 0-based position' }),
+  input: z.record(z.string(), z.unknown()).optional().meta({ description: "Replaces the original run's input for the agents that run again; the original input by default" }),
+  chain: z.string().regex(CHAIN_REF, 'a chain name or name@version').optional().meta({
+    description: "The chain version to run (name@version); the original run's by default. Its agents up to `from` must match the original's in name and kind.",
+    example: 'writing-pipeline@2',
+  }),
+  max_cost: runRequestFields.max_cost,
+  webhook: webhookRequest.optional(),
+});
+/** A rerun names its first agent one way: by name or by position. */
+const namesOneStart = (body: { from?: string; from_index?: number }) => (body.from === undefined) !== (body.from_index === undefined);
+const oneStartProblem = { message: 'give exactly one of from and from_index', path: ['from'] };
+
+export const rerunRequest = rerunFields.strict().refine(namesOneStart, oneStartProblem).meta({ id: 'RerunRequest' });
+export const streamRerunRequest = rerunFields.extend(streamFields).strict().refine(namesOneStart, oneStartProblem).meta({ id: 'StreamRerunRequest' });
+export type RerunRequestBody = z.infer<typeof rerunRequest>;

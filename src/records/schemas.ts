@@ -10,7 +10,8 @@ import { z } from 'zod';
 export const RUN_STATUSES = ['running', 'waiting_for_input', 'completed', 'failed', 'cancelled', 'timed_out'] as const;
 /** The statuses of a run that has not ended. */
 export const OPEN_STATUSES = ['running', 'waiting_for_input'] as const satisfies ReadonlyArray<(typeof RUN_STATUSES)[number]>;
-export const AGENT_STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled', 'skipped'] as const;
+/** `reused`: a rerun took the agent's output from the run it re-runs instead of running it again. */
+export const AGENT_STATUSES = ['pending', 'running', 'waiting', 'completed', 'failed', 'cancelled', 'skipped', 'reused'] as const;
 /** Stable codes a run can end with; the API maps them to HTTP statuses. */
 export const RUN_ERROR_CODES = ['agent_failed', 'chain_timeout', 'budget_exceeded', 'cancelled', 'orphaned', 'input_timeout'] as const;
 /** Events a webhook may subscribe to, as named in the request's `events`. */
@@ -52,7 +53,17 @@ export const agentStateSchema = z.object({
   /** Input steps only: the id of the update that answered (so a repeat of it is recognised after the run ended) and its request's fingerprint. */
   answer_id: z.string().optional(),
   answer_hash: z.string().nullable().optional(),
+  /** Reused agents only: what the agent cost in the run it was reused from (this run's `cost` for it is 0). */
+  reused_cost: z.number().optional(),
 });
+
+/** Which run a rerun re-runs, and from which agent on. */
+export const rerunOfSchema = z
+  .object({
+    run_id: z.string().meta({ description: 'The run this one re-runs' }),
+    from: z.string().meta({ description: 'The first agent that ran again; the agents before it were reused' }),
+  })
+  .meta({ id: 'RerunOf' });
 
 /** What a run waiting at an input step asks for (`input_request` of the run while it waits). */
 export const inputRequestSchema = z
@@ -89,6 +100,10 @@ export const runStateSchema = z.object({
   deliveries: z.array(z.string()),
   /** Set while the run waits at an input step. */
   input_request: inputRequestSchema.nullable().optional(),
+  /** Reruns only: the run re-run and the agent it re-ran from. */
+  rerun_of: rerunOfSchema.optional(),
+  /** Reruns only: what the reused agents cost in the original run, not counted in `cost`. */
+  reused_cost: z.number().optional(),
 });
 
 /**
@@ -110,6 +125,7 @@ export const webhookPayloadSchema = z.object({
   agent: z.string().optional(),
   agent_output: z.unknown().optional(),
   input_request: inputRequestSchema.optional().meta({ description: 'run.input_required: what the run waits for' }),
+  rerun_of: rerunOfSchema.optional().meta({ description: 'Reruns only: the run re-run and the agent it re-ran from' }),
   respond_url: z.string().optional().meta({
     description: 'run.input_required: POST {"value": ...} here to answer without an API key; single use, valid until the step expires',
   }),

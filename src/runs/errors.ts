@@ -7,12 +7,12 @@ export interface FieldProblem {
   message: string;
 }
 
-/** The request names something the caller cannot use, or is not valid; `code` says which. */
+/** The request names something the caller cannot use, is not valid, or (run_not_ended) comes too early; `code` says which. */
 export class RunRequestError extends Error {
   override name = 'RunRequestError';
 
   constructor(
-    readonly code: 'chain_not_found' | 'forbidden' | 'chain_unavailable' | 'invalid_request' | 'validation_failed' | 'idempotency_conflict',
+    readonly code: 'chain_not_found' | 'forbidden' | 'chain_unavailable' | 'invalid_request' | 'validation_failed' | 'idempotency_conflict' | 'run_not_ended',
     message: string,
     readonly details: { errors?: FieldProblem[]; run_id?: string } = {},
   ) {

@@ -10,9 +10,10 @@ export function idempotentRunId(callerId: string, key: string): string {
 }
 
 /** A fingerprint of the parts of a request that define the run; a repeat with a different one is a conflict. */
-export function requestFingerprint(parts: { chain: string; input: unknown; webhook?: unknown; max_cost?: unknown }): string {
+export function requestFingerprint(parts: { chain: string; input: unknown; webhook?: unknown; max_cost?: unknown; rerun_of?: unknown }): string {
+  // `rerun_of` only when set (undefined members are left out), so a plain start's fingerprint is what it always was.
   return createHash('sha256')
-    .update(canonicalJson({ chain: parts.chain, input: parts.input ?? null, webhook: parts.webhook ?? null, max_cost: parts.max_cost ?? null }))
+    .update(canonicalJson({ chain: parts.chain, input: parts.input ?? null, webhook: parts.webhook ?? null, max_cost: parts.max_cost ?? null, rerun_of: parts.rerun_of }))
     .digest('hex');
 }
 

@@ -10,7 +10,7 @@ import type { SecretBox } from '../webhooks/secret-box.js';
 import { parseRecord } from '../temporal/payloads.js';
 import { generateSecret } from '../webhooks/sign.js';
 import { refuseWebhookUrl } from '../webhooks/ssrf.js';
-import type { RunWebhook } from '../workflows/types.js';
+import type { RerunOf, RerunPlan, RunWebhook } from '../workflows/types.js';
 import { LimitReachedError, RunRequestError } from './errors.js';
 import { describeWorkflow } from './describe.js';
 import { idempotentRunId, requestFingerprint } from './idempotency.js';
@@ -35,6 +35,8 @@ export interface LaunchRequest {
   webhook?: WebhookRequest;
   /** The Idempotency-Key, when the caller sent one. */
   idempotencyKey?: string;
+  /** For a rerun: the run it re-runs and the agents it reuses (see rerun.ts). */
+  rerun?: RerunPlan;
 }
 
 export interface Launched {
@@ -47,6 +49,8 @@ export interface Launched {
   webhook?: { url: string; events: WebhookRequest['events']; secret?: string };
   /** Whether the run is cancelled as orphaned when nobody polls or watches it; only then do waits touch it. */
   orphanable: boolean;
+  /** For a rerun: the run it re-runs and the agent it re-ran from. */
+  rerunOf?: RerunOf;
 }
 
 /** Resolves `name` / `name@version` for a caller, or refuses it as chain_not_found, forbidden or chain_unavailable. */
@@ -69,7 +73,7 @@ export async function launchRun(deps: LaunchDeps, caller: Caller, chainRef: stri
   const key = request.idempotencyKey ?? '';
   if (key.length > MAX_IDEMPOTENCY_KEY) throw new RunRequestError('invalid_request', `Idempotency-Key must be at most ${MAX_IDEMPOTENCY_KEY} characters.`);
   // The chain is part of what a key names: the same key and body sent to another chain is a conflict.
-  const requestHash = key ? requestFingerprint({ chain: chainRef, input: request.input, webhook: request.webhook, max_cost: request.max_cost }) : undefined;
+  const requestHash = key ? requestFingerprint({ chain: chainRef, input: request.input, webhook: request.webhook, max_cost: request.max_cost, rerun_of: request.rerun?.of }) : undefined;
 
   const input = structuredClone(request.input);
   const problems = chain.validateInput(input);
@@ -90,9 +94,9 @@ export async function launchRun(deps: LaunchDeps, caller: Caller, chainRef: stri
   const orphanTimeoutMs = opts.orphanable && !webhook ? deps.config.runs.orphanTimeoutMs : undefined;
   await admit(deps, caller);
   try {
-    const handle = await startRun(deps.client, deps.config, chain, { input, callerId: caller.id, maxCost: request.max_cost, webhook: webhook?.run, orphanTimeoutMs, runId, requestHash, generatedSecret: webhook?.generatedSecret });
+    const handle = await startRun(deps.client, deps.config, chain, { input, callerId: caller.id, maxCost: request.max_cost, webhook: webhook?.run, orphanTimeoutMs, runId, requestHash, generatedSecret: webhook?.generatedSecret, rerun: request.rerun });
     runsStarted.inc({ chain: chain.name });
-    return { runId: handle.workflowId, chain, webhook: webhook?.shown, orphanable: orphanTimeoutMs !== undefined };
+    return { runId: handle.workflowId, chain, webhook: webhook?.shown, orphanable: orphanTimeoutMs !== undefined, ...(request.rerun && { rerunOf: request.rerun.of }) };
   } catch (err) {
     // Another request with the same key started the run between our look and our start: attach to it.
     if (!(runId && err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -145,9 +149,10 @@ function attach(memo: RunMemo, runId: string, requestHash: string | undefined, d
   if (!chain) throw new RunRequestError('chain_not_found', `The chain of run ${runId} is no longer loaded.`);
   // Runs from before `orphanable` was kept count as orphanable, so their watchers keep touching them.
   const orphanable = memo.orphanable ?? true;
-  if (!webhook) return { runId, chain, orphanable };
+  const rerunOf = memo.rerun_of && { rerunOf: memo.rerun_of };
+  if (!webhook) return { runId, chain, orphanable, ...rerunOf };
   const secret = memo.webhook_secret === undefined ? undefined : deps.secrets.open(memo.webhook_secret);
-  return { runId, chain, orphanable, webhook: { url: webhook.url, events: webhook.events, ...(secret !== undefined && { secret }) } };
+  return { runId, chain, orphanable, ...rerunOf, webhook: { url: webhook.url, events: webhook.events, ...(secret !== undefined && { secret }) } };
 }
 
 /** Counts the new run against the caller's concurrent-run limit, or refuses it when the limit is reached. */

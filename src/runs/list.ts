@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
-import { CHAIN_WORKFLOW, CallerIdKey, ChainNameKey, ChainVersionKey, RESULT_MEMO_KEY, RunStatusKey } from '../workflows/definitions.js';
+import { CHAIN_WORKFLOW, CallerIdKey, ChainNameKey, ChainVersionKey, RESULT_MEMO_KEY, RerunOfKey, RunStatusKey } from '../workflows/definitions.js';
 import { parseRecord } from '../temporal/payloads.js';
 import { runStateSchema } from '../records/schemas.js';
-import type { RunStatus } from '../workflows/types.js';
+import type { RerunOf, RunStatus } from '../workflows/types.js';
 import { runMemoSchema } from './start.js';
 import { EXECUTION_STATUS, WORKFLOW_TYPE, and, equals, type Clause } from './visibility-query.js';
 import { visibilityPage, type Page } from './visibility.js';
@@ -10,6 +10,8 @@ import { visibilityPage, type Page } from './visibility.js';
 export interface ListFilter {
   chain?: string;
   status?: RunStatus;
+  /** Only the reruns of this run. */
+  rerun_of?: string;
   limit: number;
   cursor?: string;
   /** Signs and checks the page cursors (see cursor.ts). */
@@ -25,16 +27,17 @@ export interface RunSummary {
   duration_ms: number;
   created_at: string;
   completed_at?: string;
+  rerun_of?: RerunOf;
 }
 
 /** What a listing reads of a run's memo: its chain, and its final state once it ended. */
-const listedRunMemo = runMemoSchema.pick({ chain: true, chain_version: true }).extend({
+const listedRunMemo = runMemoSchema.pick({ chain: true, chain_version: true, rerun_of: true }).extend({
   [RESULT_MEMO_KEY]: runStateSchema.pick({ status: true, cost: true, duration_ms: true }).optional(),
 });
 
 /** Names the listing a cursor belongs to: runs, for one caller and one filter. */
 function cursorScope(callerId: string, filter: ListFilter): string {
-  return `runs\u0000${callerId}\u0000${filter.chain ?? ''}\u0000${filter.status ?? ''}`;
+  return `runs\u0000${callerId}\u0000${filter.chain ?? ''}\u0000${filter.status ?? ''}${filter.rerun_of ? `\u0000${filter.rerun_of}` : ''}`;
 }
 
 /**
@@ -52,6 +55,7 @@ export async function listRuns(client: Client, namespace: string, callerId: stri
   // `running` lists every open run, those waiting for input too (RunStatus is unset while a run runs).
   if (filter.status === 'running') clauses.push(equals(EXECUTION_STATUS, 'Running'));
   else if (filter.status) clauses.push(equals(RunStatusKey, filter.status));
+  if (filter.rerun_of) clauses.push(equals(RerunOfKey, filter.rerun_of));
   const now = Date.now();
   const page = { query: and(...clauses), scope: cursorScope(callerId, filter), limit: filter.limit, cursor: filter.cursor, cursorKey: filter.cursorKey };
   return visibilityPage(client, namespace, page, (info): RunSummary => {
@@ -67,6 +71,7 @@ export async function listRuns(client: Client, namespace: string, callerId: stri
       duration_ms: result?.duration_ms ?? (info.closeTime ? info.closeTime.getTime() - started : now - started),
       created_at: info.startTime.toISOString(),
       ...(info.closeTime && { completed_at: info.closeTime.toISOString() }),
+      ...(memo.rerun_of && { rerun_of: memo.rerun_of }),
     };
   });
 }

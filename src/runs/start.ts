@@ -5,8 +5,9 @@ import { z } from 'zod';
 import type { ChainVersion } from '../chains/catalog.js';
 import type { Config } from '../config.js';
 import type { chainWorkflow } from '../workflows/chain.js';
-import { CHAIN_WORKFLOW, CallerIdKey, ChainNameKey, ChainVersionKey } from '../workflows/definitions.js';
-import type { ChainRunRequest, RunWebhook } from '../workflows/types.js';
+import { rerunOfSchema } from '../records/schemas.js';
+import { CHAIN_WORKFLOW, CallerIdKey, ChainNameKey, ChainVersionKey, RerunOfKey } from '../workflows/definitions.js';
+import type { ChainRunRequest, RerunPlan, RunWebhook } from '../workflows/types.js';
 
 export interface StartRunOptions {
   input: unknown;
@@ -21,6 +22,8 @@ export interface StartRunOptions {
   requestHash?: string;
   /** The sealed webhook secret the server generated, kept so repeats of an idempotent start can show it. */
   generatedSecret?: string;
+  /** For a rerun: the run it re-runs and the agents it reuses. */
+  rerun?: RerunPlan;
 }
 
 /** What the memo of every run holds; read back without replaying the workflow. */
@@ -35,6 +38,8 @@ export const runMemoSchema = z.object({
   webhook_secret: z.string().optional(),
   /** Whether the run is cancelled when nobody watches it (then sync waits and streams must touch it). Absent on runs from before it was kept. */
   orphanable: z.boolean().optional(),
+  /** Reruns only: the run re-run and the agent it re-ran from. */
+  rerun_of: rerunOfSchema.optional(),
 });
 export type RunMemo = z.infer<typeof runMemoSchema>;
 
@@ -72,6 +77,7 @@ export async function startRun(
     ...(options.webhook && { webhook: options.webhook }),
     ...(options.orphanTimeoutMs !== undefined && { orphanTimeoutMs: options.orphanTimeoutMs }),
     endMetric: 'sink',
+    ...(options.rerun && { rerun: options.rerun }),
   };
   return client.workflow.start<typeof chainWorkflow>(CHAIN_WORKFLOW, {
     workflowId: runId,
@@ -81,6 +87,7 @@ export async function startRun(
       { key: ChainNameKey, value: chain.name },
       { key: ChainVersionKey, value: chain.version },
       { key: CallerIdKey, value: options.callerId },
+      ...(options.rerun ? [{ key: RerunOfKey, value: options.rerun.of.run_id }] : []),
     ]),
     memo: {
       caller_id: options.callerId,
@@ -91,12 +98,13 @@ export async function startRun(
       ...(options.requestHash && { request_hash: options.requestHash }),
       orphanable: options.orphanTimeoutMs !== undefined,
       ...(options.generatedSecret && { webhook_secret: options.generatedSecret }),
+      ...(options.rerun && { rerun_of: options.rerun.of }),
     } satisfies RunMemo,
     // A run id is never used twice: for a derived id (Idempotency-Key), a start that finds the id taken,
     // running or closed, fails, and the caller attaches to that run instead — so one key never makes two
     // runs, and a start that succeeds is known to have made this one.
     workflowIdConflictPolicy: 'FAIL',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    staticSummary: `${chain.name}@${chain.version} for ${options.callerId}`,
+    staticSummary: `${chain.name}@${chain.version} for ${options.callerId}${options.rerun ? ` · rerun of ${options.rerun.of.run_id} from ${options.rerun.of.from}` : ''}`,
   });
 }

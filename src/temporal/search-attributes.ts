@@ -1,7 +1,7 @@
 import proto from '@temporalio/proto';
 import type { Connection } from '@temporalio/client';
 import { isAlreadyExists } from './errors.js';
-import { CallerIdKey, ChainNameKey, ChainVersionKey, DeliveryStatusKey, RunStatusKey } from '../workflows/definitions.js';
+import { CallerIdKey, ChainNameKey, ChainVersionKey, DeliveryStatusKey, RerunOfKey, RunStatusKey } from '../workflows/definitions.js';
 
 const IndexedValueType = proto.temporal.api.enums.v1.IndexedValueType;
 
@@ -11,6 +11,7 @@ export const SEARCH_ATTRIBUTES = {
   [CallerIdKey.name]: { cli: 'Keyword', indexed: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
   [RunStatusKey.name]: { cli: 'Keyword', indexed: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
   [DeliveryStatusKey.name]: { cli: 'Keyword', indexed: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
+  [RerunOfKey.name]: { cli: 'Keyword', indexed: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD },
 } as const;
 
 /** `--search-attribute` flags for `temporal server start-dev`. */

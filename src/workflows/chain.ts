@@ -80,6 +80,11 @@ export async function chainWorkflow(request: ChainRunRequest): Promise<RunState>
   try {
     await agentsScope.run(async () => {
       for (const [index, agent] of plan.agents.entries()) {
+        const reused = request.rerun?.reused[index];
+        if (reused) {
+          scope.agents[agent.name] = { output: reused.output };
+          continue;
+        }
         if (budget !== undefined && state.cost > budget) {
           throw new RunStopped({ code: 'budget_exceeded', message: `Run cost ${state.cost} passed the budget of ${budget} USD before agent "${agent.name}".` });
         }
@@ -209,6 +214,7 @@ async function notify(
     duration_ms: state.duration_ms ?? Date.now() - Date.parse(state.started_at),
     timestamp: new Date().toISOString(),
     delivery_id: deliveryId,
+    ...(request.rerun && { rerun_of: request.rerun.of }),
     ...extra,
   };
   await CancellationScope.nonCancellable(() =>
@@ -352,7 +358,8 @@ class RunStopped extends Error {
 
 function initialState(request: ChainRunRequest): RunState {
   const { plan } = request;
-  return {
+  const reused = request.rerun?.reused ?? [];
+  const state: RunState = {
     run_id: request.runId,
     chain: plan.chain,
     chain_version: plan.version,
@@ -371,6 +378,16 @@ function initialState(request: ChainRunRequest): RunState {
     error: null,
     deliveries: [],
   };
+  if (request.rerun) {
+    // A reused agent keeps its entry as the original run recorded it; its cost was paid there, not here.
+    for (const [index, { state: original }] of reused.entries()) {
+      state.agents[index] = { ...original, status: 'reused', cost: 0, reused_cost: original.reused_cost ?? original.cost };
+    }
+    state.agents_completed = reused.length;
+    state.rerun_of = request.rerun.of;
+    state.reused_cost = roundUsd(state.agents.reduce((sum, agent) => sum + (agent.reused_cost ?? 0), 0));
+  }
+  return state;
 }
 
 function finish(state: RunState): void {

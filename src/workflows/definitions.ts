@@ -65,4 +65,6 @@ export const CallerIdKey = defineSearchAttributeKey('CallerId', SearchAttributeT
 /** The run's own outcome, set when it ends: Temporal's status cannot tell timed_out or budget stops from failures. */
 export const RunStatusKey = defineSearchAttributeKey('RunStatus', SearchAttributeType.KEYWORD);
 /** A webhook delivery's status (pending, delivered, failed): the failed-deliveries list filters on it. */
+/** Set on reruns: the run a rerun re-runs, so its reruns can be listed (GET /runs?rerun_of=) and found in the Temporal UI. */
+export const RerunOfKey = defineSearchAttributeKey('RerunOf', SearchAttributeType.KEYWORD);
 export const DeliveryStatusKey = defineSearchAttributeKey('DeliveryStatus', SearchAttributeType.KEYWORD);

@@ -13,6 +13,7 @@ import type {
   inputRequestSchema,
   deliveryAttemptSchema,
   deliveryRecordSchema,
+  rerunOfSchema,
   runErrorSchema,
   runStateSchema,
   webhookPayloadSchema,
@@ -121,6 +122,20 @@ export interface ChainRunRequest {
    * plan's timeout already folds the lifetime in.
    */
   lifetimeMs?: number;
+  /** Set for a rerun: the agents before `of.from` are not run; their recorded outputs and states are reused. */
+  rerun?: RerunPlan;
+}
+
+/** What a rerun takes over from the run it re-runs: one entry per agent before `of.from`, in order. */
+export interface RerunPlan {
+  of: RerunOf;
+  reused: ReusedAgent[];
+}
+
+/** An agent of the original run whose output a rerun reuses, with its entry as that run recorded it. */
+export interface ReusedAgent {
+  output: unknown;
+  state: AgentState;
 }
 
 /** Workflow sinks: what a workflow reports to its worker without a history event (not called on replay). */
@@ -135,6 +150,7 @@ export type InputRequest = z.infer<typeof inputRequestSchema>;
 
 /** What the `progress` query answers and what a closed run leaves in its memo under `result`. */
 export type RunState = z.infer<typeof runStateSchema>;
+export type RerunOf = z.infer<typeof rerunOfSchema>;
 
 /** What one agent activity hands back. */
 export interface AgentResult {

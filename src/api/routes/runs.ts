@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import type { z } from 'zod';
 import { isOpen } from '../../records/schemas.js';
 import { cancelRun } from '../../runs/cancel.js';
 import { readOwnedRun, type RunSnapshot } from '../../runs/read.js';
@@ -7,7 +8,7 @@ import { waitForRun } from '../../runs/wait.js';
 import { listRuns } from '../../runs/list.js';
 import type { ApiDeps } from '../deps.js';
 import type { RunState } from '../../workflows/types.js';
-import { launchRun, type LaunchRequest } from '../../runs/launch.js';
+import { launchRun, type LaunchRequest, type Launched } from '../../runs/launch.js';
 import { ApiError } from '../problem.js';
 import { pollDelaySeconds, runEndedError, toRunResource } from '../resources.js';
 import { defineRoute, type RouteSpec } from '../route.js';
@@ -112,24 +113,7 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
         422: { description: 'validation_failed or idempotency_conflict' },
       },
       async handler(ctx, { params, body }) {
-        const { runId, chain, webhook } = await launchRun(deps, ctx.state.caller, params.chain, launchRequest(ctx, body), { orphanable: true });
-        const estimateMs = await deps.estimates.estimateMs(chain);
-        const estimate = estimateMs === undefined ? null : Math.round(estimateMs / 100) / 10;
-        ctx.status = 202;
-        ctx.set(HEADER.location, runUrl(runId));
-        ctx.set(HEADER.retryAfter, String(Math.max(1, Math.min(5, Math.round(estimate ?? 2)))));
-        ctx.body = {
-          run_id: runId,
-          chain: chain.name,
-          chain_version: chain.version,
-          status: 'running',
-          cost: 0,
-          duration_ms: 0,
-          poll_url: runUrl(runId),
-          stream_url: runEventsUrl(runId),
-          estimated_duration_s: estimate,
-          ...(webhook && { webhook }),
-        };
+        await answerAccepted(deps, ctx, await launchRun(deps, ctx.state.caller, params.chain, launchRequest(ctx, body), { orphanable: true }));
       },
     }),
     defineRoute({
@@ -201,6 +185,28 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       },
     }),
   ];
+}
+
+/** Answers 202 for a run just started (or attached to with its Idempotency-Key): where to poll and stream it, and how long it may take. */
+export async function answerAccepted(deps: ApiDeps, ctx: Context, { runId, chain, webhook, rerunOf }: Launched): Promise<void> {
+  const estimateMs = await deps.estimates.estimateMs(chain);
+  const estimate = estimateMs === undefined ? null : Math.round(estimateMs / 100) / 10;
+  ctx.status = 202;
+  ctx.set(HEADER.location, runUrl(runId));
+  ctx.set(HEADER.retryAfter, String(Math.max(1, Math.min(5, Math.round(estimate ?? 2)))));
+  ctx.body = {
+    run_id: runId,
+    chain: chain.name,
+    chain_version: chain.version,
+    status: 'running',
+    cost: 0,
+    duration_ms: 0,
+    poll_url: runUrl(runId),
+    stream_url: runEventsUrl(runId),
+    estimated_duration_s: estimate,
+    ...(webhook && { webhook }),
+    ...(rerunOf && { rerun_of: rerunOf }),
+  } satisfies z.infer<typeof runAcceptedSchema>;
 }
 
 /** The run as every route answers it, with where operators open it in the Temporal UI (when configured). */

@@ -13,13 +13,13 @@ import { HEADER, runEventsUrl } from '../wire.js';
 
 const RECONNECT_COMMENT = 'stream closed by the server before the run ended: reconnect with Last-Event-ID to resume';
 
-const lastEventIdHeaderSpec = {
+export const lastEventIdHeaderSpec = {
   name: 'Last-Event-ID',
   description: 'Resume after this event id (EventSource sends it when it reconnects); the stream then continues with the next event. Empty means none.',
   schema: lastEventIdHeader,
 };
 
-const streamResponses = {
+export const streamResponses = {
   200: { description: 'text/event-stream of the run\'s events until it ends; see the README "Streaming (SSE)" section', events: RUN_EVENT_DATA, contentType: 'text/event-stream' },
   400: { description: 'invalid_request: a Last-Event-ID this service did not send' },
   429: { description: 'rate_limited: too many requests, or too many open streams', headers: ['Retry-After', 'RateLimit', 'RateLimit-Policy'] },
@@ -30,34 +30,6 @@ const streamResponses = {
  * until the stream starts; after that only events follow.
  */
 export function streamRoutes(deps: ApiDeps): RouteSpec[] {
-  const { readers } = deps;
-
-  /** Streams a run's events after `after` until it ends or the client goes; on_disconnect=cancel cancels a run left early. */
-  async function streamRun(ctx: Context, runId: string, after: Position | undefined, cancelOnDisconnect: boolean): Promise<void> {
-    const sse = openSse(ctx, { keepAliveMs: deps.sseKeepAliveMs, maxBufferedBytes: deps.config.api.streamMaxBufferBytes });
-    let runEnded = false;
-    const subscription = readers.subscribe(runId, after, {
-      event: (event) => {
-        runEnded ||= isTerminal(event);
-        sse.send({ id: formatId(event.position), event: event.event, data: dataJson(event) });
-      },
-      // Ended before the run did (shutdown, a lost reader): say so, so the client reconnects and resumes.
-      end: () => sse.close(runEnded ? undefined : RECONNECT_COMMENT),
-    });
-    // A watched run is no orphan: touch it now and while the stream is open (the toucher throttles per run).
-    deps.toucher.touch(runId);
-    const touching = setInterval(() => deps.toucher.touch(runId), Math.min(30_000, deps.config.runs.orphanTimeoutMs / 3));
-    const endedBy = await sse.done;
-    clearInterval(touching);
-    subscription.unsubscribe();
-    if (endedBy === 'client' && cancelOnDisconnect && !subscription.runEnded) {
-      await deps.client.workflow
-        .getHandle(runId)
-        .cancel()
-        .catch((err: unknown) => deps.log.warn({ err, run_id: runId }, 'could not cancel a run whose stream was left (on_disconnect: cancel)'));
-    }
-  }
-
   return [
     defineRoute({
       method: 'post',
@@ -81,7 +53,7 @@ export function streamRoutes(deps: ApiDeps): RouteSpec[] {
         const after = resumePoint(ctx);
         await deps.slots.with(ctx.state.caller.id, 'streams', async () => {
           const { runId } = await launchRun(deps, ctx.state.caller, params.chain, launchRequest(ctx, body), { orphanable: true });
-          await streamRun(ctx, runId, after, body.on_disconnect === 'cancel');
+          await streamRun(deps, ctx, runId, after, body.on_disconnect === 'cancel');
         });
       },
     }),
@@ -100,7 +72,7 @@ export function streamRoutes(deps: ApiDeps): RouteSpec[] {
       async handler(ctx, { params, query }) {
         const after = resumePoint(ctx, query.last_event_id);
         if (!(await runOwnedBy(deps.client, params.run_id, ctx.state.caller.id))) throw new ApiError('not_found', `No run ${params.run_id}.`);
-        await deps.slots.with(ctx.state.caller.id, 'streams', () => streamRun(ctx, params.run_id, after, false));
+        await deps.slots.with(ctx.state.caller.id, 'streams', () => streamRun(deps, ctx, params.run_id, after, false));
       },
     }),
     defineRoute({
@@ -122,8 +94,34 @@ export function streamRoutes(deps: ApiDeps): RouteSpec[] {
   ];
 }
 
+/** Streams a run's events after `after` until it ends or the client goes; on_disconnect=cancel cancels a run left early. */
+export async function streamRun(deps: ApiDeps, ctx: Context, runId: string, after: Position | undefined, cancelOnDisconnect: boolean): Promise<void> {
+  const sse = openSse(ctx, { keepAliveMs: deps.sseKeepAliveMs, maxBufferedBytes: deps.config.api.streamMaxBufferBytes });
+  let runEnded = false;
+  const subscription = deps.readers.subscribe(runId, after, {
+    event: (event) => {
+      runEnded ||= isTerminal(event);
+      sse.send({ id: formatId(event.position), event: event.event, data: dataJson(event) });
+    },
+    // Ended before the run did (shutdown, a lost reader): say so, so the client reconnects and resumes.
+    end: () => sse.close(runEnded ? undefined : RECONNECT_COMMENT),
+  });
+  // A watched run is no orphan: touch it now and while the stream is open (the toucher throttles per run).
+  deps.toucher.touch(runId);
+  const touching = setInterval(() => deps.toucher.touch(runId), Math.min(30_000, deps.config.runs.orphanTimeoutMs / 3));
+  const endedBy = await sse.done;
+  clearInterval(touching);
+  subscription.unsubscribe();
+  if (endedBy === 'client' && cancelOnDisconnect && !subscription.runEnded) {
+    await deps.client.workflow
+      .getHandle(runId)
+      .cancel()
+      .catch((err: unknown) => deps.log.warn({ err, run_id: runId }, 'could not cancel a run whose stream was left (on_disconnect: cancel)'));
+  }
+}
+
 /** The position after which to resume: the Last-Event-ID header, else the query fallback. */
-function resumePoint(ctx: Context, fromQuery?: string): Position | undefined {
+export function resumePoint(ctx: Context, fromQuery?: string): Position | undefined {
   const id = ctx.get(HEADER.lastEventId) || fromQuery;
   if (!id) return undefined;
   const position = parseId(id);
