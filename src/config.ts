@@ -91,6 +91,7 @@ const envSchema = z.object({
   TEMPORAL_UI_URL: optionalText,
   CHAINPORT_ORPHAN_TIMEOUT: durationMs.prefault('5m'),
   CHAINPORT_MAX_RUN_LIFETIME: durationMs.prefault('1h'),
+  CHAINPORT_RERUN_BATCH_RATE: positiveInt.max(1000).default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 })
   // Node requires it, and a body deadline past the request deadline would never be reached.
@@ -181,6 +182,8 @@ export interface Config {
     orphanTimeoutMs: number;
     /** Upper bound on every run's lifetime, whatever its chain's timeout says. */
     maxLifetimeMs: number;
+    /** How many reruns a rerun batch starts per second at most. */
+    rerunBatchRate: number;
   };
   /** Base64 of 32 bytes that encrypts webhook secrets in workflow history; unset: a key kept in the data folder. */
   secretKey: string | undefined;
@@ -245,7 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerMetricsHost: e.CHAINPORT_WORKER_METRICS_HOST,
     sdkMetricsAddress: e.TEMPORAL_SDK_METRICS_ADDRESS && (/^\d+$/.test(e.TEMPORAL_SDK_METRICS_ADDRESS) ? `127.0.0.1:${e.TEMPORAL_SDK_METRICS_ADDRESS}` : e.TEMPORAL_SDK_METRICS_ADDRESS),
     temporalUiUrl: e.TEMPORAL_UI_URL,
-    runs: { orphanTimeoutMs: e.CHAINPORT_ORPHAN_TIMEOUT, maxLifetimeMs: e.CHAINPORT_MAX_RUN_LIFETIME },
+    runs: { orphanTimeoutMs: e.CHAINPORT_ORPHAN_TIMEOUT, maxLifetimeMs: e.CHAINPORT_MAX_RUN_LIFETIME, rerunBatchRate: e.CHAINPORT_RERUN_BATCH_RATE },
     logLevel: e.LOG_LEVEL,
   };
 }

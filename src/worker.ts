@@ -52,6 +52,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     activities: createActivities({
       kinds,
       webhooks: { client: deps.client, secrets, respondLinks: new RespondLinks(secrets.deriveKey(RESPOND_LINK_KEY), config.api.publicUrl), allowPrivate: config.webhooks.allowPrivate, resolve: webhookResolver(config.webhooks) },
+      reruns: { client: deps.client, config },
       tokens: deps.tokens,
     }),
     sinks: runSinks(deps.runEnds),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EVENT_ID } from '../runs/stream/ids.js';
-import { AGENT_STATUSES, ANSWERED_BY, RUN_STATUSES, WEBHOOK_EVENT_FILTERS, deliveryRecordSchema, inputRequestSchema, rerunOfSchema } from '../records/schemas.js';
+import { AGENT_STATUSES, ANSWERED_BY, RUN_STATUSES, WEBHOOK_EVENT_FILTERS, deliveryRecordSchema, endStatusSchema, inputRequestSchema, rerunBatchSchema, rerunOfSchema } from '../records/schemas.js';
 import { MAX_POLL_WAIT_S } from './wire.js';
 
 // Request and response schemas: the handlers parse with them, TypeScript types come from them, and
@@ -8,6 +8,8 @@ import { MAX_POLL_WAIT_S } from './wire.js';
 
 /** Run ids: `run-` and 20 hex digits, `run-k` and 31 for Idempotency-Key runs, 20 [a-z0-9] for runs from before hex ids. */
 const RUN_ID = /^run-(?:[0-9a-z]{20}|k[0-9a-f]{31})$/;
+/** Rerun batch ids: `batch-k` and 31 hex digits, derived from (caller, Idempotency-Key). */
+export const BATCH_ID = /^batch-k[0-9a-f]{31}$/;
 /** A chain name, or name@version; versions stay below a billion, so one always reads as a number in a visibility query. */
 const CHAIN_REF = /^[a-z0-9-]+(@[1-9][0-9]{0,8})?$/;
 
@@ -283,3 +285,30 @@ const oneStartProblem = { message: 'give exactly one of from and from_index', pa
 export const rerunRequest = rerunFields.strict().refine(namesOneStart, oneStartProblem).meta({ id: 'RerunRequest' });
 export const streamRerunRequest = rerunFields.extend(streamFields).strict().refine(namesOneStart, oneStartProblem).meta({ id: 'StreamRerunRequest' });
 export type RerunRequestBody = z.infer<typeof rerunRequest>;
+
+/** Re-run many ended runs from one agent (POST /runs/rerun): which runs, from where. */
+export const rerunBatchRequest = z
+  .object({
+    chain: z.string().regex(CHAIN_REF, 'a chain name or name@version').meta({ description: 'Re-run runs of this chain version (name@version; a bare name means its latest version)', example: 'writing-pipeline@1' }),
+    status: endStatusSchema.default('failed').meta({ description: 'Only runs that ended this way (default failed)' }),
+    from: z.string().min(1).max(200).meta({ description: 'The first agent each rerun runs again; the agents before it are reused' }),
+    created_after: z.iso.datetime({ offset: true }).optional().meta({ description: 'Only runs started at or after this time' }),
+    created_before: z.iso.datetime({ offset: true }).optional().meta({ description: 'Only runs started before this time' }),
+    limit: z.number().int().min(1).max(1000).default(100).meta({ description: 'At most this many runs, newest first (1–1000, default 100)' }),
+    target_chain: z.string().regex(CHAIN_REF, 'a chain name or name@version').optional().meta({
+      description: "The chain version the reruns run (its agents up to `from` must match); the filter's version by default",
+      example: 'writing-pipeline@2',
+    }),
+  })
+  .strict()
+  .meta({ id: 'RerunBatchRequest' });
+
+export const batchIdParam = z.object({
+  batch_id: z.string().regex(BATCH_ID, 'a batch id').meta({ description: 'The batch id returned when the batch started', example: 'batch-k0123456789abcdef0123456789abcde' }),
+});
+
+export const rerunBatchAcceptedSchema = z
+  .object({ batch_id: z.string(), status: z.literal('running'), poll_url: z.string() })
+  .meta({ id: 'RerunBatchAccepted' });
+
+export { rerunBatchSchema };

@@ -17,4 +17,5 @@ export const API_PREFIX = '/api/v1';
 export const MAX_POLL_WAIT_S = 30;
 
 export const runUrl = (runId: string) => `${API_PREFIX}/runs/${runId}`;
+export const rerunBatchUrl = (batchId: string) => `${API_PREFIX}/reruns/${batchId}`;
 export const runEventsUrl = (runId: string) => `${API_PREFIX}/runs/${runId}/events`;

@@ -131,6 +131,41 @@ export const webhookPayloadSchema = z.object({
   }),
 });
 
+/** Which ended runs a rerun batch re-runs (POST /runs/rerun), as the batch keeps it. */
+export const rerunFilterSchema = z.object({
+  chain: z.string().meta({ description: 'The chain version whose runs are re-run (name@version)' }),
+  status: endStatusSchema.meta({ description: 'Only runs that ended this way' }),
+  created_after: z.string().optional().meta({ description: 'Only runs started at or after this time (ISO 8601)' }),
+  created_before: z.string().optional().meta({ description: 'Only runs started before this time (ISO 8601)' }),
+  limit: z.number().int().meta({ description: 'At most this many runs, newest first' }),
+});
+
+/** One original run of a batch: the rerun it got, or why it got none. */
+export const rerunResultSchema = z
+  .object({
+    original_run_id: z.string(),
+    run_id: z.string().optional().meta({ description: 'The rerun, when it started' }),
+    error: z.object({ code: z.string(), message: z.string() }).optional().meta({ description: 'Why this run was not re-run; the others go on' }),
+  })
+  .meta({ id: 'RerunResult' });
+
+/** A rerun batch: what it re-runs, how far it got, and each run's result. The batch workflow's query answer and result. */
+export const rerunBatchSchema = z
+  .object({
+    batch_id: z.string(),
+    status: z.enum(['running', 'completed']),
+    filter: rerunFilterSchema,
+    from: z.string().meta({ description: 'The first agent each rerun runs again' }),
+    chain: z.string().meta({ description: 'The chain version the reruns run (name@version)' }),
+    total: z.number().int().nullable().meta({ description: 'How many runs matched the filter; null until they are listed' }),
+    started: z.number().int().meta({ description: 'Reruns started so far' }),
+    failed: z.number().int().meta({ description: 'Runs that could not be re-run so far' }),
+    results: z.array(rerunResultSchema),
+    created_at: z.string(),
+    completed_at: z.string().nullable(),
+  })
+  .meta({ id: 'RerunBatch' });
+
 /** Extra facts an agent failure carries to the workflow in ApplicationFailure details. */
 export const agentFailureDetailsSchema = z.object({
   attempt: z.number().int(),

@@ -2,9 +2,9 @@ import type { Client } from '@temporalio/client';
 import { CHAIN_WORKFLOW, CallerIdKey, ChainNameKey, ChainVersionKey, RESULT_MEMO_KEY, RerunOfKey, RunStatusKey } from '../workflows/definitions.js';
 import { parseRecord } from '../temporal/payloads.js';
 import { runStateSchema } from '../records/schemas.js';
-import type { RerunOf, RunStatus } from '../workflows/types.js';
+import type { RerunFilter, RerunOf, RunStatus } from '../workflows/types.js';
 import { runMemoSchema } from './start.js';
-import { EXECUTION_STATUS, WORKFLOW_TYPE, and, equals, type Clause } from './visibility-query.js';
+import { EXECUTION_STATUS, START_TIME, WORKFLOW_TYPE, and, compare, equals, type Clause } from './visibility-query.js';
 import { visibilityPage, type Page } from './visibility.js';
 
 export interface ListFilter {
@@ -74,6 +74,29 @@ export async function listRuns(client: Client, namespace: string, callerId: stri
       ...(memo.rerun_of && { rerun_of: memo.rerun_of }),
     };
   });
+}
+
+/**
+ * The ids of a caller's runs of one chain version that ended with `filter.status`, started within the
+ * filter's times, newest first and at most `filter.limit`: what a rerun batch re-runs.
+ */
+export async function listEndedRuns(client: Client, callerId: string, filter: RerunFilter): Promise<string[]> {
+  const [name, version] = filter.chain.split('@');
+  const clauses: [Clause, ...Clause[]] = [
+    equals(WORKFLOW_TYPE, CHAIN_WORKFLOW),
+    equals(CallerIdKey, callerId),
+    equals(ChainNameKey, name!),
+    equals(ChainVersionKey, Number(version)),
+    equals(RunStatusKey, filter.status),
+  ];
+  if (filter.created_after) clauses.push(compare(START_TIME, '>=', filter.created_after));
+  if (filter.created_before) clauses.push(compare(START_TIME, '<', filter.created_before));
+  const ids: string[] = [];
+  for await (const run of client.workflow.list({ query: and(...clauses) })) {
+    if (ids.length >= filter.limit) break;
+    ids.push(run.workflowId);
+  }
+  return ids;
 }
 
 /** An open run's status from its RunStatus search attribute: waiting_for_input while it waits at an input step. */

@@ -1,6 +1,7 @@
+import type { Client } from '@temporalio/client';
 import type { Caller } from '../api/callers.js';
 import { isOpen } from '../records/schemas.js';
-import type { AgentState, RerunPlan } from '../workflows/types.js';
+import type { AgentState, RerunPlan, RunState } from '../workflows/types.js';
 import { RunRequestError } from './errors.js';
 import { launchRun, resolveChain, type LaunchDeps, type LaunchRequest, type Launched } from './launch.js';
 import { readRecordedRun, type RecordedRun } from './recorded-outputs.js';
@@ -26,12 +27,45 @@ const FINISHED: ReadonlySet<AgentState['status']> = new Set(['completed', 'reuse
  * new run starts like any other (limits, Idempotency-Key, webhook), with `rerun_of` naming the original.
  */
 export async function rerunRun(deps: LaunchDeps, caller: Caller, runId: string, request: RerunRequest, opts: { orphanable?: boolean } = {}): Promise<Launched> {
-  const { state } = await readOwnedRun(deps.client, runId, caller.id);
+  const planned = await planRerun(deps.client, caller.id, runId, request, (original) => {
+    const ref = request.chain ?? `${original.chain}@${original.chain_version}`;
+    return { ref, agents: resolveChain(deps.catalog, caller, ref).plan.agents };
+  });
+  return launchRun(deps, caller, planned.ref, { input: request.input ?? planned.input, max_cost: request.max_cost, webhook: request.webhook, idempotencyKey: request.idempotencyKey, rerun: planned.rerun }, opts);
+}
+
+/** The chain version a rerun runs: its ref (for messages) and its agents (to check against the original's). */
+export interface RerunTarget {
+  ref: string;
+  agents: ReadonlyArray<{ name: string; kind: string }>;
+}
+
+/** What a rerun takes over from the run it re-runs: the original input and the reused agents. */
+export interface PlannedRerun {
+  /** The chain version to run, as the target named it. */
+  ref: string;
+  input: Record<string, unknown>;
+  rerun: RerunPlan;
+}
+
+/**
+ * Reads an ended run of the caller's and plans its rerun from `from` (or `from_index`) on `target`'s
+ * chain version: refused as not_found, run_not_ended or validation_failed (an unknown agent, an agent
+ * before `from` that did not finish, a version whose agents up to `from` differ).
+ */
+export async function planRerun(
+  client: Client,
+  callerId: string,
+  runId: string,
+  start: Pick<RerunRequest, 'from' | 'from_index'>,
+  target: (original: RunState) => RerunTarget,
+): Promise<PlannedRerun> {
+  const { state } = await readOwnedRun(client, runId, callerId);
   if (isOpen(state.status)) throw new RunRequestError('run_not_ended', `Run ${runId} is still ${state.status}: re-run it once it has ended, or cancel it first.`, { run_id: runId });
-  const recorded = await readRecordedRun(deps.client, runId);
-  const fromIndex = firstAgentToRun(recorded, request);
-  const chainRef = request.chain ?? `${state.chain}@${state.chain_version}`;
-  refuseIncompatible(recorded, resolveChain(deps.catalog, caller, chainRef).plan.agents, fromIndex, chainRef);
+  const recorded = await readRecordedRun(client, runId);
+  const fromIndex = firstAgentToRun(recorded, start);
+  const { ref, agents } = target(state);
+  refuseIncompatible(recorded, agents, fromIndex, ref);
   const reused: RerunPlan['reused'] = [];
   for (let index = 0; index < fromIndex; index++) {
     const agent = state.agents[index];
@@ -40,13 +74,11 @@ export async function rerunRun(deps: LaunchDeps, caller: Caller, runId: string, 
     }
     reused.push({ output: recorded.outputs.get(index), state: agent });
   }
-  const input = request.input ?? (recorded.input as Record<string, unknown>);
-  const rerun = { of: { run_id: runId, from: recorded.agents[fromIndex]!.name }, reused };
-  return launchRun(deps, caller, chainRef, { input, max_cost: request.max_cost, webhook: request.webhook, idempotencyKey: request.idempotencyKey, rerun }, opts);
+  return { ref, input: recorded.input as Record<string, unknown>, rerun: { of: { run_id: runId, from: recorded.agents[fromIndex]!.name }, reused } };
 }
 
 /** The index of the first agent to run again, from `from` (a name) or `from_index`. */
-function firstAgentToRun(recorded: RecordedRun, request: RerunRequest): number {
+function firstAgentToRun(recorded: RecordedRun, request: Pick<RerunRequest, 'from' | 'from_index'>): number {
   const names = recorded.agents.map((agent) => agent.name);
   if (request.from !== undefined) {
     const index = names.indexOf(request.from);

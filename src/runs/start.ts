@@ -44,7 +44,7 @@ export const runMemoSchema = z.object({
 export type RunMemo = z.infer<typeof runMemoSchema>;
 
 /** Whether runs of the chain can wait for a person's answer (it has an input step). */
-export function waitsForInput(chain: ChainVersion): boolean {
+export function waitsForInput(chain: Pick<ChainVersion, 'plan'>): boolean {
   return chain.plan.agents.some((agent) => agent.input !== undefined);
 }
 
@@ -60,7 +60,7 @@ export function newRunId(): string {
 export async function startRun(
   client: Client,
   config: Config,
-  chain: ChainVersion,
+  chain: Pick<ChainVersion, 'name' | 'version' | 'plan'>,
   options: StartRunOptions,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof chainWorkflow>> {
   const runId = options.runId ?? newRunId();

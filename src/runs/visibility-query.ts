@@ -13,6 +13,7 @@ export type QueryValue = string | number;
 export const WORKFLOW_TYPE = 'WorkflowType';
 export const WORKFLOW_ID = 'WorkflowId';
 export const EXECUTION_STATUS = 'ExecutionStatus';
+export const START_TIME = 'StartTime';
 
 const ATTRIBUTE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -32,6 +33,11 @@ export function literal(value: QueryValue): string {
 /** `Key = value`. */
 export function equals(key: AttributeKey, value: QueryValue): Clause {
   return `${attribute(key)} = ${literal(value)}` as Clause;
+}
+
+/** `Key >= value` or `Key < value`: a half-open range, such as start times. */
+export function compare(key: AttributeKey, operator: '>=' | '<', value: QueryValue): Clause {
+  return `${attribute(key)} ${operator} ${literal(value)}` as Clause;
 }
 
 /** `Key IN (v1, v2, …)`; the list must not be empty (the grammar has no empty list). */

@@ -1,6 +1,6 @@
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { DeliveryAttempt, InputAccepted, InputAnswer, RunState } from './types.js';
+import type { DeliveryAttempt, InputAccepted, InputAnswer, RerunBatch, RunState } from './types.js';
 
 // The wire names between the workflows and everyone who starts, signals, queries or lists them: the
 // API, src/runs/ and the activities import these instead of the workflow code, and the workflows
@@ -10,6 +10,7 @@ import type { DeliveryAttempt, InputAccepted, InputAnswer, RunState } from './ty
 /** Workflow type names: the export names in ./index.ts, which the worker registers them under. */
 export const CHAIN_WORKFLOW = 'chainWorkflow';
 export const WEBHOOK_DELIVERY_WORKFLOW = 'webhookDeliveryWorkflow';
+export const RERUN_BATCH_WORKFLOW = 'rerunBatchWorkflow';
 
 // Chain runs.
 
@@ -56,6 +57,11 @@ export const redeliverSignal = defineSignal('redeliver');
 /** Memo key under which a delivery keeps its record, so reads never need a worker. */
 export const DELIVERY_MEMO_KEY = 'delivery';
 
+// Bulk reruns.
+
+/** A rerun batch's progress and per-run results while it runs (its result once it ended). */
+export const batchProgressQuery = defineQuery<RerunBatch>('batchProgress');
+
 // Search attributes every run carries, so ops can filter runs in the Temporal UI and the API can list
 // a caller's runs from visibility. src/temporal/search-attributes.ts registers them.
 
@@ -64,7 +70,7 @@ export const ChainVersionKey = defineSearchAttributeKey('ChainVersion', SearchAt
 export const CallerIdKey = defineSearchAttributeKey('CallerId', SearchAttributeType.KEYWORD);
 /** The run's own outcome, set when it ends: Temporal's status cannot tell timed_out or budget stops from failures. */
 export const RunStatusKey = defineSearchAttributeKey('RunStatus', SearchAttributeType.KEYWORD);
-/** A webhook delivery's status (pending, delivered, failed): the failed-deliveries list filters on it. */
 /** Set on reruns: the run a rerun re-runs, so its reruns can be listed (GET /runs?rerun_of=) and found in the Temporal UI. */
 export const RerunOfKey = defineSearchAttributeKey('RerunOf', SearchAttributeType.KEYWORD);
+/** A webhook delivery's status (pending, delivered, failed): the failed-deliveries list filters on it. */
 export const DeliveryStatusKey = defineSearchAttributeKey('DeliveryStatus', SearchAttributeType.KEYWORD);

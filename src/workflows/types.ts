@@ -14,6 +14,9 @@ import type {
   deliveryAttemptSchema,
   deliveryRecordSchema,
   rerunOfSchema,
+  rerunBatchSchema,
+  rerunFilterSchema,
+  rerunResultSchema,
   runErrorSchema,
   runStateSchema,
   webhookPayloadSchema,
@@ -151,6 +154,37 @@ export type InputRequest = z.infer<typeof inputRequestSchema>;
 /** What the `progress` query answers and what a closed run leaves in its memo under `result`. */
 export type RunState = z.infer<typeof runStateSchema>;
 export type RerunOf = z.infer<typeof rerunOfSchema>;
+export type RerunBatch = z.infer<typeof rerunBatchSchema>;
+export type RerunFilter = z.infer<typeof rerunFilterSchema>;
+export type RerunResult = z.infer<typeof rerunResultSchema>;
+
+/** The chain version a batch's reruns run, as the API resolved it when the batch was created. */
+export interface RerunTargetChain {
+  name: string;
+  version: number;
+  plan: RunPlan;
+}
+
+/** What the API starts a rerun batch with. */
+export interface RerunBatchRequest {
+  batchId: string;
+  callerId: string;
+  filter: RerunFilter;
+  /** The first agent each rerun runs again, by name. */
+  from: string;
+  target: RerunTargetChain;
+  /** Reruns started per second at most. */
+  ratePerSecond: number;
+}
+
+/** One rerun of a batch, as the batch's activity starts it. */
+export interface BatchRerunRequest {
+  batchId: string;
+  callerId: string;
+  runId: string;
+  from: string;
+  target: RerunTargetChain;
+}
 
 /** What one agent activity hands back. */
 export interface AgentResult {

@@ -5,6 +5,7 @@ import { CALLERS } from '../helpers/api.js';
 import { expectProblem, getRun, json, pollRun, startAsync, type Run, type RunAccepted, type RunList } from '../helpers/api-suite.js';
 import { openStream } from '../helpers/sse-client.js';
 import { useStack } from '../helpers/stack.js';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 import { readRecordedRun } from '../../src/runs/recorded-outputs.js';
 
 // Re-run from a step: a new run that takes the outputs of the agents before `from` from the original
@@ -13,7 +14,8 @@ import { readRecordedRun } from '../../src/runs/recorded-outputs.js';
 const ended = (run: Run) => run.status !== 'running' && run.status !== 'waiting_for_input';
 
 describe('re-run from a step (POST /api/v1/runs/{run_id}/rerun)', () => {
-  const stack = useStack();
+  // Webhook receivers listen on 127.0.0.1.
+  const stack = useStack({ env: { CHAINPORT_WEBHOOK_ALLOW_PRIVATE: 'true' } });
   const topic = { topic: 'Chainport' };
 
   /** Starts rerun-me@1 (its editor fails) and waits for its end. */
@@ -122,6 +124,20 @@ describe('re-run from a step (POST /api/v1/runs/{run_id}/rerun)', () => {
     const list = await json<RunList>(await stack.api.request(`/api/v1/runs?rerun_of=${original.run_id}`), 200);
     assert.equal(list.data.length, 1);
     await expectProblem(await rerun(original.run_id, { from: 'draft', chain: 'rerun-me@2' }, { idempotencyKey: 'rerun-once' }), 422, 'idempotency_conflict');
+  });
+
+  it("tells the rerun's webhook which run it re-runs", async () => {
+    const receiver = await startWebhookReceiver();
+    try {
+      const original = await failedRun();
+      const accepted = await json<RunAccepted>(await rerun(original.run_id, { from: 'editor', chain: 'rerun-me@2', webhook: { url: `${receiver.url}/done` } }), 202);
+      const [delivery] = await receiver.waitFor(1);
+      assert.equal(delivery!.json.run_id, accepted.run_id);
+      assert.equal(delivery!.json.event, 'chain.completed');
+      assert.deepEqual(delivery!.json.rerun_of, { run_id: original.run_id, from: 'editor' });
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('streams the new run on POST /runs/{run_id}/rerun/stream: only the agents that run again', async () => {

@@ -1,9 +1,21 @@
 import type { Context } from 'koa';
 import { rerunRun, type RerunRequest } from '../../runs/rerun.js';
+import { readRerunBatch, startRerunBatch } from '../../runs/rerun-batch.js';
 import type { ApiDeps } from '../deps.js';
 import { defineRoute, type RouteSpec } from '../route.js';
-import { idempotencyKeyHeader, rerunRequest, runAcceptedSchema, runIdParam, streamRerunRequest, type RerunRequestBody } from '../schemas.js';
-import { HEADER } from '../wire.js';
+import {
+  batchIdParam,
+  idempotencyKeyHeader,
+  rerunBatchAcceptedSchema,
+  rerunBatchRequest,
+  rerunBatchSchema,
+  rerunRequest,
+  runAcceptedSchema,
+  runIdParam,
+  streamRerunRequest,
+  type RerunRequestBody,
+} from '../schemas.js';
+import { HEADER, rerunBatchUrl } from '../wire.js';
 import { answerAccepted } from './runs.js';
 import { lastEventIdHeaderSpec, resumePoint, streamResponses, streamRun } from './stream.js';
 
@@ -65,6 +77,45 @@ export function rerunRoutes(deps: ApiDeps): RouteSpec[] {
           const { runId } = await rerunRun(deps, ctx.state.caller, params.run_id, rerunRequestOf(ctx, body), { orphanable: true });
           await streamRun(deps, ctx, runId, after, body.on_disconnect === 'cancel');
         });
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/runs/rerun',
+      operationId: 'rerunRuns',
+      summary: 'Re-run many ended runs from one agent on (a batch)',
+      description:
+        "Re-runs the caller's runs of one chain version that ended with `status` (default failed), started within the given times, newest first up to `limit`: each gets one rerun from `from`, as POST /runs/{run_id}/rerun would start it (no webhook, not orphanable). The batch is a durable job: it survives restarts and starts its reruns at a bounded rate. Poll its results at `poll_url`. The Idempotency-Key is required: a repeat answers the same batch, and each run is re-run once per batch.",
+      tag: 'runs',
+      body: rerunBatchRequest,
+      headers: [{ ...idempotencyHeaderSpec, required: true }],
+      responses: {
+        202: { description: 'The batch started (or, with a known Idempotency-Key, the existing one)', schema: rerunBatchAcceptedSchema, headers: ['Location', 'Retry-After'], provides: { batch_id: '$response.body#/batch_id' } },
+        400: { description: 'invalid_request: no Idempotency-Key' },
+        403: { description: 'forbidden: the key may not run the chain' },
+        404: { description: 'chain_not_found' },
+        422: { description: 'validation_failed or idempotency_conflict' },
+      },
+      async handler(ctx, { body }) {
+        const batchId = await startRerunBatch(deps, ctx.state.caller, body, ctx.get(HEADER.idempotencyKey) || undefined);
+        ctx.status = 202;
+        ctx.set(HEADER.location, rerunBatchUrl(batchId));
+        ctx.set(HEADER.retryAfter, '2');
+        ctx.body = { batch_id: batchId, status: 'running', poll_url: rerunBatchUrl(batchId) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/reruns/:batch_id',
+      operationId: 'getRerunBatch',
+      summary: "A rerun batch's progress and per-run results",
+      tag: 'runs',
+      params: batchIdParam,
+      responses: { 200: { description: 'The batch', schema: rerunBatchSchema, headers: ['Retry-After'] }, 404: { description: 'not_found' } },
+      async handler(ctx, { params }) {
+        const batch = await readRerunBatch(deps.client, ctx.state.caller.id, params.batch_id);
+        if (batch.status === 'running') ctx.set(HEADER.retryAfter, '2');
+        ctx.body = batch;
       },
     }),
   ];
