@@ -37,7 +37,7 @@ export function classifyFailure(err: unknown, model: string): ModelFailure {
   if (status === OVERLOADED_STATUS || type === 'overloaded_error') return failure('overloaded');
   if (status === 429) return failure('rate_limited');
   if ((status !== undefined && TIMEOUT_STATUS.has(status)) || (err instanceof Error && err.name === 'TimeoutError')) return failure('timeout');
-  if (status !== undefined && status < 500) return failure('rejected');
+  if (status !== undefined && status >= 400 && status < 500) return failure('rejected');
   return failure('server_error');
 }
 

@@ -51,7 +51,10 @@ export const RUN_EVENT_DATA = {
     index: z.number().int(),
     attempt: z.number().int().meta({ description: 'The attempt that runs now: discard the partial output of the agent so far' }),
     error: z.string().meta({ description: 'Why the previous attempt (or, for a fallback, the previous model) failed' }),
-    reason: z.enum(['retry', 'fallback']).meta({ description: 'retry: a new attempt starts; fallback: within the same attempt, `model` takes over from a model that failed' }),
+    reason: z
+      .literal('fallback')
+      .optional()
+      .meta({ description: 'Set when, within the same attempt, `model` takes over from a model that failed (absent: a new attempt starts)' }),
     model: z.string().optional().meta({ description: 'For a fallback: the model (provider:model) whose output follows' }),
   }),
   [RUN_EVENT.agentCompleted]: z.object({

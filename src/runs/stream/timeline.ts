@@ -226,7 +226,7 @@ export class RunTimeline {
       events.push({
         position: { event: agent.scheduledEventId, attempt: agent.attempt, offset: 0 },
         event: RUN_EVENT.agentRetrying,
-        data: { agent: agent.name, index: agent.index, attempt: agent.attempt, error, reason: 'retry' },
+        data: { agent: agent.name, index: agent.index, attempt: agent.attempt, error },
       });
     }
     return events;
