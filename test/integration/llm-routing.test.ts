@@ -34,6 +34,7 @@ const SCENARIOS: Record<string, (model: string, repeat: number) => FakeStep> = {
     model === 'claude-sonnet-4-5'
       ? { type: 'stream-error', chunks: ['half ', 'an '], error: { type: 'overloaded_error', message: 'Overloaded', code: null } }
       : ok(['whole ', 'answer']),
+  'claude-refuses': (model) => (model === 'claude-sonnet-4-5' ? { type: 'stream', chunks: ['I can'], finish: 'refusal' } : ok(['never'])),
   'claude-500': (model) => (model === 'claude-sonnet-4-5' ? status(500) : ok(['never'])),
   'valid-json': () => ok(['{"title": "Durable", ', '"body": "agents"}']),
   'invalid-json': () => ok(['{"title": 42}']),
@@ -116,13 +117,18 @@ describe('llm providers, fallbacks and retries', () => {
     assert.equal(calls('claude-sonnet-4-5', 'primary-400 please').length, 0, 'no fallback on a 400');
   });
 
-  it('never falls back on a content-filter refusal, nor retries it', async () => {
-    const handle = await start(engine!, 'llm-fallback', { text: 'primary-refuses please' });
-    const state = await finalState(engine!.client, handle.workflowId);
-    assert.equal(state.status, 'failed');
-    assert.match(state.error?.message ?? '', /refused to answer \(content filter\)/);
-    assert.equal(state.agents[0]?.attempts, 1);
-    assert.equal(calls('claude-sonnet-4-5', 'primary-refuses please').length, 0);
+  it('never falls back on a content-filter refusal (OpenAI content_filter, Anthropic refusal), nor retries it', async () => {
+    for (const [chain, scenario, refuser, fallback] of [
+      ['llm-fallback', 'primary-refuses', 'openai:gpt-4o-mini', 'claude-sonnet-4-5'],
+      ['llm-anthropic', 'claude-refuses', 'anthropic:claude-sonnet-4-5', 'llama3.1'],
+    ] as const) {
+      const handle = await start(engine!, chain, { text: `${scenario} please` });
+      const state = await finalState(engine!.client, handle.workflowId);
+      assert.equal(state.status, 'failed', scenario);
+      assert.match(state.error?.message ?? '', new RegExp(`${refuser} refused to answer \\(content filter\\)`));
+      assert.equal(state.agents[0]?.attempts, 1);
+      assert.equal(calls(fallback, `${scenario} please`).length, 0);
+    }
   });
 
   it('leaves retries to Temporal: with both models failing and max_attempts 2, each model is called exactly twice', async () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { LlmConfig } from '../../config.js';
-import { AgentError, NonRetryableAgentError } from '../../errors.js';
+import { AgentError, NonRetryableAgentError, ensureError } from '../../errors.js';
 import { streamModel, type ModelAnswer, type OutputFormat } from '../../llm/call.js';
 import { FALLBACK_CLASSES, classifyFailure, toAgentError, type ModelFailure } from '../../llm/failure.js';
 import { parseModelRef, type ModelRef } from '../../llm/model-ref.js';
@@ -11,9 +11,12 @@ import { llmCalls, llmCost, llmFallbacks, llmTokens } from '../../metrics.js';
 import type { RunErrorCode } from '../../workflows/types.js';
 import { defineAgentKind } from './kind.js';
 
-const modelText = z.string().superRefine((text, ctx) => {
+/** `provider:model` text, read into the model it names. */
+const modelText = z.string().transform((text, ctx): ModelRef => {
   const ref = parseModelRef(text);
-  if ('problem' in ref) ctx.addIssue({ code: 'custom', message: ref.problem });
+  if ('id' in ref) return ref;
+  ctx.addIssue({ code: 'custom', message: ref.problem });
+  return z.NEVER;
 });
 
 const llmSettings = z
@@ -53,12 +56,12 @@ export function createLlmAgent(llm: LlmConfig) {
         outputValidator(settings.output_schema);
         return [];
       } catch (err) {
-        return [`output_schema: not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`];
+        return [`output_schema: not a valid JSON Schema: ${ensureError(err).message}`];
       }
     },
-    unavailable: (_config, settings) =>
+    unavailable: (config, settings) =>
       routeOf(settings)
-        .map((ref) => unconfigured(llm, ref))
+        .map((ref) => unconfigured(config.llm, ref))
         .find((reason) => reason !== undefined),
     async run(context) {
       const { with: opts } = context;
@@ -116,9 +119,9 @@ export function createLlmAgent(llm: LlmConfig) {
   });
 }
 
-/** The models one attempt may ask, in order; the schema checked that each parses. */
+/** The models one attempt may ask, in order. */
 function routeOf(settings: LlmSettings): ModelRef[] {
-  return [settings.model, ...settings.fallbacks].map((text) => parseModelRef(text) as ModelRef);
+  return [settings.model, ...settings.fallbacks];
 }
 
 function outputFormat(settings: LlmSettings): OutputFormat {
