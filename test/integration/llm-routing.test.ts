@@ -6,8 +6,9 @@ import { getRun, startAsync } from '../helpers/api-suite.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { startFakeLlm, type FakeLlm, type FakeStep } from '../helpers/fake-llm.js';
 import { finalState, start } from '../helpers/runs.js';
-import { agentTexts, assertExactOutput, openStream } from '../helpers/sse-client.js';
+import { agentTexts, assertExactOutput, openStream, type SseSession } from '../helpers/sse-client.js';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 // Providers, fallbacks and the one retry owner, against a fake server speaking OpenAI's Responses API
 // (openai:), Chat Completions (openai-compatible:local) and Anthropic Messages (anthropic:), on a real
@@ -53,6 +54,9 @@ describe('llm providers, fallbacks and retries', () => {
   let fake: FakeLlm | undefined;
   let engine: TestEngine | undefined;
   let api: TestApi | undefined;
+  /** An API instance without the token channel: its streams read output from heartbeats only. */
+  let heartbeatApi: TestApi | undefined;
+  let receiver: WebhookReceiver | undefined;
   const calls = (model: string, text: string) => fake!.requests.filter((r) => r.model === model && r.prompt.endsWith(text));
 
   before(async () => {
@@ -71,12 +75,17 @@ describe('llm providers, fallbacks and retries', () => {
           ANTHROPIC_API_KEY: 'anthropic-key',
           CHAINPORT_OPENAI_COMPATIBLE: `local=${fake.baseUrl}`,
           CHAINPORT_OPENAI_COMPATIBLE_LOCAL_API_KEY: 'local-key',
+          CHAINPORT_WEBHOOK_ALLOW_PRIVATE: 'true',
         },
         { tokens: new InProcessTokenChannel() },
       );
       await engine.startWorker();
       api = await startTestApi(engine);
+      heartbeatApi = await startTestApi({ ...engine, tokens: undefined });
+      receiver = await startWebhookReceiver();
     } catch (err) {
+      await receiver?.close();
+      await heartbeatApi?.close();
       await api?.close();
       await engine?.stop();
       await fake?.close();
@@ -85,6 +94,8 @@ describe('llm providers, fallbacks and retries', () => {
     }
   });
   after(async () => {
+    await receiver?.close();
+    await heartbeatApi?.close();
     await api?.close();
     await engine?.stop();
     await fake?.close();
@@ -166,8 +177,8 @@ describe('llm providers, fallbacks and retries', () => {
     assert.equal(calls('claude-sonnet-4-5', 'budget please').length, 0, 'the fallback (0.015 USD at most) is never called');
   });
 
-  it('records model, tokens and cost from the price table for the Anthropic path, in polls and agent.completed', async () => {
-    const { run_id: runId } = await startAsync(api!, 'llm-anthropic', { input: { text: 'priced please' } });
+  it('records model, tokens and cost from the price table for the Anthropic path, in polls, the agent.completed webhook and SSE', async () => {
+    const { run_id: runId } = await startAsync(api!, 'llm-anthropic', { input: { text: 'priced please' }, webhook: { url: receiver!.url, events: ['agent.completed'] } });
     const state = await finalState(engine!.client, runId);
     assert.equal(state.status, 'completed', JSON.stringify(state.error));
     assert.equal(state.output, 'A priced answer');
@@ -185,6 +196,11 @@ describe('llm providers, fallbacks and retries', () => {
     assert.deepEqual(
       { model: run.agents[0]?.model, fallback_used: run.agents[0]?.fallback_used, tokens: run.agents[0]?.tokens, cost: run.agents[0]?.cost },
       { model: 'anthropic:claude-sonnet-4-5', fallback_used: false, tokens: { input: 1000, output: 500 }, cost: 0.0105 },
+    );
+    const [delivery] = await receiver!.waitFor(1);
+    assert.deepEqual(
+      { event: delivery?.json.event, model: delivery?.json.agent_model, fallback_used: delivery?.json.agent_fallback_used, tokens: delivery?.json.agent_tokens },
+      { event: 'agent.completed', model: 'anthropic:claude-sonnet-4-5', fallback_used: false, tokens: { input: 1000, output: 500 } },
     );
     const events = await openStream(`${api!.url}/api/v1/runs/${runId}/events`, { headers: { authorization: `Bearer ${CALLERS.alice}` } });
     await events.done;
@@ -241,9 +257,15 @@ describe('llm providers, fallbacks and retries', () => {
   });
 
   it('tells SSE clients to discard the partial output of a model cut off mid-stream, and names the model that takes over', async () => {
+    let heartbeatOnly: Promise<SseSession> | undefined;
     const stream = await openStream(`${api!.url}/api/v1/chains/llm-fallback/stream`, {
       body: { input: { text: 'cut please' } },
       headers: { authorization: `Bearer ${CALLERS.alice}` },
+      onEvent(event) {
+        if (event.event === 'run.started') {
+          heartbeatOnly = openStream(`${heartbeatApi!.url}/api/v1/runs/${event.data.run_id as string}/events`, { headers: { authorization: `Bearer ${CALLERS.alice}` } });
+        }
+      },
     });
     await stream.done;
     const events = stream.events;
@@ -266,5 +288,11 @@ describe('llm providers, fallbacks and retries', () => {
     });
     await resumed.done;
     assert.equal(resumed.events.filter((e) => e.event === 'agent.output').map((e) => e.data.chunk).join(''), 'the fallback answer');
+    // A reader that sees heartbeats only announces the same fallback at the same position.
+    const viaHeartbeats = await heartbeatOnly!;
+    await viaHeartbeats.done;
+    const [announced] = viaHeartbeats.events.filter((e) => e.event === 'agent.retrying');
+    assert.deepEqual([announced?.id, announced?.data.reason, announced?.data.model], [retrying[0]!.id, 'fallback', 'anthropic:claude-sonnet-4-5']);
+    assert.equal(agentTexts(viaHeartbeats.events).get(0), 'the fallback answer');
   });
 });
