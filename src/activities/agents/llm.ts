@@ -76,7 +76,8 @@ export function createLlmAgent(llm: LlmConfig) {
           llmFallbacks.inc({ chain: context.chain ?? '', agent: context.agent, from: route[position - 1]!.id, to: ref.id });
           context.restart({ reason: 'fallback', model: ref.id, error: failure.message });
         }
-        const labels = { provider: ref.provider, model: ref.model };
+        // An OpenAI-compatible model is labelled with its server (`local/llama3.1`), like its id.
+        const labels = { provider: ref.provider, model: ref.id.slice(ref.provider.length + 1) };
         let answer: ModelAnswer;
         try {
           answer = await streamModel({
