@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { durationMs } from './durations.js';
+import { type PriceTable, defaultPrices, priceTableSchema } from './llm/prices.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -13,16 +15,27 @@ const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
 const positiveDuration = durationMs.refine((ms) => ms > 0, 'must be longer than 0');
 
-/** USD per million tokens, per model; the LLM agent turns stream usage into cost with it. */
-const priceTable = z.record(z.string(), z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }));
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const optionalUrl = optionalText.pipe(httpUrl.optional());
 
-const DEFAULT_LLM_PRICES: z.infer<typeof priceTable> = {
-  'gpt-4o': { input: 2.5, output: 10 },
-  'gpt-4o-mini': { input: 0.15, output: 0.6 },
-  'gpt-4.1': { input: 2, output: 8 },
-  'gpt-4.1-mini': { input: 0.4, output: 1.6 },
-  'gpt-4.1-nano': { input: 0.1, output: 0.4 },
-};
+/** A name for an OpenAI-compatible server, as chain files write it in `openai-compatible:<name>/<model>`. */
+const SERVER_NAME = /^[a-z0-9]+(?:[-_][a-z0-9]+)*$/;
+
+/** `local=http://127.0.0.1:11434/v1,router=https://openrouter.ai/api/v1` as name → base URL. */
+const compatibleServers = optionalText.transform((text, ctx) => {
+  const servers: Record<string, string> = {};
+  for (const entry of (text ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+    const at = entry.indexOf('=');
+    const name = entry.slice(0, Math.max(at, 0)).trim();
+    const url = httpUrl.safeParse(entry.slice(at + 1).trim());
+    if (at < 1 || !SERVER_NAME.test(name) || !url.success || Object.hasOwn(servers, name)) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" is not name=http(s)-URL with a unique lower-case name (e.g. local=http://127.0.0.1:11434/v1)` });
+      return z.NEVER;
+    }
+    servers[name] = url.data;
+  }
+  return servers;
+});
 
 /**
  * Every environment variable the service reads, with its default. The README's configuration table
@@ -49,9 +62,13 @@ const envSchema = z.object({
   CHAINPORT_WORKER_MAX_WORKFLOW_TASKS: positiveInt.default(40),
   CHAINPORT_HEARTBEAT_THROTTLE: durationMs.prefault('200ms'),
   CHAINPORT_SHUTDOWN_GRACE: durationMs.prefault('30s'),
-  OPENAI_BASE_URL: optionalText,
+  OPENAI_BASE_URL: optionalUrl,
   OPENAI_API_KEY: optionalText,
+  ANTHROPIC_BASE_URL: optionalUrl,
+  ANTHROPIC_API_KEY: optionalText,
+  CHAINPORT_OPENAI_COMPATIBLE: compatibleServers,
   CHAINPORT_LLM_PRICES: optionalText,
+  CHAINPORT_LLM_PRICES_FILE: optionalText,
   PORT: port.default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   CHAINPORT_PUBLIC_URL: z
@@ -120,7 +137,7 @@ export interface Config {
     callTimeoutMs: number;
   };
   worker: { maxActivities: number; maxWorkflowTasks: number; heartbeatThrottleMs: number; shutdownGraceMs: number };
-  llm: { baseUrl: string | undefined; apiKey: string | undefined; prices: z.infer<typeof priceTable> };
+  llm: LlmConfig;
   api: {
     port: number;
     /** Interface to listen on: 127.0.0.1 by default; 0.0.0.0 in containers. */
@@ -190,6 +207,22 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
 }
 
+/** Where one provider is reached; a provider without an entry is not configured. */
+export interface ProviderEndpoint {
+  baseUrl: string | undefined;
+  apiKey: string | undefined;
+}
+
+/** The model providers the llm kind may call, and what their tokens cost. */
+export interface LlmConfig {
+  openai: ProviderEndpoint | undefined;
+  anthropic: ProviderEndpoint | undefined;
+  /** OpenAI-compatible servers (Ollama, vLLM, LM Studio, OpenRouter…) by the name chain files use. */
+  compatible: Readonly<Record<string, ProviderEndpoint>>;
+  /** USD per million tokens by `provider:model`. */
+  prices: PriceTable;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -234,11 +267,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       heartbeatThrottleMs: e.CHAINPORT_HEARTBEAT_THROTTLE,
       shutdownGraceMs: e.CHAINPORT_SHUTDOWN_GRACE,
     },
-    llm: {
-      baseUrl: e.OPENAI_BASE_URL,
-      apiKey: e.OPENAI_API_KEY,
-      prices: { ...DEFAULT_LLM_PRICES, ...parsePrices(e.CHAINPORT_LLM_PRICES) },
-    },
+    llm: llmSettings(e, env),
     api: apiSettings(e),
     webhooks: webhookSettings(e),
     httpAgent: { allowHosts: hostList(e.CHAINPORT_HTTP_AGENT_ALLOW_HOSTS), envDefaults: {} },
@@ -341,17 +370,53 @@ function requireSecrets(e: Env): void {
   }
 }
 
-function parsePrices(json: string | undefined): z.infer<typeof priceTable> {
-  if (json === undefined) return {};
+/**
+ * The providers: one is configured once its key or base URL is set (a local server may need no key).
+ * Each OpenAI-compatible server's key comes from CHAINPORT_OPENAI_COMPATIBLE_<NAME>_API_KEY, read from
+ * `env` by name because the names are the operator's.
+ */
+function llmSettings(e: Env, env: NodeJS.ProcessEnv): LlmConfig {
+  const endpoint = (baseUrl: string | undefined, apiKey: string | undefined) => (baseUrl || apiKey ? { baseUrl, apiKey } : undefined);
+  const compatible: Record<string, ProviderEndpoint> = {};
+  for (const [name, baseUrl] of Object.entries(e.CHAINPORT_OPENAI_COMPATIBLE)) {
+    compatible[name] = { baseUrl, apiKey: env[compatibleKeyVariable(name)]?.trim() || undefined };
+  }
+  return {
+    openai: endpoint(e.OPENAI_BASE_URL, e.OPENAI_API_KEY),
+    anthropic: endpoint(e.ANTHROPIC_BASE_URL, e.ANTHROPIC_API_KEY),
+    compatible,
+    // Later wins: the shipped table, then the operator's file, then the inline JSON.
+    prices: {
+      ...defaultPrices,
+      ...(e.CHAINPORT_LLM_PRICES_FILE && parsePrices('CHAINPORT_LLM_PRICES_FILE', readPriceFile(e.CHAINPORT_LLM_PRICES_FILE))),
+      ...(e.CHAINPORT_LLM_PRICES && parsePrices('CHAINPORT_LLM_PRICES', e.CHAINPORT_LLM_PRICES)),
+    },
+  };
+}
+
+/** The variable holding the API key of the OpenAI-compatible server `name` (`router` → CHAINPORT_OPENAI_COMPATIBLE_ROUTER_API_KEY). */
+export function compatibleKeyVariable(name: string): string {
+  return `CHAINPORT_OPENAI_COMPATIBLE_${name.toUpperCase().replace(/-/g, '_')}_API_KEY`;
+}
+
+function readPriceFile(file: string): string {
+  try {
+    return readFileSync(path.resolve(file), 'utf8');
+  } catch (err) {
+    throw new ConfigError(`CHAINPORT_LLM_PRICES_FILE: cannot read ${file} (${err instanceof Error ? err.message : String(err)}).`);
+  }
+}
+
+function parsePrices(variable: string, json: string): PriceTable {
   let value: unknown;
   try {
     value = JSON.parse(json);
   } catch {
-    throw new ConfigError('CHAINPORT_LLM_PRICES must be JSON like {"my-model":{"input":0.5,"output":1.5}} (USD per million tokens).');
+    throw new ConfigError(`${variable} must be JSON like {"openai:gpt-4o-mini":{"input":0.15,"output":0.6}} (USD per million tokens).`);
   }
-  const prices = priceTable.safeParse(value);
+  const prices = priceTableSchema.safeParse(value);
   if (!prices.success) {
-    throw new ConfigError(`CHAINPORT_LLM_PRICES: ${prices.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new ConfigError(`${variable}: ${prices.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   return prices.data;
 }

@@ -52,6 +52,36 @@ export const agentCost = new Counter({
   registers: [registry],
 });
 
+// Model calls of llm agents. `model` is the model id without its provider; both come from chain files,
+// which operators write, so their values stay few.
+export const llmCalls = new Counter({
+  name: 'chainport_llm_calls_total',
+  help: 'Model calls of llm agents, by provider, model and outcome (ok, content_filter, rejected, rate_limited, server_error, timeout, overloaded, invalid_output)',
+  labelNames: ['provider', 'model', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const llmFallbacks = new Counter({
+  name: 'chainport_llm_fallbacks_total',
+  help: 'Times an llm agent went on from a failed model (from) to its next fallback (to), by chain and agent',
+  labelNames: ['chain', 'agent', 'from', 'to'] as const,
+  registers: [registry],
+});
+
+export const llmTokens = new Counter({
+  name: 'chainport_llm_tokens_total',
+  help: 'Tokens reported by model calls, by provider, model and direction (input, output)',
+  labelNames: ['provider', 'model', 'direction'] as const,
+  registers: [registry],
+});
+
+export const llmCost = new Counter({
+  name: 'chainport_llm_cost_usd_total',
+  help: 'USD of model calls priced with the price table, by provider and model',
+  labelNames: ['provider', 'model'] as const,
+  registers: [registry],
+});
+
 export const webhookAttempts = new Counter({
   name: 'chainport_webhook_attempts_total',
   help: 'Webhook delivery attempts by outcome (delivered, failed, gone)',

@@ -11,6 +11,7 @@ import { installTemporalRuntime } from './temporal/runtime.js';
 import { InProcessTokenChannel } from './tokens/in-process.js';
 import { RunEnds } from './runs/run-ends.js';
 import { redisTokenChannel } from './tokens/redis.js';
+import { describeProviders } from './llm/providers.js';
 import { createWorker, prepareNamespace, withDemoDefaults } from './worker.js';
 
 async function main(): Promise<void> {
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     const worker = await createWorker({ config, connection: workerConnection, client, tokens, runEnds });
     const running = worker.run();
     const api = await startApi({ config, client, catalog, log, tokens, runEnds });
-    printWelcome(api.url, api.devKey, server?.uiUrl, temporalAddress(config), config.webhooks.allowPrivate);
+    printWelcome(api.url, api.devKey, server?.uiUrl, temporalAddress(config), config.webhooks.allowPrivate, describeProviders(config.llm));
     // Stop in order: the API stops accepting, tells streams to reconnect and drains in-flight requests;
     // then the worker finishes or hands back its tasks; then Temporal stops.
     const stop = async (signal: NodeJS.Signals) => {
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   }
 }
 
-function printWelcome(apiUrl: string, devKey: string | undefined, uiUrl: string | undefined, temporal: string, privateWebhooks: boolean): void {
+function printWelcome(apiUrl: string, devKey: string | undefined, uiUrl: string | undefined, temporal: string, privateWebhooks: boolean, providers: string | undefined): void {
   const key = devKey ?? '<your API key>';
   const lines = [
     '',
@@ -77,6 +78,7 @@ function printWelcome(apiUrl: string, devKey: string | undefined, uiUrl: string 
     `    Playground  ${apiUrl}/playground`,
     `    Temporal    ${temporal}${uiUrl ? `   (Web UI: ${uiUrl})` : ''}`,
     ...(devKey ? [`    Dev API key ${devKey}`] : []),
+    `    Models      ${providers ?? 'no provider configured: llm chains are unavailable (set OPENAI_API_KEY, ANTHROPIC_API_KEY or CHAINPORT_OPENAI_COMPATIBLE)'}`,
     ...(privateWebhooks ? ['    Webhooks    private and loopback URLs allowed (CHAINPORT_WEBHOOK_ALLOW_PRIVATE=false refuses them)'] : []),
     '',
     '  Start a run:',

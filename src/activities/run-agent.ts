@@ -19,8 +19,9 @@ export function createRunAgent(kinds: AgentKinds, tokens?: TokenChannel) {
   return async function runAgent(request: AgentRequest): Promise<AgentResult> {
     const context = Context.current();
     const { attempt, isLocal } = context.info;
-    const progress: AgentHeartbeat = { text: '', tokens: 0, cost: 0, attempt };
+    const progress: AgentHeartbeat = { text: '', tokens: 0, cost: 0, attempt, restart: 0 };
     let tokensReported = false;
+    let inputTokens: number | undefined;
     // A local activity has no heartbeats and no place in history until it completes: its output reaches
     // streams whole, from its result, so nothing is pushed either.
     const beat = isLocal ? () => undefined : () => context.heartbeat({ ...progress });
@@ -37,30 +38,53 @@ export function createRunAgent(kinds: AgentKinds, tokens?: TokenChannel) {
         const problems = settings.error.issues.map((i) => `${i.path.join('.') || 'with'}: ${i.message}`).join('; ');
         throw ApplicationFailure.nonRetryable(`Agent "${request.agent}" has invalid settings: ${problems}`, 'invalid_agent_settings');
       }
-      const { output } = await kind.run({
+      const answer = await kind.run({
         with: settings.data,
         runId: request.runId,
+        chain: request.chain,
         agent: request.agent,
         index: request.index,
         attempt,
+        budget: request.budget,
         signal: context.cancellationSignal,
         emit(chunk) {
-          push?.publish({ runId: request.runId, activityId: context.info.activityId, attempt, offset: progress.text.length, text: chunk });
+          const restart = progress.restart || undefined;
+          push?.publish({ runId: request.runId, activityId: context.info.activityId, attempt, ...(restart && { restart }), offset: progress.text.length, text: chunk });
           progress.text += chunk;
           if (!tokensReported) progress.tokens += 1;
           beat();
         },
-        addUsage({ cost, tokens }) {
-          if (cost !== undefined) progress.cost += cost;
-          if (tokens !== undefined) {
-            progress.tokens = tokens;
+        addUsage(usage) {
+          if (usage.cost !== undefined) progress.cost += usage.cost;
+          if (usage.inputTokens !== undefined) inputTokens = usage.inputTokens;
+          if (usage.tokens !== undefined) {
+            progress.tokens = usage.tokens;
             tokensReported = true;
           }
           beat();
         },
+        restart({ model, error }) {
+          // Heartbeated at once: the restart must reach readers before the new model's first chunk.
+          progress.restart = (progress.restart ?? 0) + 1;
+          progress.model = model;
+          progress.restartError = error;
+          progress.text = '';
+          if (!tokensReported) progress.tokens = 0;
+          beat();
+        },
       });
       outcome = 'completed';
-      return { output, text: progress.text, cost: progress.cost, tokens: progress.tokens, attempt, ...(isLocal && { agent: request.agent, index: request.index, duration_ms: Math.round(performance.now() - started) }) };
+      return {
+        output: answer.output,
+        text: progress.text,
+        cost: progress.cost,
+        tokens: progress.tokens,
+        attempt,
+        ...(inputTokens !== undefined && { inputTokens }),
+        ...(answer.model !== undefined && { model: answer.model, fallbackUsed: answer.fallbackUsed ?? false }),
+        ...(progress.restart ? { restart: progress.restart } : {}),
+        ...(isLocal && { agent: request.agent, index: request.index, duration_ms: Math.round(performance.now() - started) }),
+      };
     } catch (thrown) {
       throw toFailure(thrown, { attempt, cost: progress.cost }, context.cancellationSignal);
     } finally {

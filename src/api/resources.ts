@@ -28,6 +28,8 @@ export function toRunResource({ state, currentAttempt }: RunSnapshot, requestId:
       attempts: agent.status === 'running' ? Math.max(agent.attempts, currentAttempt ?? 1) : agent.attempts,
       duration_ms: agent.status === 'running' && agent.started_at ? Math.max(0, now - Date.parse(agent.started_at)) : agent.duration_ms,
       cost: agent.cost,
+      ...(agent.model !== undefined && { model: agent.model, fallback_used: agent.fallback_used ?? false }),
+      ...(agent.tokens && { tokens: agent.tokens }),
       ...(agent.answered_by && { answered_by: agent.answered_by }),
       ...(agent.reused_cost !== undefined && { reused_cost: agent.reused_cost }),
     })),

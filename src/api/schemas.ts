@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import { EVENT_ID } from '../runs/stream/ids.js';
-import { AGENT_STATUSES, ANSWERED_BY, RUN_STATUSES, WEBHOOK_EVENT_FILTERS, deliveryRecordSchema, endStatusSchema, inputRequestSchema, rerunBatchSchema, rerunOfSchema } from '../records/schemas.js';
+import {
+  AGENT_STATUSES,
+  ANSWERED_BY,
+  RUN_STATUSES,
+  WEBHOOK_EVENT_FILTERS,
+  agentModelFields,
+  deliveryRecordSchema,
+  endStatusSchema,
+  inputRequestSchema,
+  rerunBatchSchema,
+  rerunOfSchema,
+} from '../records/schemas.js';
 import { MAX_POLL_WAIT_S } from './wire.js';
 
 // Request and response schemas: the handlers parse with them, TypeScript types come from them, and
@@ -84,6 +95,7 @@ const agentSchema = z.object({
   attempts: z.number().int(),
   duration_ms: z.number().int().nullable(),
   cost: z.number(),
+  ...agentModelFields,
   answered_by: z.enum(ANSWERED_BY).optional().meta({ description: 'Input steps, once answered: a caller, a respond_url link, or the default at the timeout' }),
   reused_cost: z.number().optional().meta({ description: 'Reused agents of a rerun: what the agent cost in the original run (its `cost` here is 0)' }),
 });

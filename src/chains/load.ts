@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import { parse as parseYaml } from 'yaml';
 import type { AgentKinds } from '../activities/agents/registry.js';
+import type { AgentKind } from '../activities/agents/kind.js';
 import type { Config } from '../config.js';
 import { templatePaths } from '../workflows/template.js';
 import type { InputStepPlan, RunPlan } from '../workflows/types.js';
@@ -142,7 +143,7 @@ function toChainVersion({ chain, inputPlans }: ParsedChain, file: string, ajv: A
       ...(splitFieldsOf(agent.kind) ? { splitFields: [...splitFieldsOf(agent.kind)!] } : {}),
     })),
   };
-  const unavailable = chain.agents.map((a) => kinds.get(a.kind)?.unavailable?.(config)).find((reason) => reason !== undefined);
+  const unavailable = chain.agents.map((a) => unavailableAgent(kinds.get(a.kind), a.with, config)).find((reason) => reason !== undefined);
   return {
     name: chain.name,
     version: chain.version,
@@ -154,6 +155,12 @@ function toChainVersion({ chain, inputPlans }: ParsedChain, file: string, ajv: A
     plan,
     unavailable,
   };
+}
+
+/** Why the agent cannot run here, as its kind sees it; its settings passed the kind's schema when the chain was checked. */
+function unavailableAgent(kind: AgentKind | undefined, settings: unknown, config: Config): string | undefined {
+  const parsed = kind?.with.safeParse(settings);
+  return parsed?.success ? kind!.unavailable?.(config, parsed.data) : undefined;
 }
 
 /** An ajv error as a path into the input; a missing required property is reported at its own path. */

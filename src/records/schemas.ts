@@ -40,6 +40,19 @@ export const runErrorSchema = z
   })
   .meta({ id: 'RunError' });
 
+/**
+ * What an agent that called a model records (the llm kind): absent on other agents, on agents that
+ * did not complete, and on runs from before models were recorded.
+ */
+export const agentModelFields = {
+  model: z.string().optional().meta({ description: 'The model that produced the output, as provider:model' }),
+  fallback_used: z.boolean().optional().meta({ description: 'Whether that model was one of the fallbacks rather than the primary' }),
+  tokens: z
+    .object({ input: z.number().int().nonnegative(), output: z.number().int().nonnegative() })
+    .optional()
+    .meta({ description: "Tokens of the agent's successful attempt, as the provider reported them" }),
+};
+
 export const agentStateSchema = z.object({
   name: z.string(),
   status: z.enum(AGENT_STATUSES),
@@ -48,6 +61,7 @@ export const agentStateSchema = z.object({
   duration_ms: z.number().nullable(),
   cost: z.number(),
   error: z.string().nullable(),
+  ...agentModelFields,
   /** Input steps only, once answered. */
   answered_by: z.enum(ANSWERED_BY).optional(),
   /** Input steps only: the id of the update that answered (so a repeat of it is recognised after the run ended) and its request's fingerprint. */
@@ -124,6 +138,9 @@ export const webhookPayloadSchema = z.object({
   delivery_id: z.string().meta({ description: 'Also the webhook-id header: stable across retries and redeliveries, de-duplicate on it' }),
   agent: z.string().optional(),
   agent_output: z.unknown().optional(),
+  agent_model: agentModelFields.model.meta({ description: 'agent.completed of an agent that called a model: the model (provider:model) that produced the output' }),
+  agent_fallback_used: agentModelFields.fallback_used,
+  agent_tokens: agentModelFields.tokens,
   input_request: inputRequestSchema.optional().meta({ description: 'run.input_required: what the run waits for' }),
   rerun_of: rerunOfSchema.optional().meta({ description: 'Reruns only: the run re-run and the agent it re-ran from' }),
   respond_url: z.string().optional().meta({

@@ -2,13 +2,15 @@ import { z } from 'zod';
 
 /**
  * A piece of an agent's output, pushed the moment the agent emits it. `offset` is the length (UTF-16
- * code units) of that attempt's output before `text`, so a reader can place it exactly, spot a lost
+ * code units) of that attempt's output (since its last restart) before `text`, so a reader can place it exactly, spot a lost
  * chunk, and merge it with the cumulative heartbeats of the same attempt.
  */
 export const tokenChunkSchema = z.object({
   runId: z.string().min(1),
   activityId: z.string().min(1),
   attempt: z.number().int().positive(),
+  /** The attempt's output restarts before this chunk (a fallback model took over); absent: 0. */
+  restart: z.number().int().positive().optional(),
   offset: z.number().int().nonnegative(),
   text: z.string(),
 });

@@ -39,6 +39,7 @@ import type {
   DeliveryRecord,
   InputRequest,
   RunError,
+  RunErrorCode,
   RunSinks,
   RunState,
   WebhookEvent,
@@ -90,9 +91,9 @@ export async function chainWorkflow(request: ChainRunRequest): Promise<RunState>
         }
         const output = agent.input
           ? await awaitInput(inputs, state, index, agent, scope, (inputRequest) => notify(request, state, 'run.input_required', { input_request: inputRequest }))
-          : (await runAgent(state, index, agent, request.runId, scope)).output;
+          : (await runAgent(state, index, agent, request.runId, scope, budget)).output;
         scope.agents[agent.name] = { output };
-        await notify(request, state, 'agent.completed', { agent: agent.name, agent_output: output });
+        await notify(request, state, 'agent.completed', { agent: agent.name, agent_output: output, ...agentModelPayload(state.agents[index]!) });
       }
     });
     state.output = plan.output === undefined ? scope.agents[plan.agents.at(-1)!.name]?.output : render(plan.output, scope);
@@ -196,7 +197,7 @@ async function notify(
   request: ChainRunRequest,
   state: RunState,
   event: WebhookEvent,
-  extra?: Pick<WebhookPayload, 'agent' | 'agent_output' | 'input_request'>,
+  extra?: Pick<WebhookPayload, 'agent' | 'agent_output' | 'agent_model' | 'agent_fallback_used' | 'agent_tokens' | 'input_request'>,
 ): Promise<void> {
   const webhook = request.webhook;
   if (!webhook || !webhook.events.includes(FILTER_OF[event])) return;
@@ -276,7 +277,17 @@ async function awaitInput(
   }
 }
 
-async function runAgent(state: RunState, index: number, agent: AgentPlan, runId: string, scope: TemplateScope): Promise<AgentResult> {
+/** The model an agent's entry records, as an agent.completed webhook carries it. */
+function agentModelPayload(agent: AgentState): Pick<WebhookPayload, 'agent_model' | 'agent_fallback_used' | 'agent_tokens'> {
+  if (agent.model === undefined) return {};
+  return { agent_model: agent.model, agent_fallback_used: agent.fallback_used ?? false, ...(agent.tokens && { agent_tokens: agent.tokens }) };
+}
+
+/**
+ * Runs one agent as an activity. With a run budget, the activity gets what is left of it, so an agent
+ * can refuse a model call that cannot fit; a refusal (failure type budget_exceeded) ends the run so.
+ */
+async function runAgent(state: RunState, index: number, agent: AgentPlan, runId: string, scope: TemplateScope, budget: number | undefined): Promise<AgentResult> {
   const agentState = state.agents[index]!;
   agentState.status = 'running';
   agentState.started_at = new Date().toISOString();
@@ -297,10 +308,23 @@ async function runAgent(state: RunState, index: number, agent: AgentPlan, runId:
   };
   const { runAgent: run } = agent.local ? proxyLocalActivities<Activities>(options) : proxyActivities<Activities>({ ...options, heartbeatTimeout: agent.heartbeatTimeoutMs });
   try {
-    const result = await run({ runId, index, agent: agent.name, kind: agent.kind, with: renderWith(agent, scope) });
+    const result = await run({
+      runId,
+      index,
+      agent: agent.name,
+      kind: agent.kind,
+      with: renderWith(agent, scope),
+      chain: state.chain,
+      ...(budget !== undefined && { budget: roundUsd(budget - state.cost) }),
+    });
     agentState.status = 'completed';
     agentState.attempts = result.attempt;
     agentState.cost = result.cost;
+    if (result.model !== undefined) {
+      agentState.model = result.model;
+      agentState.fallback_used = result.fallbackUsed ?? false;
+      agentState.tokens = { input: result.inputTokens ?? 0, output: result.tokens };
+    }
     state.cost = roundUsd(state.cost + result.cost);
     state.agents_completed += 1;
     return result;
@@ -312,6 +336,9 @@ async function runAgent(state: RunState, index: number, agent: AgentPlan, runId:
     if (!isCancellation(err)) {
       agentState.status = 'failed';
       agentState.error = describe(err);
+    }
+    if (failureType(err) === ('budget_exceeded' satisfies RunErrorCode)) {
+      throw new RunStopped({ code: 'budget_exceeded', message: `Agent "${agent.name}" stopped: ${agentState.error}`, agent: agent.name });
     }
     throw err;
   } finally {
@@ -394,6 +421,12 @@ function finish(state: RunState): void {
   state.current_agent = null;
   state.ended_at = new Date().toISOString();
   state.duration_ms = Date.parse(state.ended_at) - Date.parse(state.started_at);
+}
+
+/** The type of the ApplicationFailure an agent activity failed with, if it did. */
+function failureType(err: unknown): string | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
 /** The attempt and cost the agent activity put in its failure's details; undefined when they are not there. */

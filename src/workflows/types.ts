@@ -192,8 +192,16 @@ export interface AgentResult {
   /** The streamed text; for JSON outputs, its JSON text. */
   text: string;
   cost: number;
+  /** Output tokens as the model reported them, else the number of chunks emitted. */
   tokens: number;
   attempt: number;
+  /** Input tokens, for agents that called a model (absent before they were recorded). */
+  inputTokens?: number;
+  /** The model that answered (`provider:model`), for agents that called one. */
+  model?: string;
+  fallbackUsed?: boolean;
+  /** How often the attempt restarted its output (fallbacks); `text` is the last start's. Absent: 0. */
+  restart?: number;
   /** Local activities only: which agent this is, for streams that read it from the history's marker. */
   agent?: string;
   index?: number;
@@ -206,6 +214,15 @@ export interface AgentHeartbeat {
   tokens: number;
   cost: number;
   attempt: number;
+  /**
+   * Restarts of this attempt's output so far (a fallback model took over): `text` is the output since
+   * the last one. Absent in heartbeats from before fallbacks: 0.
+   */
+  restart?: number;
+  /** The model producing `text`, once the attempt restarted. */
+  model?: string;
+  /** Why the model before it failed, once the attempt restarted. */
+  restartError?: string;
 }
 
 /** Extra facts an agent failure carries to the workflow in ApplicationFailure details. */
@@ -217,6 +234,10 @@ export interface AgentRequest {
   agent: string;
   kind: string;
   with: Record<string, unknown>;
+  /** The run's chain, for the agent's metrics; absent on attempts scheduled before it was passed. */
+  chain?: string;
+  /** USD the run may still spend (its budget less what it spent so far); absent when it has no budget, and on older runs. */
+  budget?: number;
 }
 
 /** Events a webhook may subscribe to, as named in the request's `events`. */

@@ -159,7 +159,7 @@ export function assertExactOutput(events: readonly ReceivedEvent[], index: numbe
   for (const chunk of chunks) {
     assert.equal(chunk.data.offset, end, `chunk ${chunk.id} starts where the previous one ended (${end})`);
     end += (chunk.data.chunk as string).length;
-    assert.equal(Number(chunk.id!.split('.')[2]), end, `chunk ${chunk.id}'s id names its end`);
+    assert.equal(Number(chunk.id!.split('.').at(-1)), end, `chunk ${chunk.id}'s id names its end`);
   }
   assert.equal(chunks.map((c) => c.data.chunk as string).join(''), text);
   return chunks;

@@ -6,7 +6,7 @@ import { connectWorker } from '../../src/temporal/connection.js';
 import { createWorker } from '../../src/worker.js';
 import type { AgentHeartbeat } from '../../src/workflows/types.js';
 import { startEngine, workflowBundle, type TestEngine } from '../helpers/engine.js';
-import { startFakeOpenAI, type FakeOpenAI, type FakeRequest, type FakeStep } from '../helpers/fake-openai.js';
+import { startFakeLlm, type FakeLlm, type FakeRequest, type FakeStep } from '../helpers/fake-llm.js';
 import { eventually, finalState, start } from '../helpers/runs.js';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
 
@@ -15,7 +15,7 @@ import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
  * many times it has already seen that exact prompt (0 = first attempt, 1 = the retry, …).
  */
 const SCENARIOS: Record<string, (repeat: number) => FakeStep> = {
-  plain: () => ({ type: 'stream', chunks: ['Hello', ', ', 'world', '!'], usage: { prompt_tokens: 2000, completion_tokens: 1000 } }),
+  plain: () => ({ type: 'stream', chunks: ['Hello', ', ', 'world', '!'], usage: { input: 2000, output: 1000 } }),
   'flaky-500': (repeat) =>
     repeat === 0
       ? { type: 'http-error', status: 500, error: { message: 'The server had an error while processing your request.' } }
@@ -43,24 +43,22 @@ const SCENARIOS: Record<string, (repeat: number) => FakeStep> = {
   endless: () => ({ type: 'stream', chunks: Array.from({ length: 40 }, (_, i) => `w${i} `), delayMs: 250 }),
 };
 
-function scenarioOf(request: { body: { messages: Array<{ role: string; content: string }> } }): string {
-  const user = request.body.messages.find((m) => m.role === 'user')?.content ?? '';
-  return /:\s*([a-z0-9-]+)/.exec(user)?.[1] ?? '';
+function scenarioOf(request: { prompt: string }): string {
+  return /:\s*([a-z0-9-]+)/.exec(request.prompt)?.[1] ?? '';
 }
 
-describe('llm agent against an OpenAI-compatible server', () => {
+describe('llm agent against OpenAI (Responses API)', () => {
   let temporal: TestTemporal | undefined;
-  let fake: FakeOpenAI | undefined;
+  let fake: FakeLlm | undefined;
   let engine: TestEngine;
 
   /** The requests the fake got for one run's prompt, in order. */
-  const requestsFor = (text: string): FakeRequest[] =>
-    fake!.requests.filter((r) => r.body.messages.some((m) => m.role === 'user' && m.content.endsWith(text)));
+  const requestsFor = (text: string): FakeRequest[] => fake!.requests.filter((r) => r.prompt.endsWith(text));
 
   before(async () => {
     try {
       temporal = await startTestTemporal();
-      fake = await startFakeOpenAI((request) => {
+      fake = await startFakeLlm((request) => {
         const scenario = SCENARIOS[scenarioOf(request)];
         if (!scenario) return { type: 'http-error', status: 404, error: { message: `no scenario for ${scenarioOf(request)}`, code: 'model_not_found' } };
         return scenario(request.repeat);
@@ -84,34 +82,33 @@ describe('llm agent against an OpenAI-compatible server', () => {
     assert.equal(engine.catalog.resolve('llm-echo')?.unavailable, undefined);
   });
 
-  it('outputs the concatenated deltas and prices the usage with the default table', async () => {
+  it('outputs the concatenated deltas and records the model, its tokens and their cost from the shipped price table', async () => {
     const handle = await start(engine, 'llm-echo', { text: 'plain hello' });
     const state = await finalState(engine.client, handle.workflowId);
     assert.equal(state.status, 'completed');
     assert.equal(state.output, 'Hello, world!');
-    // gpt-4o-mini: 2000 prompt tokens at 0.15 + 1000 completion tokens at 0.6 USD per million.
+    // openai:gpt-4o-mini: 2000 input tokens at 0.15 + 1000 output tokens at 0.6 USD per million.
     assert.equal(state.cost, 0.0009);
     assert.equal(state.agents[0]?.cost, 0.0009);
     assert.equal(state.agents[0]?.attempts, 1);
+    assert.equal(state.agents[0]?.model, 'openai:gpt-4o-mini', 'a model without a provider is an OpenAI model');
+    assert.equal(state.agents[0]?.fallback_used, false);
+    assert.deepEqual(state.agents[0]?.tokens, { input: 2000, output: 1000 });
   });
 
-  it('sends a streamed request with usage, the model, system and user messages and the bearer key', async () => {
+  it('sends one streamed Responses API request with the model, system and user messages and the bearer key', async () => {
     const handle = await start(engine, 'llm-echo', { text: 'plain request shape' });
     await handle.result();
     const [request, ...more] = requestsFor('plain request shape');
     assert.ok(request);
     assert.equal(more.length, 0);
     assert.equal(request.method, 'POST');
-    assert.equal(request.path, '/v1/chat/completions');
+    assert.equal(request.path, '/v1/responses');
     assert.equal(request.headers.authorization, 'Bearer test-key');
-    assert.equal(request.body.model, 'gpt-4o-mini');
+    assert.equal(request.model, 'gpt-4o-mini');
     assert.equal(request.body.stream, true);
-    assert.deepEqual(request.body.stream_options, { include_usage: true });
-    assert.deepEqual(request.body.messages, [
-      { role: 'system', content: 'You repeat what you are told.' },
-      { role: 'user', content: 'Echo: plain request shape' },
-    ]);
-    assert.equal(request.body.response_format, undefined);
+    assert.equal(request.system, 'You repeat what you are told.');
+    assert.equal(request.prompt, 'Echo: plain request shape');
   });
 
   it('retries a 500 and reports attempts: 2', async () => {
@@ -161,7 +158,7 @@ describe('llm agent against an OpenAI-compatible server', () => {
     const state = await finalState(engine.client, handle.workflowId);
     assert.equal(state.status, 'completed');
     assert.equal(state.output, 'recovered');
-    const [first, second] = fake!.requests.filter((r) => r.body.messages.some((m) => m.content === 'Say: backoff-500 please'));
+    const [first, second] = fake!.requests.filter((r) => r.prompt === 'Say: backoff-500 please');
     assert.ok(first && second);
     const gap = second.receivedAt - first.receivedAt;
     assert.ok(gap >= 1_900, `retry came ${gap} ms after the 503, before the chain's 2 s initial_interval`);
@@ -172,10 +169,10 @@ describe('llm agent against an OpenAI-compatible server', () => {
     const state = await finalState(engine.client, handle.workflowId);
     assert.equal(state.status, 'completed');
     assert.deepEqual(state.output, { name: 'Ada', age: 36 });
-    const [request] = fake!.requests.filter((r) => r.body.messages.some((m) => m.content === 'Extract a person from: json: Ada Lovelace, 36'));
-    assert.deepEqual(request?.body.response_format, { type: 'json_object' });
+    const [request] = fake!.requests.filter((r) => r.prompt === 'Extract a person from: json: Ada Lovelace, 36');
+    assert.deepEqual((request?.body.text as { format?: unknown } | undefined)?.format, { type: 'json_object' });
     assert.equal(request?.body.temperature, 0);
-    assert.equal(request?.body.messages.length, 1, 'no system message when none is set');
+    assert.equal(request?.system, undefined, 'no system message when none is set');
     assert.deepEqual(state.agents.map((a) => [a.name, a.status]), [
       ['extract', 'completed'],
       ['greet', 'completed'],

@@ -260,8 +260,26 @@ describe('loadChains: valid files', () => {
 
   it('marks llm chains unavailable until an LLM endpoint is configured', () => {
     const files = { 'llm.yaml': chain('thinker', 1, '  - name: think\n    kind: llm\n    with: {model: gpt-4o-mini, prompt: "{{input.q}}"}\n') };
-    assert.match(load(files).catalog.resolve('thinker')?.unavailable ?? '', /no LLM endpoint configured/);
+    assert.match(load(files).catalog.resolve('thinker')?.unavailable ?? '', /openai:gpt-4o-mini: provider openai is not configured; set OPENAI_API_KEY/);
     assert.equal(load(files, { OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' }).catalog.resolve('thinker')?.unavailable, undefined);
+  });
+
+  it('marks an llm chain unavailable while any of its models\' providers is not configured', () => {
+    const agent = '  - name: write\n    kind: llm\n    with: {model: "openai:gpt-4o-mini", fallbacks: ["anthropic:claude-sonnet-4-5", "openai-compatible:local/llama3.1"], prompt: hi}\n';
+    const files = { 'llm.yaml': chain('writer', 1, agent) };
+    const openaiOnly = { OPENAI_API_KEY: 'k' };
+    assert.match(load(files, openaiOnly).catalog.resolve('writer')?.unavailable ?? '', /anthropic:claude-sonnet-4-5: provider anthropic is not configured/);
+    assert.match(load(files, { ...openaiOnly, ANTHROPIC_API_KEY: 'k' }).catalog.resolve('writer')?.unavailable ?? '', /no OpenAI-compatible server "local"; add local=<base URL> to CHAINPORT_OPENAI_COMPATIBLE/);
+    const all = { ...openaiOnly, ANTHROPIC_API_KEY: 'k', CHAINPORT_OPENAI_COMPATIBLE: 'local=http://127.0.0.1:11434/v1' };
+    assert.equal(load(files, all).catalog.resolve('writer')?.unavailable, undefined);
+  });
+
+  it('refuses an llm agent whose model, fallback_on or output_schema cannot work', () => {
+    const llm = (settings: string) => loadError({ 'llm.yaml': chain('bad-llm', 1, `  - name: write\n    kind: llm\n    with: {prompt: hi, ${settings}}\n`) });
+    assert.match(llm('model: "openai-compatible:llama3.1"'), /agents\.0\.with\.model: "openai-compatible:llama3\.1" must read openai-compatible:<server>\/<model>/);
+    assert.match(llm('model: "anthropic:"'), /agents\.0\.with\.model: "anthropic:" names no model/);
+    assert.match(llm('model: gpt-4o, fallback_on: [bad_request]'), /agents\.0\.with\.fallback_on\.0/);
+    assert.match(llm('model: gpt-4o, output_schema: {type: objekt}'), /agents\.0\.with\.output_schema: not a valid JSON Schema/);
   });
 
   it('loads every test fixture chain, with or without an LLM endpoint', () => {

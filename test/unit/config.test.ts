@@ -23,3 +23,35 @@ describe('loadConfig: settings that keep operational surfaces closed', () => {
     assert.equal(loadConfig({ TEMPORAL_SDK_METRICS_ADDRESS: '0.0.0.0:9464' }).sdkMetricsAddress, '0.0.0.0:9464');
   });
 });
+
+describe('loadConfig: model providers and prices', () => {
+  it('configures a provider once its key or base URL is set, and names OpenAI-compatible servers with optional keys', () => {
+    const none = loadConfig({});
+    assert.deepEqual([none.llm.openai, none.llm.anthropic, none.llm.compatible], [undefined, undefined, {}]);
+    const config = loadConfig({
+      ANTHROPIC_API_KEY: 'sk-ant',
+      CHAINPORT_OPENAI_COMPATIBLE: 'local=http://127.0.0.1:11434/v1, open-router=https://openrouter.ai/api/v1',
+      CHAINPORT_OPENAI_COMPATIBLE_OPEN_ROUTER_API_KEY: 'sk-or',
+    });
+    assert.deepEqual(config.llm.anthropic, { baseUrl: undefined, apiKey: 'sk-ant' });
+    assert.deepEqual(config.llm.compatible, {
+      local: { baseUrl: 'http://127.0.0.1:11434/v1', apiKey: undefined },
+      'open-router': { baseUrl: 'https://openrouter.ai/api/v1', apiKey: 'sk-or' },
+    });
+  });
+
+  it('fails fast on a bad base URL or server list', () => {
+    for (const env of [{ OPENAI_BASE_URL: 'localhost:11434' }, { CHAINPORT_OPENAI_COMPATIBLE: 'local' }, { CHAINPORT_OPENAI_COMPATIBLE: 'Local=http://x' }, { CHAINPORT_OPENAI_COMPATIBLE: 'a=http://x,a=http://y' }]) {
+      assert.throws(() => loadConfig(env), ConfigError, JSON.stringify(env));
+    }
+  });
+
+  it('prices by provider:model from the shipped table, overridden by CHAINPORT_LLM_PRICES, with bare names read as OpenAI models', () => {
+    assert.deepEqual(loadConfig({}).llm.prices['anthropic:claude-sonnet-4-5'], { input: 3, output: 15 });
+    const prices = loadConfig({ CHAINPORT_LLM_PRICES: '{"gpt-4o-mini":{"input":1,"output":2},"openai-compatible:local/llama3.1":{"input":0,"output":0}}' }).llm.prices;
+    assert.deepEqual(prices['openai:gpt-4o-mini'], { input: 1, output: 2 });
+    assert.deepEqual(prices['openai-compatible:local/llama3.1'], { input: 0, output: 0 });
+    assert.throws(() => loadConfig({ CHAINPORT_LLM_PRICES: '{"gpt-4o":{"input":-1,"output":2}}' }), ConfigError);
+    assert.throws(() => loadConfig({ CHAINPORT_LLM_PRICES_FILE: '/nonexistent/prices.json' }), /CHAINPORT_LLM_PRICES_FILE: cannot read/);
+  });
+});

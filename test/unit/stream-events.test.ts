@@ -25,14 +25,17 @@ void describe('event ids', () => {
       { event: 1, attempt: 0, offset: 0 },
       { event: 12, attempt: 2, offset: 0 },
       { event: 12, attempt: 1, offset: 340 },
+      { event: 12, attempt: 1, restart: 2, offset: 0 },
+      { event: 12, attempt: 1, restart: 1, offset: 17 },
     ]) {
       assert.deepEqual(parseId(formatId(position)), position);
     }
-    for (const bad of ['', 'x', '1.2', '1.2.3.4', '-1', '1e3']) assert.equal(parseId(bad), undefined, bad);
+    assert.equal(formatId({ event: 12, attempt: 1, restart: 1, offset: 17 }), '12.1.1.17');
+    for (const bad of ['', 'x', '1.2', '1.2.0.4', '1.2.3.4.5', '-1', '1e3']) assert.equal(parseId(bad), undefined, bad);
   });
 
-  void it('order lifecycle events, retries and output of one agent as they happen', () => {
-    const ordered = ['6', '6.1.4', '6.1.30', '6.2.0', '6.2.3', '8', '12'].map((id) => parseId(id)!);
+  void it('order lifecycle events, retries, fallback restarts and output of one agent as they happen', () => {
+    const ordered = ['6', '6.1.4', '6.1.30', '6.1.1.0', '6.1.1.2', '6.1.2.0', '6.2.0', '6.2.3', '8', '12'].map((id) => parseId(id)!);
     for (let i = 1; i < ordered.length; i++) assert.ok(comparePositions(ordered[i - 1]!, ordered[i]!) < 0);
   });
 });
@@ -103,6 +106,26 @@ void describe('RunTimeline', () => {
     assert.deepEqual(brief(push(6, 'o three ').events), ['6.1.14 agent.output {"agent":"a","index":0,"chunk":"three ","offset":8}']);
     assert.deepEqual(push(20, 'later'), { verdict: 'wait', events: [] }, 'a chunk past a gap waits for a heartbeat to fill it');
     assert.deepEqual(brief(timeline.applyPending(beat(1, 'one two three four '))), ['6.1.19 agent.output {"agent":"a","index":0,"chunk":"four ","offset":14}']);
+  });
+
+  void it('announces a fallback restart once, names the model taking over, and restarts output at offset 0 under the restart', () => {
+    const timeline = started();
+    timeline.applyPending(beat(1, 'half an '));
+    const restarted: PendingFact[] = [{ activityId: '1', attempt: 1, lastFailure: undefined, heartbeat: { text: 'new', attempt: 1, restart: 1, model: 'anthropic:claude', restartError: 'cut' } }];
+    assert.deepEqual(brief(timeline.applyPending(restarted)), [
+      '6.1.1.0 agent.retrying {"agent":"a","index":0,"attempt":1,"error":"cut","reason":"fallback","model":"anthropic:claude"}',
+      '6.1.1.3 agent.output {"agent":"a","index":0,"chunk":"new","offset":0}',
+    ]);
+    assert.deepEqual(timeline.applyPending(restarted), [], 'a restart is announced once');
+    assert.deepEqual(timeline.applyPushed({ activityId: '1', attempt: 1, offset: 8, text: 'old model' }), { verdict: 'used', events: [] }, 'the replaced model’s chunk is dropped');
+    assert.deepEqual(timeline.applyPushed({ activityId: '1', attempt: 1, restart: 2, offset: 0, text: 'x' }), { verdict: 'ahead', events: [] }, 'a push never announces a restart');
+    assert.deepEqual(brief(timeline.applyPushed({ activityId: '1', attempt: 1, restart: 1, offset: 3, text: ' text' }).events), [
+      '6.1.1.8 agent.output {"agent":"a","index":0,"chunk":" text","offset":3}',
+    ]);
+    assert.deepEqual(brief(timeline.applyHistory({ type: 'agent-completed', eventId: 8, time: 50, scheduledEventId: 6, text: 'new text!', cost: 0.5, attempt: 1, restart: 1, model: 'anthropic:claude', fallback_used: true, tokens: { input: 3, output: 2 } })), [
+      '6.1.1.9 agent.output {"agent":"a","index":0,"chunk":"!","offset":8}',
+      '8 agent.completed {"agent":"a","index":0,"duration_ms":40,"cost":0.5,"attempts":1,"model":"anthropic:claude","fallback_used":true,"tokens":{"input":3,"output":2}}',
+    ]);
   });
 
   void it('never announces an attempt from a push, and keeps pushes for agents the history has not shown yet', () => {

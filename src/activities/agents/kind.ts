@@ -6,6 +6,8 @@ export interface AgentContext<With> {
   /** The agent's `with` settings, templates already resolved by the workflow, parsed by the kind's schema. */
   with: With;
   runId: string;
+  /** The run's chain; absent for attempts scheduled before it was passed. */
+  chain: string | undefined;
   agent: string;
   index: number;
   attempt: number;
@@ -13,13 +15,31 @@ export interface AgentContext<With> {
   signal: AbortSignal;
   /** Streams a piece of output to watchers (it is heartbeated). */
   emit(chunk: string): void;
-  /** Adds spend and token usage as they become known. */
-  addUsage(usage: { cost?: number; tokens?: number }): void;
+  /**
+   * USD the run may still spend when this attempt started (its `max_cost` less what earlier agents
+   * spent); undefined when the run has no budget. What this attempt spent is not subtracted.
+   */
+  budget: number | undefined;
+  /**
+   * Adds spend as it becomes known (`cost` adds up), and sets the attempt's token counts so far:
+   * `tokens` output tokens, `inputTokens` input tokens.
+   */
+  addUsage(usage: { cost?: number; tokens?: number; inputTokens?: number }): void;
+  /**
+   * Discards the output emitted so far in this attempt and starts it again from nothing, because
+   * another model takes over (a fallback): watchers are told to drop what they got, so an output
+   * never mixes two models' text. Spend so far is kept.
+   */
+  restart(reason: { reason: 'fallback'; model: string; error: string }): void;
 }
 
 export interface AgentReturn {
   /** The agent's output: text, or any JSON value. */
   output: unknown;
+  /** The model that produced the output (`provider:model`), for agents that call one. */
+  model?: string;
+  /** Whether that model was a fallback rather than the agent's first choice. */
+  fallbackUsed?: boolean;
 }
 
 /**
@@ -38,8 +58,8 @@ export interface AgentKind<Schema extends z.ZodType = z.ZodType> {
   splitFields?: readonly string[];
   /** Problems only the kind can see in a chain file's own `with` (already parsed by `with`), as `field: what is wrong`; checked at load. */
   checkChainText?(settings: z.output<Schema>): string[];
-  /** Why this kind cannot run with the current configuration, or undefined when it can. */
-  unavailable?(config: Config): string | undefined;
+  /** Why an agent with these settings (a chain file's own, parsed by `with`) cannot run with the current configuration, or undefined when it can. */
+  unavailable?(config: Config, settings: z.output<Schema>): string | undefined;
 }
 
 /** Declares a kind with its `with` type inferred from the schema. */

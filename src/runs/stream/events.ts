@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EndStatus } from '../../workflows/types.js';
-import { ANSWERED_BY, inputRequestSchema, runErrorSchema } from '../../records/schemas.js';
+import { ANSWERED_BY, agentModelFields, inputRequestSchema, runErrorSchema } from '../../records/schemas.js';
 import type { Position } from './ids.js';
 
 /** The event names of a run's stream: the `event:` field clients switch on. */
@@ -49,10 +49,22 @@ export const RUN_EVENT_DATA = {
   [RUN_EVENT.agentRetrying]: z.object({
     agent: z.string(),
     index: z.number().int(),
-    attempt: z.number().int().meta({ description: 'The attempt that starts now: discard the partial output of the previous one' }),
-    error: z.string().meta({ description: 'Why the previous attempt failed' }),
+    attempt: z.number().int().meta({ description: 'The attempt that runs now: discard the partial output of the agent so far' }),
+    error: z.string().meta({ description: 'Why the previous attempt (or, for a fallback, the previous model) failed' }),
+    reason: z
+      .literal('fallback')
+      .optional()
+      .meta({ description: 'Set when, within the same attempt, `model` takes over from a model that failed (absent: a new attempt starts)' }),
+    model: z.string().optional().meta({ description: 'For a fallback: the model (provider:model) whose output follows' }),
   }),
-  [RUN_EVENT.agentCompleted]: z.object({ agent: z.string(), index: z.number().int(), duration_ms: z.number().int(), cost: z.number(), attempts: z.number().int() }),
+  [RUN_EVENT.agentCompleted]: z.object({
+    agent: z.string(),
+    index: z.number().int(),
+    duration_ms: z.number().int(),
+    cost: z.number(),
+    attempts: z.number().int(),
+    ...agentModelFields,
+  }),
   [RUN_EVENT.runWaiting]: inputRequestSchema,
   [RUN_EVENT.runResumed]: z.object({
     step: z.string(),
@@ -66,6 +78,9 @@ export const RUN_EVENT_DATA = {
 } as const satisfies Record<(typeof RUN_EVENT)[keyof typeof RUN_EVENT], z.ZodObject>;
 
 type RunEventName = keyof typeof RUN_EVENT_DATA;
+
+/** The `data` of one event. */
+export type RunEventData<E extends RunEventName> = z.infer<(typeof RUN_EVENT_DATA)[E]>;
 
 /** Every event a run's stream carries, with its pinned `data` fields. */
 export type RunEventBody = { [E in RunEventName]: { event: E; data: z.infer<(typeof RUN_EVENT_DATA)[E]> } }[RunEventName];

@@ -18,14 +18,34 @@ const runRequest = z.object({
   plan: z.object({ chain: z.string(), version: z.number().int(), agents: z.array(z.unknown()) }),
 }) satisfies z.ZodType<{ runId: ChainRunRequest['runId']; plan: Pick<ChainRunRequest['plan'], 'chain' | 'version'> }>;
 const agentRequest = z.object({ index: z.number().int().nonnegative(), agent: z.string() }) satisfies z.ZodType<Pick<AgentRequest, 'index' | 'agent'>>;
-const agentResult = z.object({ text: z.string(), cost: z.number(), attempt: z.number().int().positive() }) satisfies z.ZodType<Pick<AgentResult, 'text' | 'cost' | 'attempt'>>;
-const heartbeat = z.object({ text: z.string(), attempt: z.number().int().positive() }) satisfies z.ZodType<Pick<AgentHeartbeat, 'text' | 'attempt'>>;
+const agentResult = z
+  .object({
+    text: z.string(),
+    cost: z.number(),
+    attempt: z.number().int().positive(),
+    restart: z.number().int().nonnegative().optional(),
+    model: z.string().optional(),
+    fallbackUsed: z.boolean().optional(),
+    tokens: z.number().int().nonnegative().optional(),
+    inputTokens: z.number().int().nonnegative().optional(),
+  })
+  .transform(({ model, fallbackUsed, tokens, inputTokens, ...result }) => ({
+    ...result,
+    ...(model !== undefined && { model, fallback_used: fallbackUsed ?? false, tokens: { input: inputTokens ?? 0, output: tokens ?? 0 } }),
+  })) satisfies z.ZodType<Pick<AgentResult, 'text' | 'cost' | 'attempt' | 'restart'>, unknown>;
+const heartbeat = z.object({
+  text: z.string(),
+  attempt: z.number().int().positive(),
+  restart: z.number().int().nonnegative().optional(),
+  model: z.string().optional(),
+  restartError: z.string().optional(),
+}) satisfies z.ZodType<Pick<AgentHeartbeat, 'text' | 'attempt' | 'restart' | 'model' | 'restartError'>>;
 const finalState = runStateSchema.pick({ output: true, cost: true, duration_ms: true, error: true }).extend({ status: endStatusSchema }) satisfies z.ZodType<FinalState>;
 
 /** The marker the SDK records for each local activity's outcome. */
 const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 /** A local agent's result carries who it was: the marker names neither the agent nor its index. */
-const localAgentResult = agentResult.extend({ agent: z.string(), index: z.number().int().nonnegative(), duration_ms: z.number().int().nonnegative() });
+const localAgentResult = z.intersection(agentResult, z.object({ agent: z.string(), index: z.number().int().nonnegative(), duration_ms: z.number().int().nonnegative() }));
 
 /** The one activity type that runs agents; other activities (if any) are not part of the stream. */
 const AGENT_ACTIVITY: keyof Activities = 'runAgent';
@@ -74,8 +94,8 @@ async function historyFact(converter: LoadedDataConverter, event: HistoryEvent):
     // Another local activity's result (or a failed attempt's marker, which has none) says nothing to the stream.
     const result = localAgentResult.safeParse(await decodeFirst(converter, marker.details?.result?.payloads).catch(() => undefined));
     if (!result.success) return undefined;
-    const { agent, index, text, cost, attempt, duration_ms: durationMs } = result.data;
-    return { type: 'local-agent-completed', eventId, index, agent, text, cost, attempt, durationMs };
+    const { agent, index, text, cost, attempt, duration_ms: durationMs, ...model } = result.data;
+    return { type: 'local-agent-completed', eventId, index, agent, text, cost, attempt, durationMs, ...model };
   }
   const closed = event.activityTaskFailedEventAttributes ?? event.activityTaskTimedOutEventAttributes ?? event.activityTaskCanceledEventAttributes;
   if (closed) return { type: 'agent-closed', scheduledEventId: toNumber(closed.scheduledEventId) };

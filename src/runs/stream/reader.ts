@@ -127,10 +127,10 @@ export class RunReader {
     this.onStop();
   }
 
-  private receivePush({ activityId, attempt, offset, text }: TokenChunk): void {
+  private receivePush({ activityId, attempt, restart, offset, text }: TokenChunk): void {
     if (this.stopped.signal.aborted) return;
     this.pushesSincePoll += 1;
-    this.waitingPushes.push({ activityId, attempt, offset, text });
+    this.waitingPushes.push({ activityId, attempt, ...(restart && { restart }), offset, text });
     // Heartbeats carry whatever is dropped here, so the oldest go first.
     if (this.waitingPushes.length > MAX_WAITING_PUSHES) this.waitingPushes.shift();
     this.deliver([]);

@@ -11,7 +11,7 @@ export function resumeAfter(event: RunEvent, after: Position | undefined): RunEv
   if (comparePositions(event.position, after) <= 0) return undefined;
   if (event.event !== RUN_EVENT.agentOutput) return event;
   const { position, data } = event;
-  const straddles = position.event === after.event && position.attempt === after.attempt && data.offset < after.offset;
+  const straddles = position.event === after.event && position.attempt === after.attempt && (position.restart ?? 0) === (after.restart ?? 0) && data.offset < after.offset;
   if (!straddles) return event;
   return { ...event, data: { ...data, chunk: data.chunk.slice(after.offset - data.offset), offset: after.offset } };
 }

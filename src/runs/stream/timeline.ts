@@ -1,7 +1,7 @@
 import type { AgentState, EndStatus, InputRequest, RunError } from '../../workflows/types.js';
 
 type AnsweredBy = NonNullable<AgentState['answered_by']>;
-import { RUN_EVENT, TERMINAL_EVENT, type RunEvent } from './events.js';
+import { RUN_EVENT, TERMINAL_EVENT, type RunEvent, type RunEventData } from './events.js';
 
 
 /** The final state a run leaves in its memo (or returns), as far as the stream needs it. */
@@ -19,12 +19,12 @@ export type HistoryFact =
   | { type: 'agent-scheduled'; eventId: number; time: number; activityId: string; index: number; agent: string }
   /** ActivityTaskStarted: Temporal writes it when the agent's last attempt ends, with that attempt's number. */
   | { type: 'agent-attempt'; scheduledEventId: number; attempt: number; lastFailure: string | undefined }
-  | { type: 'agent-completed'; eventId: number; time: number; scheduledEventId: number; text: string; cost: number; attempt: number }
+  | ({ type: 'agent-completed'; eventId: number; time: number; scheduledEventId: number; text: string; cost: number; attempt: number; restart?: number } & AgentModel)
   /**
    * A local agent completed (`execution: local`): its one marker event is all history holds of it, so
    * it starts, streams its whole output and completes at that event.
    */
-  | { type: 'local-agent-completed'; eventId: number; index: number; agent: string; text: string; cost: number; attempt: number; durationMs: number }
+  | ({ type: 'local-agent-completed'; eventId: number; index: number; agent: string; text: string; cost: number; attempt: number; durationMs: number } & AgentModel)
   /** The agent failed for good, timed out or was cancelled: no agent.completed follows. */
   | { type: 'agent-closed'; scheduledEventId: number }
   /** The run started waiting at an input step (memo `input` with the request). */
@@ -36,6 +36,9 @@ export type HistoryFact =
   /** The workflow closed; `state` when the close event carries it (a completed run's result). */
   | { type: 'run-closed'; eventId: number; time: number; status: EndStatus; reason: string; state?: FinalState };
 
+/** What an agent that called a model reports with its result, as agent.completed carries it. */
+export type AgentModel = Pick<RunEventData<'agent.completed'>, 'model' | 'fallback_used' | 'tokens'>;
+
 /** A running agent as describeWorkflowExecution's pendingActivities shows it. */
 export interface PendingFact {
   activityId: string;
@@ -43,14 +46,19 @@ export interface PendingFact {
   attempt: number;
   /** The previous attempt's failure, once there was one. */
   lastFailure: string | undefined;
-  /** The latest heartbeat: cumulative output of attempt `heartbeat.attempt` (details survive into the next attempt). */
-  heartbeat: { text: string; attempt: number } | undefined;
+  /**
+   * The latest heartbeat: cumulative output of attempt `heartbeat.attempt` since its `restart`-th
+   * restart (absent: 0), which `model` took over after `restartError` (details survive into the next attempt).
+   */
+  heartbeat: { text: string; attempt: number; restart?: number; model?: string; restartError?: string } | undefined;
 }
 
 /** Part of an attempt's output pushed by the agent as it emitted it: `text` starts at `offset`. */
 export interface PushedOutput {
   activityId: string;
   attempt: number;
+  /** Restarts of the attempt before this output; absent: 0. */
+  restart?: number;
   offset: number;
   text: string;
 }
@@ -70,7 +78,9 @@ interface AgentTrack {
   name: string;
   /** The highest attempt announced (1, then one agent.retrying per later attempt). */
   attempt: number;
-  /** Characters of that attempt's output already sent. */
+  /** The highest restart of that attempt announced (0, then one agent.retrying with reason fallback per restart seen). */
+  restart: number;
+  /** Characters of that attempt's output since that restart already sent. */
   sent: number;
   closed: boolean;
 }
@@ -114,7 +124,7 @@ export class RunTimeline {
           },
         ];
       case 'agent-scheduled': {
-        const agent: AgentTrack = { scheduledEventId: fact.eventId, scheduledAt: fact.time, index: fact.index, name: fact.agent, attempt: 1, sent: 0, closed: false };
+        const agent: AgentTrack = { scheduledEventId: fact.eventId, scheduledAt: fact.time, index: fact.index, name: fact.agent, attempt: 1, restart: 0, sent: 0, closed: false };
         this.bySchedule.set(fact.eventId, agent);
         this.byActivity.set(fact.activityId, agent);
         return [{ position: at(fact.eventId), event: RUN_EVENT.agentStarted, data: { agent: agent.name, index: agent.index } }];
@@ -126,13 +136,15 @@ export class RunTimeline {
       case 'agent-completed': {
         const agent = this.open(this.bySchedule.get(fact.scheduledEventId));
         if (!agent) return [];
-        const events = [...this.advance(agent, fact.attempt, undefined), ...this.output(agent, fact.text)];
+        const events = [...this.advance(agent, fact.attempt, undefined)];
+        if (fact.restart) events.push(...this.restartTo(agent, fact.restart, fact.model, undefined));
+        events.push(...this.output(agent, fact.text));
         agent.closed = true;
         this.completedCost += fact.cost;
         events.push({
           position: at(fact.eventId),
           event: RUN_EVENT.agentCompleted,
-          data: { agent: agent.name, index: agent.index, duration_ms: Math.max(0, fact.time - agent.scheduledAt), cost: fact.cost, attempts: fact.attempt },
+          data: { agent: agent.name, index: agent.index, duration_ms: Math.max(0, fact.time - agent.scheduledAt), cost: fact.cost, attempts: fact.attempt, ...modelOf(fact) },
         });
         return events;
       }
@@ -146,7 +158,7 @@ export class RunTimeline {
           {
             position: { event: fact.eventId, attempt: fact.attempt, offset: end + 1 },
             event: RUN_EVENT.agentCompleted,
-            data: { ...data, duration_ms: fact.durationMs, cost: fact.cost, attempts: fact.attempt },
+            data: { ...data, duration_ms: fact.durationMs, cost: fact.cost, attempts: fact.attempt, ...modelOf(fact) },
           },
         ];
       }
@@ -173,8 +185,11 @@ export class RunTimeline {
     for (const activity of pending) {
       const agent = this.open(this.byActivity.get(activity.activityId));
       if (!agent) continue;
-      events.push(...this.advance(agent, Math.max(activity.attempt, activity.heartbeat?.attempt ?? 0), activity.lastFailure));
-      if (activity.heartbeat?.attempt === agent.attempt) events.push(...this.output(agent, activity.heartbeat.text));
+      const beat = activity.heartbeat;
+      events.push(...this.advance(agent, Math.max(activity.attempt, beat?.attempt ?? 0), activity.lastFailure));
+      if (beat?.attempt !== agent.attempt) continue;
+      events.push(...this.restartTo(agent, beat.restart ?? 0, beat.model, beat.restartError));
+      if ((beat.restart ?? 0) === agent.restart) events.push(...this.output(agent, beat.text));
     }
     return events;
   }
@@ -186,8 +201,9 @@ export class RunTimeline {
   applyPushed(pushed: PushedOutput): { verdict: PushVerdict; events: RunEvent[] } {
     const agent = this.byActivity.get(pushed.activityId);
     if (!agent) return { verdict: this.settled ? 'used' : 'wait', events: [] };
-    if (this.settled || agent.closed || pushed.attempt < agent.attempt) return { verdict: 'used', events: [] };
-    if (pushed.attempt > agent.attempt) return { verdict: 'ahead', events: [] };
+    const order = pushed.attempt - agent.attempt || (pushed.restart ?? 0) - agent.restart;
+    if (this.settled || agent.closed || order < 0) return { verdict: 'used', events: [] };
+    if (order > 0) return { verdict: 'ahead', events: [] };
     if (pushed.offset > agent.sent) return { verdict: 'wait', events: [] };
     return { verdict: 'used', events: this.output(agent, pushed.text, pushed.offset) };
   }
@@ -204,6 +220,7 @@ export class RunTimeline {
     const events: RunEvent[] = [];
     while (agent.attempt < attempt) {
       agent.attempt += 1;
+      agent.restart = 0;
       agent.sent = 0;
       const error = agent.attempt === attempt && lastFailure ? lastFailure : `Attempt ${agent.attempt - 1} failed; its error was not recorded.`;
       events.push({
@@ -213,6 +230,31 @@ export class RunTimeline {
       });
     }
     return events;
+  }
+
+  /**
+   * One agent.retrying (reason fallback) when the current attempt restarted its output since the last
+   * one announced: clients drop the attempt's output so far, and `model`'s follows. Restarts passed
+   * between two reads are announced once, by the newest (its position names it).
+   */
+  private restartTo(agent: AgentTrack, restart: number, model: string | undefined, error: string | undefined): RunEvent[] {
+    if (restart <= agent.restart) return [];
+    agent.restart = restart;
+    agent.sent = 0;
+    return [
+      {
+        position: { event: agent.scheduledEventId, attempt: agent.attempt, restart, offset: 0 },
+        event: RUN_EVENT.agentRetrying,
+        data: {
+          agent: agent.name,
+          index: agent.index,
+          attempt: agent.attempt,
+          error: error ?? 'The model before failed; its error was not recorded.',
+          reason: 'fallback',
+          ...(model !== undefined && { model }),
+        },
+      },
+    ];
   }
 
   /**
@@ -226,7 +268,7 @@ export class RunTimeline {
     agent.sent = end;
     return [
       {
-        position: { event: agent.scheduledEventId, attempt: agent.attempt, offset: end },
+        position: { event: agent.scheduledEventId, attempt: agent.attempt, ...(agent.restart > 0 && { restart: agent.restart }), offset: end },
         event: RUN_EVENT.agentOutput,
         data: { agent: agent.name, index: agent.index, chunk: text.slice(offset - from), offset },
       },
@@ -255,6 +297,11 @@ export class RunTimeline {
 
 /** The error code of a run that ended without its own (it closed without storing its final state). */
 const ERROR_CODE = { failed: 'agent_failed', timed_out: 'chain_timeout', cancelled: 'cancelled' } as const satisfies Record<Exclude<EndStatus, 'completed'>, RunError['code']>;
+
+/** The model fields of agent.completed, present only for agents that called a model. */
+function modelOf(fact: AgentModel): AgentModel {
+  return { ...(fact.model !== undefined && { model: fact.model, fallback_used: fact.fallback_used ?? false }), ...(fact.tokens && { tokens: fact.tokens }) };
+}
 
 function at(eventId: number) {
   return { event: eventId, attempt: 0, offset: 0 };
