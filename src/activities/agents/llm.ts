@@ -4,6 +4,7 @@ import type { Config } from '../../config.js';
 import { HEADER } from '../../api/wire.js';
 import { NonRetryableAgentError, RetryableAgentError } from '../../errors.js';
 import { retryAfterMs } from '../../retry-after.js';
+import { withModelCallSpan } from '../../telemetry/gen-ai.js';
 import { defineAgentKind } from './kind.js';
 
 /** Statuses where asking again later can work; every other 4xx is the request's own fault. */
@@ -48,30 +49,34 @@ export function createLlmAgent(llm: Config['llm']) {
       let text = '';
       const { client, Sdk } = await load();
       try {
-        const stream = await client.chat.completions.create(
-          {
-            model: opts.model,
-            messages,
-            stream: true,
-            stream_options: { include_usage: true },
-            temperature: opts.temperature,
-            max_tokens: opts.max_tokens,
-            response_format: opts.response_format === 'json' ? { type: 'json_object' } : undefined,
-          },
-          { signal },
-        );
-        for await (const chunk of stream) {
-          const delta = chunk.choices[0]?.delta?.content;
-          if (delta) {
-            text += delta;
-            emit(delta);
+        // One model-call span (gen_ai.* attributes) around the request and its stream.
+        await withModelCallSpan({ system: 'openai', requestModel: opts.model }, async (call) => {
+          const stream = await client.chat.completions.create(
+            {
+              model: opts.model,
+              messages,
+              stream: true,
+              stream_options: { include_usage: true },
+              temperature: opts.temperature,
+              max_tokens: opts.max_tokens,
+              response_format: opts.response_format === 'json' ? { type: 'json_object' } : undefined,
+            },
+            { signal },
+          );
+          for await (const chunk of stream) {
+            const delta = chunk.choices[0]?.delta?.content;
+            if (delta) {
+              text += delta;
+              emit(delta);
+            }
+            if (chunk.usage) {
+              call.setResponse({ model: chunk.model, inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens });
+              addUsage({ tokens: chunk.usage.completion_tokens, cost: priceOf(llm.prices, opts.model, chunk.usage) });
+            }
           }
-          if (chunk.usage) {
-            addUsage({ tokens: chunk.usage.completion_tokens, cost: priceOf(llm.prices, opts.model, chunk.usage) });
-          }
-        }
-        // The SDK ends the iteration quietly when the signal aborts: a cut-off stream is no answer.
-        if (signal.aborted) throw signal.reason;
+          // The SDK ends the iteration quietly when the signal aborts: a cut-off stream is no answer.
+          if (signal.aborted) throw signal.reason;
+        });
       } catch (err) {
         throw classify(Sdk, err, signal);
       }
