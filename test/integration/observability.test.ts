@@ -117,17 +117,19 @@ describe('observability: metrics, logs, the Temporal UI', () => {
     assert.equal(details, '- input: 13 bytes\n- webhook: none\n- budget: none');
   });
 
-  it('summarises each agent activity as "agent · provider:model" for llm agents and "agent · kind" for others', async () => {
+  it('summarises each agent activity, local ones too, as "agent · provider:model" for llm agents and "agent · kind" for others', async () => {
     const summaries = async (chain: string, input: Record<string, unknown>) => {
       const res = await api.request(`/api/v1/chains/${chain}`, { body: { input } });
       assert.equal(res.status, 200);
       const { run_id: runId } = (await res.json()) as { run_id: string };
       const events = (await engine.client.workflow.getHandle(runId).fetchHistory()).events ?? [];
+      // A local activity is recorded as a marker that carries the summary.
       return events
-        .filter((event) => event.activityTaskScheduledEventAttributes)
+        .filter((event) => event.activityTaskScheduledEventAttributes || (event.markerRecordedEventAttributes && event.userMetadata?.summary))
         .map((event) => defaultPayloadConverter.fromPayload<string>(event.userMetadata!.summary! as Payload));
     };
     assert.deepEqual(await summaries('llm-echo', { text: 'summarise me' }), ['echo · openai:gpt-4o-mini']);
     assert.deepEqual(await summaries('chain-3', { topic: 'summaries' }), ['first · simulated', 'second · simulated', 'third · simulated']);
+    assert.deepEqual(await summaries('chain-3-local', { topic: 'local summaries' }), ['first · simulated', 'second · simulated', 'third · simulated']);
   });
 });
