@@ -18,7 +18,7 @@ const otlpProtocol = optionalText.pipe(
   z.enum(['http/protobuf'], { error: 'only http/protobuf is supported (OTLP over HTTP, usually port 4318); grpc and http/json are not' }).optional(),
 );
 /** The samplers of the OpenTelemetry specification (OTEL_TRACES_SAMPLER); the ratio ones read OTEL_TRACES_SAMPLER_ARG. */
-export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
 
 /** USD per million tokens, per model; the LLM agent turns stream usage into cost with it. */
 const priceTable = z.record(z.string(), z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }));
