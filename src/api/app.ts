@@ -49,7 +49,7 @@ export function createApp(deps: ApiDeps): Koa {
   mount(apiRouter, routes.filter((r) => !r.public), readBody);
 
   // First, so the span covers every other middleware; only with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT).
-  if (deps.config.tracing) app.use(traceRequests());
+  if (deps.config.tracing) app.use(traceRequests({ untracedPaths: routes.filter((r) => r.tag === 'operations').map((r) => r.path) }));
   app.use(
     cors({
       origin: (ctx) => {

@@ -142,4 +142,13 @@ describe('tracing: one trace per run, from the API request to the model call and
     assert.equal(post.attributes['chainport.delivery_id'], `${runId}-wh1`);
     assert.ok(!Object.values(post.attributes).some((v) => String(v).includes('/hooks')), 'no URL path in the span');
   });
+
+  it('leaves health probes and metric scrapes out: a trace every few seconds that says nothing', async () => {
+    assert.equal((await api.request('/healthz', { key: null })).status, 200);
+    const res = await api.request('/api/v1/chains/llm-echo', { body: { input: { text: 'after a probe' } } });
+    const { run_id: runId } = (await res.json()) as { run_id: string };
+    // Spans leave in the order they end: once this run's trace is in, the probe's would be too.
+    const spans = await receiver.waitFor((all) => arrived(all, runId, (s) => s.name.startsWith('chat ')));
+    assert.deepEqual(spans.filter((s) => s.attributes['url.path'] === '/healthz'), []);
+  });
 });

@@ -8,11 +8,14 @@ import { routeOf, runIdOf } from './observe.js';
  * Wraps every request in a server span (`POST /api/v1/chains/:chain`), continuing the caller's trace
  * when it sends a W3C traceparent. Everything the request does — a workflow start, queries — happens
  * inside it, so a run's trace starts at the request that started it. Records the route pattern and
- * the path, never the query (stream tokens travel there); 5xx answers mark the span failed.
+ * the path, never the query (stream tokens travel there); 5xx answers mark the span failed. Requests
+ * to `untracedPaths` (health probes, metric scrapes: a trace every few seconds that says nothing) get none.
  */
-export function traceRequests(): Middleware {
+export function traceRequests({ untracedPaths = [] }: { untracedPaths?: readonly string[] } = {}): Middleware {
   const tracer = trace.getTracer(TRACER_NAME);
+  const untraced = new Set(untracedPaths);
   return async function traceRequests(ctx, next) {
+    if (untraced.has(ctx.path)) return next();
     const parent = propagation.extract(context.active(), ctx.headers);
     const span = tracer.startSpan(
       ctx.method,
