@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { startTracing, type Tracing } from '../../src/telemetry/tracing.js';
 import { startTestApi, type TestApi } from '../helpers/api.js';
@@ -51,6 +53,7 @@ describe('tracing: one trace per run, from the API request to the model call and
   let tracing: Tracing | undefined;
   let engine: TestEngine;
   let api: TestApi;
+  const logLines: Array<Record<string, unknown>> = [];
 
   before(async () => {
     // Batches leave every 100 ms instead of every 5 s, so the spans arrive while the test waits.
@@ -70,7 +73,13 @@ describe('tracing: one trace per run, from the API request to the model call and
       tracing = await startTracing(loadConfig(env), 'chainport');
       engine = await startEngine(temporal.address, env, { tracing });
       await engine.startWorker();
-      api = await startTestApi(engine);
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line) as Record<string, unknown>);
+          done();
+        },
+      });
+      api = await startTestApi(engine, { log: pino({ level: 'info' }, sink) });
     } catch (err) {
       await engine?.stop();
       await temporal.stop();
@@ -104,6 +113,7 @@ describe('tracing: one trace per run, from the API request to the model call and
     assert.equal(request.kind, SPAN_KIND.server);
     assert.equal(request.attributes['http.response.status_code'], 200);
     assert.equal(request.service, 'chainport-under-test', 'OTEL_SERVICE_NAME names the process');
+    assert.equal(logLines.find((line) => line.run_id === runId)?.trace_id, request.traceId, 'the access log line names the trace');
 
     const start = trace.child(request, 'StartWorkflow:chainWorkflow');
     const workflow = trace.child(start, 'RunWorkflow:chainWorkflow');

@@ -1,11 +1,12 @@
+import { trace } from '@opentelemetry/api';
 import type { Context, Middleware } from 'koa';
 import type { Logger } from '../../logger.js';
 import { httpDuration, httpRequests } from '../../metrics.js';
 
 /**
  * Counts and times every request by route pattern (never by raw path, so ids do not explode the
- * label set) and writes one access-log line with request_id, caller_id and run_id. Keys, secrets and
- * bodies are never logged.
+ * label set) and writes one access-log line with request_id, caller_id, run_id and, when traced,
+ * trace_id. Keys, secrets and bodies are never logged.
  */
 export function observe(log: Logger): Middleware {
   return async function observe(ctx, next) {
@@ -23,6 +24,8 @@ export function observe(log: Logger): Middleware {
           request_id: ctx.state.requestId,
           caller_id: ctx.state.caller?.id,
           run_id: runId,
+          // With tracing on: the request's trace, to go from this line to the run's spans.
+          trace_id: trace.getActiveSpan()?.spanContext().traceId,
           method: ctx.method,
           route,
           status: ctx.status,
