@@ -20,6 +20,7 @@ export interface ReceivedSpan {
 }
 
 export const SPAN_KIND = { internal: 1, server: 2, client: 3 } as const;
+export const SPAN_STATUS = { unset: 0, ok: 1, error: 2 } as const;
 
 export interface OtlpReceiver {
   /** The base endpoint, as OTEL_EXPORTER_OTLP_ENDPOINT takes it (spans arrive at /v1/traces). */

@@ -7,7 +7,7 @@ import { startTracing, type Tracing } from '../../src/telemetry/tracing.js';
 import { startTestApi, type TestApi } from '../helpers/api.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { startFakeOpenAI, type FakeOpenAI } from '../helpers/fake-openai.js';
-import { SPAN_KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
+import { SPAN_KIND, SPAN_STATUS, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
@@ -59,7 +59,12 @@ describe('tracing: one trace per run, from the API request to the model call and
     // Batches leave every 100 ms instead of every 5 s, so the spans arrive while the test waits.
     process.env.OTEL_BSP_SCHEDULE_DELAY = '100';
     receiver = await startOtlpReceiver();
-    fake = await startFakeOpenAI(() => ({ type: 'stream', chunks: ['traced ', 'answer'], usage: { prompt_tokens: 12, completion_tokens: 3 } }));
+    // A prompt that says "flaky" fails with a 500 on its first attempt.
+    fake = await startFakeOpenAI(({ repeat, body }) =>
+      repeat === 0 && JSON.stringify(body.messages).includes('flaky')
+        ? { type: 'http-error', status: 500, error: { message: 'The server had an error.' } }
+        : { type: 'stream', chunks: ['traced ', 'answer'], usage: { prompt_tokens: 12, completion_tokens: 3 } },
+    );
     hooks = await startWebhookReceiver();
     temporal = await startTestTemporal();
     try {
@@ -132,6 +137,24 @@ describe('tracing: one trace per run, from the API request to the model call and
         'gen_ai.usage.input_tokens': 12,
         'gen_ai.usage.output_tokens': 3,
       },
+    );
+  });
+
+  it('shows a retried agent as one attempt span per try, the failed model call marked as an error', async () => {
+    const res = await api.request('/api/v1/chains/llm-echo', { body: { input: { text: 'flaky at first' } } });
+    assert.equal(res.status, 200);
+    const { run_id: runId } = (await res.json()) as { run_id: string };
+    const spans = await receiver.waitFor((all) => arrived(all, runId, (s) => s.name.startsWith('chat ') && s.statusCode === 0));
+    const trace = new TraceTree(traceOfRun(spans, runId));
+    const workflow = trace.child(trace.child(trace.root(), 'StartWorkflow:chainWorkflow'), 'RunWorkflow:chainWorkflow');
+    const start = trace.child(workflow, 'StartActivity:runAgent');
+    const attempts = trace.spans.filter((s) => s.parentSpanId === start.spanId && s.name === 'RunActivity:runAgent');
+    assert.equal(attempts.length, 2, 'two attempts of the one agent');
+    const calls = attempts.map((attempt) => trace.child(attempt, 'chat gpt-4o-mini'));
+    assert.deepEqual(
+      calls.map((call) => call.statusCode).sort(),
+      [SPAN_STATUS.unset, SPAN_STATUS.error],
+      'one failed call, one that answered',
     );
   });
 
