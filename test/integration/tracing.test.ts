@@ -158,11 +158,11 @@ describe('tracing: one trace per run, from the API request to the model call and
     );
   });
 
-  it('puts each webhook delivery attempt in the run\'s trace: the delivery workflow, its activity and the POST', async () => {
+  it('puts each webhook delivery attempt in the run\'s trace: the delivery workflow, its activity, the POST and the attempt reported back', async () => {
     const res = await api.request('/api/v1/chains/llm-echo/runs', { body: { input: { text: 'deliver me' }, webhook: { url: hooks.url, events: ['completed'] } } });
     assert.equal(res.status, 202);
     const { run_id: runId } = (await res.json()) as { run_id: string };
-    const spans = await receiver.waitFor((all) => arrived(all, runId, (s) => s.name === 'POST' && s.kind === SPAN_KIND.client));
+    const spans = await receiver.waitFor((all) => arrived(all, runId, (s) => s.name === 'SignalWorkflow:attempt'));
     const trace = new TraceTree(traceOfRun(spans, runId));
 
     const workflow = trace.child(trace.child(trace.root(), 'StartWorkflow:chainWorkflow'), 'RunWorkflow:chainWorkflow');
@@ -174,6 +174,7 @@ describe('tracing: one trace per run, from the API request to the model call and
     assert.equal(post.attributes['server.address'], '127.0.0.1');
     assert.equal(post.attributes['chainport.delivery_id'], `${runId}-wh1`);
     assert.ok(!Object.values(post.attributes).some((v) => String(v).includes('/hooks')), 'no URL path in the span');
+    trace.child(attempt, 'SignalWorkflow:attempt');
   });
 
   it('leaves health probes and metric scrapes out: a trace every few seconds that says nothing', async () => {
