@@ -14,6 +14,13 @@ const optionalText = z
 const port = z.coerce.number().int().min(0).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
 const positiveDuration = durationMs.refine((ms) => ms > 0, 'must be longer than 0');
+const optionalHttpUrl = optionalText.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://jaeger:4318' }).optional());
+/** OTLP over HTTP with protobuf bodies is the one transport the service ships an exporter for. */
+const otlpProtocol = optionalText.pipe(
+  z.enum(['http/protobuf'], { error: 'only http/protobuf is supported (OTLP over HTTP, usually port 4318); grpc and http/json are not' }).optional(),
+);
+/** The samplers of the OpenTelemetry specification (OTEL_TRACES_SAMPLER); the ratio ones read OTEL_TRACES_SAMPLER_ARG. */
+const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const optionalUrl = optionalText.pipe(httpUrl.optional());
@@ -110,6 +117,16 @@ const envSchema = z.object({
   CHAINPORT_MAX_RUN_LIFETIME: durationMs.prefault('1h'),
   CHAINPORT_RERUN_BATCH_RATE: positiveInt.max(1000).default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Tracing (OpenTelemetry's own names): on only when an OTLP endpoint is set.
+  OTEL_SDK_DISABLED: bool.default(false),
+  OTEL_TRACES_EXPORTER: optionalText.pipe(z.enum(['otlp', 'none'], { error: 'must be otlp or none' }).optional()),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalHttpUrl,
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalHttpUrl,
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol,
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol,
+  OTEL_SERVICE_NAME: optionalText,
+  OTEL_TRACES_SAMPLER: optionalText.pipe(z.enum(TRACE_SAMPLERS, { error: `must be one of ${TRACE_SAMPLERS.join(', ')}` }).default('parentbased_always_on')),
+  OTEL_TRACES_SAMPLER_ARG: optionalText.pipe(z.string().transform(Number).pipe(z.number({ error: 'must be a number from 0 to 1' }).min(0, 'must be from 0 to 1').max(1, 'must be from 0 to 1')).optional()),
 })
   // Node requires it, and a body deadline past the request deadline would never be reached.
   .refine((e) => e.CHAINPORT_HEADERS_TIMEOUT <= e.CHAINPORT_REQUEST_TIMEOUT && e.CHAINPORT_BODY_TIMEOUT <= e.CHAINPORT_REQUEST_TIMEOUT, {
@@ -205,6 +222,18 @@ export interface Config {
   /** Base64 of 32 bytes that encrypts webhook secrets in workflow history; unset: a key kept in the data folder. */
   secretKey: string | undefined;
   logLevel: Env['LOG_LEVEL'];
+  /** OpenTelemetry tracing; undefined (off, nothing loaded) unless an OTLP endpoint is set. */
+  tracing: TracingSettings | undefined;
+}
+
+export interface TracingSettings {
+  /** Where spans are POSTed (OTLP/HTTP protobuf): the traces endpoint as given, or the base endpoint + /v1/traces. */
+  tracesUrl: string;
+  /** OTEL_SERVICE_NAME; unset: each process names itself (chainport-api, chainport-worker, chainport). */
+  serviceName: string | undefined;
+  sampler: Env['OTEL_TRACES_SAMPLER'];
+  /** The ratio of the traceidratio samplers, 1 when unset. */
+  samplerRatio: number;
 }
 
 /** Where one provider is reached; a provider without an entry is not configured. */
@@ -279,7 +308,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalUiUrl: e.TEMPORAL_UI_URL,
     runs: { orphanTimeoutMs: e.CHAINPORT_ORPHAN_TIMEOUT, maxLifetimeMs: e.CHAINPORT_MAX_RUN_LIFETIME, rerunBatchRate: e.CHAINPORT_RERUN_BATCH_RATE },
     logLevel: e.LOG_LEVEL,
+    tracing: tracingSettings(e),
   };
+}
+
+/** Tracing is on when an OTLP endpoint is set and neither OTEL_SDK_DISABLED nor OTEL_TRACES_EXPORTER=none turns it off. */
+function tracingSettings(e: Env): TracingSettings | undefined {
+  if (e.OTEL_SDK_DISABLED || e.OTEL_TRACES_EXPORTER === 'none') return undefined;
+  const tracesUrl = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (e.OTEL_EXPORTER_OTLP_ENDPOINT && `${e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`);
+  if (tracesUrl === undefined) return undefined;
+  return { tracesUrl, serviceName: e.OTEL_SERVICE_NAME, sampler: e.OTEL_TRACES_SAMPLER, samplerRatio: e.OTEL_TRACES_SAMPLER_ARG ?? 1 };
 }
 
 /** Where Temporal is and how to reach it (TLS when asked for, or implied by a certificate or an API key). */

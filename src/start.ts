@@ -8,6 +8,7 @@ import { connectClient, connectWorker } from './temporal/connection.js';
 import type { DevServer } from './temporal/dev-server.js';
 import { startEmbeddedTemporal } from './temporal/embedded.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
+import { startTracing } from './telemetry/tracing.js';
 import { InProcessTokenChannel } from './tokens/in-process.js';
 import { RunEnds } from './runs/run-ends.js';
 import { redisTokenChannel } from './tokens/redis.js';
@@ -22,12 +23,15 @@ async function main(): Promise<void> {
   const log = createLogger(config, 'chainport');
   // This process orders its own shutdown (API, then worker, then server), so the SDK installs no signal handlers.
   installTemporalRuntime(log, { sdkMetricsAddress: config.sdkMetricsAddress, shutdownSignals: [] });
+  // One provider for the API and the worker: a run's trace goes from the request to its last activity.
+  const tracing = await startTracing(config, 'chainport');
 
   let server: DevServer | undefined;
   const cleanups: Array<() => Promise<unknown>> = [];
   const cleanUp = async () => {
     for (const step of cleanups.reverse()) await step().catch((err: unknown) => log.error({ err }, 'shutdown step failed'));
   };
+  if (tracing) cleanups.push(() => tracing.shutdown());
   try {
     if (config.temporal.address === undefined) {
       log.info('starting the embedded Temporal dev server');
@@ -39,7 +43,7 @@ async function main(): Promise<void> {
     await prepareNamespace(config);
     const workerConnection = await connectWorker(config);
     cleanups.push(() => workerConnection.close());
-    const { client, connection } = await connectClient(config);
+    const { client, connection } = await connectClient(config, tracing);
     cleanups.push(() => connection.close());
     // Agents push their output straight to this process's stream readers; through Redis when REDIS_URL
     // is set, so API instances elsewhere get it too.
@@ -48,7 +52,7 @@ async function main(): Promise<void> {
     cleanups.push(() => tokens.close());
     // With the embedded server and no Redis, this worker runs every run: the API hears each end at once.
     const runEnds = server && !redisTokens ? new RunEnds() : undefined;
-    const worker = await createWorker({ config, connection: workerConnection, client, tokens, runEnds });
+    const worker = await createWorker({ config, connection: workerConnection, client, tokens, runEnds, tracing });
     const running = worker.run();
     const api = await startApi({ config, client, catalog, log, tokens, runEnds });
     printWelcome(api.url, api.devKey, server?.uiUrl, temporalAddress(config), config.webhooks.allowPrivate, describeProviders(config.llm));

@@ -16,6 +16,7 @@ import type { RunEnds } from './runs/run-ends.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { checkBeforeStart } from './preflight.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
+import { startTracing, type Tracing } from './telemetry/tracing.js';
 import { prebuiltWorkflowBundle } from './temporal/workflow-bundle.js';
 import { ensureSearchAttributes } from './temporal/search-attributes.js';
 import { webhookResolver } from './webhooks/resolve.js';
@@ -37,6 +38,11 @@ export interface WorkerDeps {
   tokens?: TokenChannel;
   /** Told of each run's end as the workflow completes, for an API in this process. */
   runEnds?: RunEnds;
+  /**
+   * This process's tracing, when on: activity spans and the sink of workflow spans. A `workflowBundle`
+   * handed in must then be one built with workflowInterceptorModules(true).
+   */
+  tracing?: Tracing;
 }
 
 /** Builds a worker for the chain task queue: the chain workflow plus every agent kind as the runAgent activity. */
@@ -48,14 +54,15 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
     connection: deps.connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    workflowBundle: deps.workflowBundle ?? { codePath: await prebuiltWorkflowBundle(path.join(config.dataDir, 'workflow-bundles')) },
+    workflowBundle: deps.workflowBundle ?? { codePath: await prebuiltWorkflowBundle(path.join(config.dataDir, 'workflow-bundles'), { traced: deps.tracing !== undefined }) },
     activities: createActivities({
       kinds,
       webhooks: { client: deps.client, secrets, respondLinks: new RespondLinks(secrets.deriveKey(RESPOND_LINK_KEY), config.api.publicUrl), allowPrivate: config.webhooks.allowPrivate, resolve: webhookResolver(config.webhooks) },
       reruns: { client: deps.client, config },
       tokens: deps.tokens,
     }),
-    sinks: runSinks(deps.runEnds),
+    sinks: { ...runSinks(deps.runEnds), ...deps.tracing?.worker.sinks },
+    interceptors: deps.tracing?.worker.interceptors,
     maxConcurrentActivityTaskExecutions: config.worker.maxActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxWorkflowTasks,
     // Streaming readers see agent output through heartbeats, so they must reach the server often.
@@ -114,18 +121,20 @@ async function main(): Promise<void> {
   const log = createLogger(config, 'worker');
   installTemporalRuntime(log, { sdkMetricsAddress: config.sdkMetricsAddress });
   if (config.workerMetricsPort !== undefined) await serveMetrics(config.workerMetricsPort, config.workerMetricsHost);
+  const tracing = await startTracing(config, 'chainport-worker');
   const added = await prepareNamespace(config);
   if (added.length) log.info({ added }, 'registered search attributes');
   const connection = await connectWorker(config);
-  const { client, connection: clientConnection } = await connectClient(config);
+  const { client, connection: clientConnection } = await connectClient(config, tracing);
   const tokens = await redisTokenChannel(config, log);
-  const worker = await createWorker({ config, connection, client, tokens });
+  const worker = await createWorker({ config, connection, client, tokens, tracing });
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker polling');
   // Worker.run resolves after SIGINT/SIGTERM: in-flight tasks finish or are handed back within the grace time.
   await worker.run();
   await tokens?.close();
   await clientConnection.close();
   await connection.close();
+  await tracing?.shutdown();
   log.info('worker stopped');
 }
 

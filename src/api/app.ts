@@ -8,6 +8,7 @@ import { observe } from './middleware/observe.js';
 import { problems } from './middleware/problem.js';
 import { rateLimit } from './middleware/rate-limit.js';
 import { requestId } from './middleware/request-id.js';
+import { traceRequests } from './middleware/trace.js';
 import type { ApiDeps } from './deps.js';
 import { rateLimitRejections } from '../metrics.js';
 import { mount, type RouteSpec } from './route.js';
@@ -48,6 +49,8 @@ export function createApp(deps: ApiDeps): Koa {
   const apiRouter = new Router();
   mount(apiRouter, routes.filter((r) => !r.public), readBody);
 
+  // First, so the span covers every other middleware; only with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT).
+  if (deps.config.tracing) app.use(traceRequests({ untracedPaths: routes.filter((r) => r.tag === 'operations').map((r) => r.path) }));
   app.use(
     cors({
       origin: (ctx) => {

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import { checkBeforeStart } from '../preflight.js';
 import { connectClient } from '../temporal/connection.js';
+import { startTracing } from '../telemetry/tracing.js';
 import { VERSION } from '../version.js';
 import { createApp } from './app.js';
 import { CallerRegistry, devCaller, loadCallers, type Caller } from './callers.js';
@@ -160,7 +161,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const catalog = checkBeforeStart(config, { api: true });
   const log = createLogger(config, 'api');
-  const { client, connection } = await connectClient(config);
+  const tracing = await startTracing(config, 'chainport-api');
+  const { client, connection } = await connectClient(config, tracing);
   const api = await startApi({ config, client, catalog, log });
   log.info({ url: api.url }, 'API listening');
   if (api.devKey) log.info(`No callers configured: using the development key stored in ${config.dataDir}/dev-api-key`);
@@ -168,6 +170,7 @@ async function main(): Promise<void> {
     log.info('API stopping');
     await api.close();
     await connection.close();
+    await tracing?.shutdown();
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());

@@ -21,6 +21,8 @@ export interface ModelAnswer {
   usage: TokenUsage;
   /** The AI SDK's unified finish reason: stop, length, content-filter, … */
   finishReason: string;
+  /** The model that answered, as the provider names it (it may differ from the one asked for, e.g. a dated version). */
+  responseModel: string | undefined;
 }
 
 /**
@@ -53,12 +55,15 @@ export async function streamModel(call: ModelCall): Promise<ModelAnswer> {
   let text = '';
   let usage: TokenUsage = { input: 0, output: 0 };
   let finishReason = 'unknown';
+  let responseModel: string | undefined;
   for await (const part of result.fullStream) {
     if (part.type === 'text-delta') {
       text += part.text;
       call.onText(part.text);
     } else if (part.type === 'error') {
       throw part.error;
+    } else if (part.type === 'finish-step') {
+      responseModel = part.response.modelId;
     } else if (part.type === 'finish') {
       usage = { input: part.totalUsage.inputTokens ?? 0, output: part.totalUsage.outputTokens ?? 0 };
       finishReason = part.finishReason;
@@ -66,5 +71,5 @@ export async function streamModel(call: ModelCall): Promise<ModelAnswer> {
   }
   // The stream ends quietly (an `abort` part) when the signal aborts: a cut-off answer is no answer.
   if (call.signal.aborted) throw call.signal.reason;
-  return { text, usage, finishReason };
+  return { text, usage, finishReason, responseModel };
 }

@@ -8,6 +8,7 @@ import type { chainWorkflow } from '../workflows/chain.js';
 import { rerunOfSchema } from '../records/schemas.js';
 import { CHAIN_WORKFLOW, CallerIdKey, ChainNameKey, ChainVersionKey, RerunOfKey } from '../workflows/definitions.js';
 import type { ChainRunRequest, RerunPlan, RunWebhook } from '../workflows/types.js';
+import { runDetails, runSummary } from './ui-metadata.js';
 
 export interface StartRunOptions {
   input: unknown;
@@ -48,6 +49,10 @@ export function waitsForInput(chain: Pick<ChainVersion, 'plan'>): boolean {
   return chain.plan.agents.some((agent) => agent.input !== undefined);
 }
 
+function lowest(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
+
 /** A new run id: `run-` and 20 hex digits (80 random bits), safe in URLs and Temporal workflow IDs. */
 export function newRunId(): string {
   return `run-${randomBytes(10).toString('hex')}`;
@@ -55,7 +60,8 @@ export function newRunId(): string {
 
 /**
  * Starts one run of a chain version as a workflow whose ID is the run id, tagged with search
- * attributes (ChainName, ChainVersion, CallerId) and a memo ops can read in the Temporal UI.
+ * attributes (ChainName, ChainVersion, CallerId), a memo, and the summary and details ops read in
+ * the Temporal UI (see ui-metadata.ts).
  */
 export async function startRun(
   client: Client,
@@ -64,6 +70,7 @@ export async function startRun(
   options: StartRunOptions,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof chainWorkflow>> {
   const runId = options.runId ?? newRunId();
+  const inputBytes = Buffer.byteLength(JSON.stringify(options.input ?? null));
   const request: ChainRunRequest = {
     runId,
     callerId: options.callerId,
@@ -94,7 +101,7 @@ export async function startRun(
       chain: chain.name,
       chain_version: chain.version,
       agents: chain.plan.agents.map((a) => a.name),
-      input_bytes: Buffer.byteLength(JSON.stringify(options.input ?? null)),
+      input_bytes: inputBytes,
       ...(options.requestHash && { request_hash: options.requestHash }),
       orphanable: options.orphanTimeoutMs !== undefined,
       ...(options.generatedSecret && { webhook_secret: options.generatedSecret }),
@@ -105,6 +112,7 @@ export async function startRun(
     // runs, and a start that succeeds is known to have made this one.
     workflowIdConflictPolicy: 'FAIL',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
-    staticSummary: `${chain.name}@${chain.version} for ${options.callerId}${options.rerun ? ` · rerun of ${options.rerun.of.run_id} from ${options.rerun.of.from}` : ''}`,
+    staticSummary: runSummary(chain, options.callerId),
+    staticDetails: runDetails({ inputBytes, webhookUrl: options.webhook?.url, budgetUsd: lowest(chain.plan.maxCost, options.maxCost), rerunOf: options.rerun?.of }),
   });
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import { temporalAddress, type Config } from '../config.js';
+import type { Tracing } from '../telemetry/tracing.js';
 import { boundedCalls } from './deadlines.js';
 
 type TlsOption = ConnectionOptions['tls'];
@@ -36,9 +37,10 @@ export function clientConnectionOptions(config: Config): ConnectionOptions {
   };
 }
 
-export async function connectClient(config: Config): Promise<{ connection: Connection; client: Client }> {
+/** A client of the configured namespace; with `tracing`, its workflow starts, signals and queries are spans that carry the trace into Temporal. */
+export async function connectClient(config: Config, tracing?: Pick<Tracing, 'clientInterceptors'>): Promise<{ connection: Connection; client: Client }> {
   const connection = await Connection.connect(clientConnectionOptions(config));
-  return { connection, client: new Client({ connection, namespace: config.temporal.namespace }) };
+  return { connection, client: new Client({ connection, namespace: config.temporal.namespace, interceptors: tracing?.clientInterceptors }) };
 }
 
 export async function connectWorker(config: Config): Promise<NativeConnection> {

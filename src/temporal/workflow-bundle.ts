@@ -15,39 +15,56 @@ const run = promisify(execFile);
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 const WORKFLOWS_DIR = path.dirname(WORKFLOWS_PATH);
 const BUILDER = fileURLToPath(new URL('./build-workflow-bundle.ts', import.meta.url));
+const require = createRequire(import.meta.url);
+
+/**
+ * The workflow interceptor modules of a traced worker's bundle: Temporal's OpenTelemetry workflow
+ * interceptors (a span for the workflow and for each activity or child it starts; spans leave the
+ * sandbox through the `exporter` sink). An untraced bundle has none: no interceptor runs per workflow.
+ */
+export function workflowInterceptorModules(traced: boolean): string[] {
+  return traced ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] : [];
+}
+
+function packageVersion(name: string): string {
+  return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+}
 
 /**
  * What the bundle is made of: the workflow sources (they import nothing outside their folder but
- * @temporalio packages) and the workflow SDK's version.
+ * @temporalio packages), the workflow SDK's version and, when traced, the interceptor modules and
+ * their package's version — a traced and an untraced worker never share a bundle file.
  */
-function bundleHash(): string {
+function bundleHash(traced: boolean): string {
   const hash = createHash('sha256');
   for (const file of readdirSync(WORKFLOWS_DIR).filter((name) => name.endsWith('.ts')).sort()) {
     hash.update(file).update(readFileSync(path.join(WORKFLOWS_DIR, file)));
   }
-  const sdk = createRequire(import.meta.url).resolve('@temporalio/workflow/package.json');
-  hash.update((JSON.parse(readFileSync(sdk, 'utf8')) as { version: string }).version);
+  hash.update(packageVersion('@temporalio/workflow'));
+  if (traced) hash.update(`interceptors:${workflowInterceptorModules(true).join(',')}@${packageVersion('@temporalio/interceptors-opentelemetry')}`);
   return hash.digest('hex').slice(0, 16);
 }
 
 /**
- * The bundle `npm run build` makes once at build time beside the compiled code (dist/workflow-bundle.js):
- * a production worker loads it and never bundles, so it needs neither tsx nor a writable folder.
+ * The bundles `npm run build` makes once at build time beside the compiled code (dist/workflow-bundle.js,
+ * and dist/workflow-bundle-traced.js with the tracing interceptors): a production worker loads one and
+ * never bundles, so it needs neither tsx nor a writable folder.
  */
-const SHIPPED_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+export const SHIPPED_BUNDLE_NAMES = { plain: 'workflow-bundle.js', traced: 'workflow-bundle-traced.js' } as const;
 const RUNNING_COMPILED = import.meta.url.endsWith('.js');
 
 /**
- * The path of the bundle of the current workflow code: the build's own when running compiled,
- * otherwise the one under `dir`, built first when missing.
+ * The path of the bundle of the current workflow code, with the tracing interceptors when `traced`:
+ * the build's own when running compiled, otherwise the one under `dir`, built first when missing.
  */
-export async function prebuiltWorkflowBundle(dir: string): Promise<string> {
-  if (RUNNING_COMPILED && existsSync(SHIPPED_BUNDLE)) return SHIPPED_BUNDLE;
-  const target = path.join(dir, `workflow-bundle-${bundleHash()}.js`);
+export async function prebuiltWorkflowBundle(dir: string, { traced }: { traced: boolean }): Promise<string> {
+  const shipped = fileURLToPath(new URL(`../${SHIPPED_BUNDLE_NAMES[traced ? 'traced' : 'plain']}`, import.meta.url));
+  if (RUNNING_COMPILED && existsSync(shipped)) return shipped;
+  const target = path.join(dir, `workflow-bundle-${bundleHash(traced)}.js`);
   if (existsSync(target)) return target;
   mkdirSync(dir, { recursive: true });
   const partial = `${target}.${process.pid}.partial`;
-  await run(process.execPath, ['--import', 'tsx', BUILDER, partial], { timeout: 120_000 });
+  await run(process.execPath, ['--import', 'tsx', BUILDER, partial, ...(traced ? ['--traced'] : [])], { timeout: 120_000 });
   // A rename is atomic: a worker never loads a half-written bundle.
   renameSync(partial, target);
   return target;

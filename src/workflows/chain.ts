@@ -27,6 +27,7 @@ import {
   progressQuery,
   touchSignal,
 } from './definitions.js';
+import { agentSummary } from './agent-summary.js';
 import { isAgentFailureDetails } from './failure-details.js';
 import { InputSteps } from './input-step.js';
 import { render, renderParts, type TemplateScope } from './template.js';
@@ -293,6 +294,7 @@ async function runAgent(state: RunState, index: number, agent: AgentPlan, runId:
   agentState.started_at = new Date().toISOString();
   state.current_agent = agent.name;
   const startedMs = Date.now();
+  const settings = renderWith(agent, scope);
   const options = {
     startToCloseTimeout: agent.timeoutMs,
     // Don't wait for the agent to acknowledge: the run's status must not hang on a dead worker.
@@ -304,7 +306,7 @@ async function runAgent(state: RunState, index: number, agent: AgentPlan, runId:
       backoffCoefficient: agent.retry.backoff,
       maximumInterval: agent.retry.maxIntervalMs,
     },
-    summary: agent.name,
+    summary: agentSummary(agent, settings),
   };
   const { runAgent: run } = agent.local ? proxyLocalActivities<Activities>(options) : proxyActivities<Activities>({ ...options, heartbeatTimeout: agent.heartbeatTimeoutMs });
   try {
@@ -313,7 +315,7 @@ async function runAgent(state: RunState, index: number, agent: AgentPlan, runId:
       index,
       agent: agent.name,
       kind: agent.kind,
-      with: renderWith(agent, scope),
+      with: settings,
       chain: state.chain,
       ...(budget !== undefined && { budget: roundUsd(budget - state.cost) }),
     });

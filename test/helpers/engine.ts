@@ -13,17 +13,19 @@ import { installTemporalRuntime } from '../../src/temporal/runtime.js';
 import type { TokenChannel } from '../../src/tokens/channel.js';
 import type { RunEnds } from '../../src/runs/run-ends.js';
 import { createWorker } from '../../src/worker.js';
-import { WORKFLOWS_PATH } from '../../src/temporal/workflow-bundle.js';
+import { WORKFLOWS_PATH, workflowInterceptorModules } from '../../src/temporal/workflow-bundle.js';
+import type { Tracing } from '../../src/telemetry/tracing.js';
 
 export const FIXTURE_CHAINS = path.resolve(import.meta.dirname, '../fixtures/chains');
 
 export const TEST_SECRET_KEY = randomBytes(32).toString('base64');
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+const bundles = new Map<boolean, Promise<WorkflowBundleWithSourceMap>>();
 
-/** The workflow bundle, built once per test process (bundling takes seconds on 2 cores). */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+/** The workflow bundle (`traced`: with the tracing interceptors), each built once per test process (bundling takes seconds on 2 cores). */
+export function workflowBundle({ traced = false }: { traced?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
+  let bundle = bundles.get(traced);
+  if (!bundle) bundles.set(traced, (bundle = bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: workflowInterceptorModules(traced), logger: quietLogger })));
   return bundle;
 }
 
@@ -56,12 +58,12 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-/** A client and in-process workers against a running test server. */
-export async function startEngine(address: string, env: Record<string, string> = {}, options: { tokens?: TokenChannel; runEnds?: RunEnds } = {}): Promise<TestEngine> {
+/** A client and in-process workers against a running test server; with `tracing`, both traced (and the workers on the traced bundle). */
+export async function startEngine(address: string, env: Record<string, string> = {}, options: { tokens?: TokenChannel; runEnds?: RunEnds; tracing?: Tracing } = {}): Promise<TestEngine> {
   // SDK logs stay quiet in tests unless TEST_LOG_LEVEL asks for them.
   installTemporalRuntime(createLogger(loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error' }), 'test'));
   const config = testConfig(address, env);
-  const { connection, client } = await connectClient(config);
+  const { connection, client } = await connectClient(config, options.tracing);
   const workers: Array<{ worker: Worker; connection: NativeConnection; running: Promise<void> }> = [];
   return {
     config,
@@ -72,7 +74,16 @@ export async function startEngine(address: string, env: Record<string, string> =
     runEnds: options.runEnds,
     async startWorker(customKinds) {
       const nativeConnection = await connectWorker(config);
-      const worker = await createWorker({ config, connection: nativeConnection, client, customKinds, workflowBundle: await workflowBundle(), tokens: options.tokens, runEnds: options.runEnds });
+      const worker = await createWorker({
+        config,
+        connection: nativeConnection,
+        client,
+        customKinds,
+        workflowBundle: await workflowBundle({ traced: options.tracing !== undefined }),
+        tokens: options.tokens,
+        runEnds: options.runEnds,
+        tracing: options.tracing,
+      });
       workers.push({ worker, connection: nativeConnection, running: worker.run() });
       return worker;
     },

@@ -244,7 +244,8 @@ const WIRES: Record<FakeApi, (body: Record<string, unknown>, model: string, send
     let sequence = 0;
     let text = '';
     const event = (type: string, fields: Record<string, unknown>) => send(type, { type, sequence_number: sequence++, ...fields });
-    const response = (status: string, extra: Record<string, unknown> = {}) => ({ id, object: 'response', created_at: createdAt, model, status, output: [], ...extra });
+    // Like OpenAI, the answer names the dated model that served the request.
+    const response = (status: string, extra: Record<string, unknown> = {}) => ({ id, object: 'response', created_at: createdAt, model: `${model}-2024-07-18`, status, output: [], ...extra });
     return {
       start() {
         event('response.created', { response: response('in_progress') });

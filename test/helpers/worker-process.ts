@@ -44,7 +44,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     // Nothing from the developer's shell or the test runner may steer the worker.
-    if (/^(TEMPORAL_(?!CLI_PATH)|CHAINPORT_|NODE_TEST|LOG_LEVEL$)/.test(key)) continue;
+    if (/^(TEMPORAL_(?!CLI_PATH)|CHAINPORT_|OTEL_|NODE_TEST|LOG_LEVEL$)/.test(key)) continue;
     env[key] = value;
   }
   Object.assign(env, {

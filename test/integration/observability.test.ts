@@ -1,23 +1,36 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import pino from 'pino';
 import { CALLERS, startTestApi, type TestApi } from '../helpers/api.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { startFakeLlm, type FakeLlm } from '../helpers/fake-llm.js';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const METRICS_TOKEN = 'metrics-token-for-tests';
 
-describe('observability: metrics, logs, Temporal UI links', () => {
+describe('observability: metrics, logs, the Temporal UI', () => {
   let temporal: TestTemporal;
+  let fake: FakeLlm;
+  let hooks: WebhookReceiver;
   let engine: TestEngine;
   let api: TestApi;
   const logLines: Array<Record<string, unknown>> = [];
 
   before(async () => {
+    fake = await startFakeLlm(() => ({ type: 'stream', chunks: ['an ', 'answer'] }));
+    hooks = await startWebhookReceiver();
     temporal = await startTestTemporal();
     try {
-      engine = await startEngine(temporal.address, { CHAINPORT_METRICS_TOKEN: METRICS_TOKEN, TEMPORAL_UI_URL: 'http://127.0.0.1:8233' });
+      engine = await startEngine(temporal.address, {
+        CHAINPORT_METRICS_TOKEN: METRICS_TOKEN,
+        TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
+        OPENAI_BASE_URL: fake.baseUrl,
+        OPENAI_API_KEY: 'sk-test',
+        CHAINPORT_WEBHOOK_ALLOW_PRIVATE: 'true',
+      });
       await engine.startWorker();
       const sink = new Writable({
         write(chunk: Buffer, _enc, done) {
@@ -36,6 +49,8 @@ describe('observability: metrics, logs, Temporal UI links', () => {
     await api?.close();
     await engine?.stop();
     await temporal?.stop();
+    await hooks?.close();
+    await fake?.close();
   });
 
   it('serves Prometheus metrics only with the metrics token, never with an API key', async () => {
@@ -80,5 +95,41 @@ describe('observability: metrics, logs, Temporal UI links', () => {
     const { run_id: runId } = (await res.json()) as { run_id: string };
     const run = (await (await api.request(`/api/v1/runs/${runId}`)).json()) as { temporal_ui_url: string };
     assert.equal(run.temporal_ui_url, `http://127.0.0.1:8233/namespaces/default/workflows/${runId}`);
+  });
+
+  it('shows each run in the Temporal UI as "chain@version · caller", with input size, webhook host and budget as details', async () => {
+    const input = { topic: 'ui summary' };
+    const webhookUrl = `${hooks.url}/partner-secret-path?token=partner-token`;
+    const res = await api.request('/api/v1/chains/chain-3/runs', { body: { input, max_cost: 5, webhook: { url: webhookUrl, events: ['completed'] } } });
+    assert.equal(res.status, 202);
+    const { run_id: runId } = (await res.json()) as { run_id: string };
+    const description = await engine.client.workflow.getHandle(runId).describe();
+    assert.equal(await description.staticSummary(), 'chain-3@1 · alice');
+    const details = await description.staticDetails();
+    assert.equal(details, `- input: ${Buffer.byteLength(JSON.stringify(input))} bytes\n- webhook: ${new URL(hooks.url).host}\n- budget: max_cost 5 USD`);
+    assert.doesNotMatch(details ?? '', /partner-secret-path|partner-token|whsec_/, 'the webhook shows as its host only, and no secret shows');
+  });
+
+  it('says "none" in the details for a run without webhook or budget', async () => {
+    const res = await api.request('/api/v1/chains/chain-3/runs', { body: { input: { topic: 'x' } } });
+    const { run_id: runId } = (await res.json()) as { run_id: string };
+    const details = await (await engine.client.workflow.getHandle(runId).describe()).staticDetails();
+    assert.equal(details, '- input: 13 bytes\n- webhook: none\n- budget: none');
+  });
+
+  it('summarises each agent activity, local ones too, as "agent · provider:model" for llm agents and "agent · kind" for others', async () => {
+    const summaries = async (chain: string, input: Record<string, unknown>) => {
+      const res = await api.request(`/api/v1/chains/${chain}`, { body: { input } });
+      assert.equal(res.status, 200);
+      const { run_id: runId } = (await res.json()) as { run_id: string };
+      const events = (await engine.client.workflow.getHandle(runId).fetchHistory()).events ?? [];
+      // A local activity is recorded as a marker that carries the summary.
+      return events
+        .filter((event) => event.activityTaskScheduledEventAttributes || (event.markerRecordedEventAttributes && event.userMetadata?.summary))
+        .map((event) => defaultPayloadConverter.fromPayload<string>(event.userMetadata!.summary! as Payload));
+    };
+    assert.deepEqual(await summaries('llm-echo', { text: 'summarise me' }), ['echo · openai:gpt-4o-mini']);
+    assert.deepEqual(await summaries('chain-3', { topic: 'summaries' }), ['first · simulated', 'second · simulated', 'third · simulated']);
+    assert.deepEqual(await summaries('chain-3-local', { topic: 'local summaries' }), ['first · simulated', 'second · simulated', 'third · simulated']);
   });
 });

@@ -3,11 +3,12 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { bundleWorkflowCode, Worker, type ReplayResult, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type ReplayResult, type ReplayWorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
+import { startTracing } from '../../src/telemetry/tracing.js';
 import { HISTORIES_DIR, SCENARIOS } from '../fixtures/record-histories.js';
 import { workflowBundle } from '../helpers/engine.js';
 import { historyFromJSON, type History } from '../helpers/history-json.js';
@@ -60,18 +61,33 @@ describe('workflow replay against recorded histories', () => {
     assert.deepEqual(historyFiles, [...SCENARIOS.map((s) => `${s.name}.json`), 'webhook-delivery-failed.json'].sort());
   });
 
-  it('replays every recorded history on the current workflow code without a determinism violation', async () => {
+  /** Replays every recorded history with `options`; says which failed and why. */
+  async function replayFailures(options: Omit<ReplayWorkerOptions, 'workflowsPath'>): Promise<string[]> {
     const histories = historyFiles.map((file) => ({ workflowId: path.basename(file, '.json'), history: readHistory(file) }));
     const results: ReplayResult[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) results.push(result);
-
+    for await (const result of Worker.runReplayHistories(options, histories)) results.push(result);
     assert.deepEqual(
       results.map((r) => r.workflowId),
       histories.map((h) => h.workflowId),
       'every history was replayed',
     );
-    const failures = results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.name}: ${r.error?.message}`);
-    assert.deepEqual(failures, [], 'no history may fail to replay');
+    return results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.name}: ${r.error?.message}`);
+  }
+
+  it('replays every recorded history on the current workflow code without a determinism violation', async () => {
+    assert.deepEqual(await replayFailures({ workflowBundle: bundle }), [], 'no history may fail to replay');
+  });
+
+  it('replays them as well with tracing on: the OpenTelemetry workflow interceptors add no commands', async () => {
+    // Spans would go nowhere: the exporter sink is not called while a history replays.
+    const tracing = await startTracing(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }), 'chainport-replay');
+    assert.ok(tracing);
+    try {
+      const failures = await replayFailures({ workflowBundle: await workflowBundle({ traced: true }), interceptors: tracing.worker.interceptors, sinks: tracing.worker.sinks });
+      assert.deepEqual(failures, [], 'no history may fail to replay with the tracing interceptors');
+    } finally {
+      await tracing.shutdown();
+    }
   });
 
   describe('against a workflow whose commands changed', () => {

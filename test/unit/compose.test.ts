@@ -126,6 +126,20 @@ describe('docker-compose.yml', () => {
     assert.ok(existsSync(path.join(root, callersFile.replace(/^\$\{[A-Z_]+:-(.+)\}$/, '$1'))), 'the default callers file exists');
   });
 
+  it('traces to a Jaeger all-in-one by OTLP/HTTP, its UI on loopback, unless OTEL_* in .env say otherwise', () => {
+    const jaeger = service('jaeger');
+    assert.match(jaeger.image ?? '', /^jaegertracing\/all-in-one:\$\{JAEGER_VERSION:-\d+\.\d+\.\d+\}$/, 'pinned');
+    assert.deepEqual(jaeger.expose?.map(String).sort(), ['4317', '4318'], 'OTLP gRPC and HTTP on the compose network');
+    assert.ok(jaeger.ports?.some((p) => String(p).startsWith('${JAEGER_UI_BIND:-127.0.0.1}:') && String(p).endsWith(':16686')), 'UI on loopback by default');
+    for (const [name, serviceName] of [['worker', 'chainport-worker'], ['api', 'chainport-api']] as const) {
+      const e = env(name);
+      assert.equal(e.OTEL_EXPORTER_OTLP_ENDPOINT, '${OTEL_EXPORTER_OTLP_ENDPOINT:-http://jaeger:4318}', `${name}: OTLP/HTTP to jaeger`);
+      assert.equal(e.OTEL_SERVICE_NAME, serviceName);
+      assert.ok('OTEL_SDK_DISABLED' in e && 'OTEL_TRACES_SAMPLER' in e, `${name}: tracing can be sampled or turned off`);
+      assert.ok(dependsOn(name).jaeger, `${name} starts after jaeger`);
+    }
+  });
+
   it('puts an nginx proxy on host port 3000 in front of the API replicas, unbuffered for SSE', () => {
     const proxy = service('proxy');
     assert.match(proxy.image ?? '', /^nginx:/);

@@ -55,3 +55,39 @@ describe('loadConfig: model providers and prices', () => {
     assert.throws(() => loadConfig({ CHAINPORT_LLM_PRICES_FILE: '/nonexistent/prices.json' }), /CHAINPORT_LLM_PRICES_FILE: cannot read/);
   });
 });
+
+describe('loadConfig: tracing from the OTEL_* variables', () => {
+  it('is off without an OTLP endpoint, and when OTEL_SDK_DISABLED or OTEL_TRACES_EXPORTER=none says so', () => {
+    assert.equal(loadConfig({}).tracing, undefined);
+    assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }).tracing, undefined, 'empty counts as unset (compose passes empty values)');
+    assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318', OTEL_SDK_DISABLED: 'true' }).tracing, undefined);
+    assert.equal(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318', OTEL_TRACES_EXPORTER: 'none' }).tracing, undefined);
+  });
+
+  it('sends to <endpoint>/v1/traces, or to the traces endpoint as given, with the named sampler', () => {
+    assert.deepEqual(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4318/' }).tracing, {
+      tracesUrl: 'http://jaeger:4318/v1/traces',
+      serviceName: undefined,
+      sampler: 'parentbased_always_on',
+      samplerRatio: 1,
+    });
+    const tracing = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://ignored:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector.example.com/otlp/traces',
+      OTEL_SERVICE_NAME: 'chainport-eu',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.1',
+    }).tracing;
+    assert.deepEqual(tracing, { tracesUrl: 'https://collector.example.com/otlp/traces', serviceName: 'chainport-eu', sampler: 'parentbased_traceidratio', samplerRatio: 0.1 });
+  });
+
+  it('fails fast on an endpoint that is no URL, a transport it has no exporter for, an unknown sampler or a ratio outside 0..1', () => {
+    const refused = (env: Record<string, string>, variable: string) =>
+      assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.message.includes(variable), variable);
+    refused({ OTEL_EXPORTER_OTLP_ENDPOINT: 'jaeger:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+    refused({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://jaeger:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL: only http/protobuf');
+    refused({ OTEL_TRACES_SAMPLER: 'sometimes' }, 'OTEL_TRACES_SAMPLER');
+    refused({ OTEL_TRACES_SAMPLER_ARG: '2' }, 'OTEL_TRACES_SAMPLER_ARG');
+    refused({ OTEL_TRACES_EXPORTER: 'zipkin' }, 'OTEL_TRACES_EXPORTER');
+  });
+});

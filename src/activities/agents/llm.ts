@@ -8,6 +8,7 @@ import { outputValidator, readOutput } from '../../llm/output.js';
 import { costOf, outputCeiling, type PriceTable, type TokenUsage } from '../../llm/prices.js';
 import { createModelSource, unconfigured } from '../../llm/providers.js';
 import { llmCalls, llmCost, llmFallbacks, llmTokens } from '../../metrics.js';
+import { withModelCallSpan } from '../../telemetry/gen-ai.js';
 import type { RunErrorCode } from '../../workflows/types.js';
 import { defineAgentKind } from './kind.js';
 
@@ -80,15 +81,20 @@ export function createLlmAgent(llm: LlmConfig) {
         const labels = { provider: ref.provider, model: ref.id.slice(ref.provider.length + 1) };
         let answer: ModelAnswer;
         try {
-          answer = await streamModel({
-            model: await models(ref),
-            system: opts.system,
-            prompt: opts.prompt,
-            temperature: opts.temperature,
-            maxTokens: opts.max_tokens,
-            format,
-            signal: context.signal,
-            onText: (chunk) => context.emit(chunk),
+          const model = await models(ref);
+          answer = await withModelCallSpan({ system: ref.provider, requestModel: labels.model }, async (span) => {
+            const answered = await streamModel({
+              model,
+              system: opts.system,
+              prompt: opts.prompt,
+              temperature: opts.temperature,
+              maxTokens: opts.max_tokens,
+              format,
+              signal: context.signal,
+              onText: (chunk) => context.emit(chunk),
+            });
+            span.setResponse({ model: answered.responseModel ?? labels.model, inputTokens: answered.usage.input, outputTokens: answered.usage.output });
+            return answered;
           });
         } catch (err) {
           // Cancellation is the activity's to surface; an agent error is ours (the provider was not configured).

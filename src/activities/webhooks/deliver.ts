@@ -1,6 +1,8 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { webhookAttempts } from '../../metrics.js';
+import { ATTR } from '../../telemetry/attributes.js';
+import { withHttpClientSpan } from '../../telemetry/http-client.js';
 import { VERSION } from '../../version.js';
 import { postOnce } from '../../webhooks/post.js';
 import type { ResolveHost } from '../../webhooks/resolve.js';
@@ -34,7 +36,9 @@ export function createDeliverWebhook(deps: DeliverDeps) {
       'user-agent': `chainport-webhooks/${VERSION}`,
       ...signatureHeaders(deps.secrets.open(input.sealedSecret), input.deliveryId, Math.floor(now.getTime() / 1000), body),
     };
-    const result = await postOnce(input.url, headers, body, { timeoutMs: input.timeoutMs, signal: context.cancellationSignal, allowPrivate: deps.allowPrivate, resolve: deps.resolve });
+    const result = await withHttpClientSpan('POST', new URL(input.url), { [ATTR.deliveryId]: input.deliveryId }, () =>
+      postOnce(input.url, headers, body, { timeoutMs: input.timeoutMs, signal: context.cancellationSignal, allowPrivate: deps.allowPrivate, resolve: deps.resolve }),
+    );
     const record: DeliveryAttempt = { attempt, at: now.toISOString(), status_code: result.statusCode, error: result.error, duration_ms: result.durationMs };
     await deps.client.workflow
       .getHandle(input.deliveryId)
