@@ -1,7 +1,7 @@
 import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa from 'koa';
-import { methodNotAllowed } from './middleware/allowed-methods.js';
+import { allowedMethods, methodNotAllowed } from './middleware/allowed-methods.js';
 import { auth } from './middleware/auth.js';
 import { jsonBody } from './middleware/body.js';
 import { observe } from './middleware/observe.js';
@@ -43,11 +43,13 @@ export function createApp(deps: ApiDeps): Koa {
   const routes = allRoutes(deps);
   const readBody = jsonBody({ limit: deps.config.api.maxBodyBytes, timeoutMs: deps.config.api.timeouts.bodyMs });
   const publicRouter = new Router();
-  mount(publicRouter, routes.filter((r) => r.public), readBody);
+  const publicAllowed = allowedMethods(publicRouter, routes);
+  mount(publicRouter, routes.filter((r) => r.public), readBody, publicAllowed);
   mountDocs(publicRouter, routes, deps.version);
   mountPlayground(publicRouter, deps.devKey);
   const apiRouter = new Router();
-  mount(apiRouter, routes.filter((r) => !r.public), readBody);
+  const apiAllowed = allowedMethods(apiRouter, routes);
+  mount(apiRouter, routes.filter((r) => !r.public), readBody, apiAllowed);
 
   // First, so the span covers every other middleware; only with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT).
   if (deps.config.tracing) app.use(traceRequests({ untracedPaths: routes.filter((r) => r.tag === 'operations').map((r) => r.path) }));
@@ -68,13 +70,13 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(observe(deps.log));
   app.use(problems(deps.log));
   app.use(publicRouter.routes());
-  app.use(methodNotAllowed());
+  app.use(methodNotAllowed(publicAllowed));
   app.use(publicRouter.allowedMethods());
   app.use(apiPathsOnly);
   app.use(auth(deps.callers, deps.streamTokens, deps.limiters.failedAuth(deps.config.api.authFailuresPerMin), () => rateLimitRejections.inc({ limit: 'failed-auth' })));
   app.use(rateLimit(deps.limiters, () => rateLimitRejections.inc({ limit: 'requests' })));
   app.use(apiRouter.routes());
-  app.use(methodNotAllowed());
+  app.use(methodNotAllowed(apiAllowed));
   app.use(apiRouter.allowedMethods());
   return app;
 }

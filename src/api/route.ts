@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { z } from 'zod';
+import { methodNotAllowedError } from './middleware/allowed-methods.js';
 import { ApiError, type ProblemCode } from './problem.js';
 
 export interface ResponseSpec {
@@ -60,11 +61,16 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
  * the router sits behind (authentication and rate limits for API routes, nothing for public ones),
  * and never for a path or method no route serves.
  */
-export function mount(router: Router, routes: readonly RouteSpec[], readBody: Middleware): void {
+export function mount(router: Router, routes: readonly RouteSpec[], readBody: Middleware, allowedAt: (path: string) => string): void {
   for (const route of routes) {
     router[route.method](route.path, readBody, async (ctx) => {
       const params = route.params ? route.params.safeParse(ctx.params) : undefined;
-      if (params && !params.success) throw new ApiError(route.paramsNotFound ?? 'not_found', `Nothing found at ${ctx.path}.`);
+      if (params && !params.success) {
+        // Another route may serve this path with another method (GET /runs/rerun is not a run; POST is a batch).
+        const allow = allowedAt(ctx.path);
+        if (allow && !allow.split(', ').includes(ctx.method)) throw methodNotAllowedError(allow);
+        throw new ApiError(route.paramsNotFound ?? 'not_found', `Nothing found at ${ctx.path}.`);
+      }
       const query = parse(route.query, ctx.query, 'query');
       const body = parse(route.body, ctx.request.body, 'body');
       await route.handler(ctx, { params: params?.data, query, body });

@@ -275,6 +275,8 @@ export const streamTokenSchema = z
 /** Request headers some routes read, as documented and checked. */
 export const MAX_IDEMPOTENCY_KEY = 255;
 export const idempotencyKeyHeader = z.string().max(MAX_IDEMPOTENCY_KEY);
+/** Where an Idempotency-Key is required (bulk reruns), an empty one is none. */
+export const requiredIdempotencyKeyHeader = idempotencyKeyHeader.min(1);
 /** An event id this stream sent; empty means none, as for an EventSource whose last event cleared it. */
 export const lastEventIdHeader = z.string().regex(new RegExp(`^$|${EVENT_ID.source}`), 'an event id this stream sent, or empty');
 

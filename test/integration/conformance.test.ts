@@ -91,7 +91,7 @@ void describe('the OpenAPI document, checked by tools we did not write', () => {
     for (const event of ['chain.completed', 'chain.failed', 'chain.timed_out', 'chain.cancelled', 'agent.completed', 'run.input_required']) assert.ok(event in webhooks, `webhook ${event}`);
     const paths = document.paths as Record<string, Record<string, { responses: Record<string, { links?: Record<string, unknown>; content?: Record<string, { schema: { oneOf?: unknown[] } }> }> }>>;
     const started = paths['/api/v1/chains/{chain}/runs']!.post!.responses['202']!;
-    assert.deepEqual(Object.keys(started.links ?? {}).sort(), ['cancelRun', 'createStreamToken', 'getRun', 'listDeliveries', 'provideInput', 'resendWebhook', 'streamRunEvents']);
+    assert.deepEqual(Object.keys(started.links ?? {}).sort(), ['cancelRun', 'createStreamToken', 'getRun', 'listDeliveries', 'provideInput', 'rerunRun', 'resendWebhook', 'streamRerun', 'streamRunEvents']);
     assert.ok(paths['/api/v1/chains']!.get!.responses['200']!.links?.startRun, 'GET /chains links to starting a run');
     const events = paths['/api/v1/runs/{run_id}/events']!.get!.responses['200']!.content!['text/event-stream']!.schema.oneOf;
     assert.equal(events?.length, 11, 'one schema per SSE event type');
@@ -137,5 +137,6 @@ void describe('the OpenAPI document, checked by tools we did not write', () => {
     assert.ok(answered('POST', '/api/v1/chains/:chain/runs').includes(202), 'schemathesis started runs');
     assert.ok(answered('GET', '/api/v1/runs/:run_id').includes(200), 'schemathesis polled a real run it had started');
     assert.ok(answered('POST', '/api/v1/runs/:run_id/input').some((status) => status !== 404), 'schemathesis answered a real run it had started');
+    assert.ok(answered('POST', '/api/v1/runs/:run_id/rerun').some((status) => status !== 404), 'schemathesis re-ran a real run it had started');
   });
 });

@@ -10,6 +10,7 @@ import {
   rerunBatchRequest,
   rerunBatchSchema,
   rerunRequest,
+  requiredIdempotencyKeyHeader,
   runAcceptedSchema,
   runIdParam,
   streamRerunRequest,
@@ -88,7 +89,7 @@ export function rerunRoutes(deps: ApiDeps): RouteSpec[] {
         "Re-runs the caller's runs of one chain version that ended with `status` (default failed), started within the given times, newest first up to `limit`: each gets one rerun from `from`, as POST /runs/{run_id}/rerun would start it (no webhook, not orphanable). The batch is a durable job: it survives restarts and starts its reruns at a bounded rate. Poll its results at `poll_url`. The Idempotency-Key is required: a repeat answers the same batch, and each run is re-run once per batch.",
       tag: 'runs',
       body: rerunBatchRequest,
-      headers: [{ ...idempotencyHeaderSpec, required: true }],
+      headers: [{ ...idempotencyHeaderSpec, schema: requiredIdempotencyKeyHeader, required: true }],
       responses: {
         202: { description: 'The batch started (or, with a known Idempotency-Key, the existing one)', schema: rerunBatchAcceptedSchema, headers: ['Location', 'Retry-After'], provides: { batch_id: '$response.body#/batch_id' } },
         400: { description: 'invalid_request: no Idempotency-Key' },

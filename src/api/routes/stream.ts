@@ -122,8 +122,12 @@ export async function streamRun(deps: ApiDeps, ctx: Context, runId: string, afte
 
 /** The position after which to resume: the Last-Event-ID header, else the query fallback. */
 export function resumePoint(ctx: Context, fromQuery?: string): Position | undefined {
-  const id = ctx.get(HEADER.lastEventId) || fromQuery;
-  if (!id) return undefined;
+  // Both are checked, though the header wins: a malformed id is refused wherever it was sent.
+  const [fromHeader, fromParam] = [ctx.get(HEADER.lastEventId), fromQuery].map((id) => id && eventPosition(id));
+  return fromHeader || fromParam || undefined;
+}
+
+function eventPosition(id: string): Position {
   const position = parseId(id);
   if (!position) throw new ApiError('invalid_request', `Last-Event-ID "${id.slice(0, 64)}" is not an event id of this stream. Resume with the id of the last event you received.`);
   return position;
