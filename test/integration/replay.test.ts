@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
 import { startTracing } from '../../src/telemetry/tracing.js';
-import { HISTORIES_DIR, SCENARIOS } from '../fixtures/record-histories.js';
+import { HISTORIES_DIR, OTHER_HISTORIES, SCENARIOS } from '../fixtures/record-histories.js';
 import { workflowBundle } from '../helpers/engine.js';
 import { historyFromJSON, type History } from '../helpers/history-json.js';
 
@@ -58,7 +58,7 @@ describe('workflow replay against recorded histories', () => {
   });
 
   it('has a recorded history for every scenario the recorder knows', () => {
-    assert.deepEqual(historyFiles, [...SCENARIOS.map((s) => `${s.name}.json`), 'webhook-delivery-failed.json'].sort());
+    assert.deepEqual(historyFiles, [...SCENARIOS.map((s) => `${s.name}.json`), ...OTHER_HISTORIES].sort());
   });
 
   /** Replays every recorded history with `options`; says which failed and why. */
