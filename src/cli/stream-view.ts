@@ -107,9 +107,7 @@ export class StreamView {
   #draw(): void {
     const width = this.#columns();
     const done = this.#agents.filter((a) => a?.status === 'completed').length;
-    const filled = this.#total ? Math.round((done / this.#total) * BAR_WIDTH) : 0;
-    const bar = pc.green('█'.repeat(filled)) + pc.dim('░'.repeat(BAR_WIDTH - filled));
-    const lines = [`${pc.bold(this.#chain || 'starting…')} ${pc.dim(this.#runId)}  ${bar} ${done}/${this.#total || '?'} agents`];
+    const lines = [`${pc.bold(this.#chain || 'starting…')} ${pc.dim(this.#runId)}  ${progressBar(done, this.#total)} ${done}/${this.#total || '?'} agents`];
     for (const agent of this.#agents) {
       if (!agent) continue;
       lines.push(truncate(this.#agentLine(agent), width));
@@ -141,6 +139,12 @@ export function summary(last: RunStreamEvent): string {
     return `${pc.red(`✖ ${status}`)} ${last.data.run_id}${agent} after ${formatDuration(last.data.duration_ms)}, cost ${formatCost(last.data.cost)}: ${last.data.error.code}: ${terminalSafe(last.data.error.message)}`;
   }
   return '';
+}
+
+/** How much of `total` is done, as a bar of fixed width; empty while the total is unknown (0). */
+export function progressBar(done: number, total: number): string {
+  const filled = total ? Math.round((Math.min(done, total) / total) * BAR_WIDTH) : 0;
+  return pc.green('█'.repeat(filled)) + pc.dim('░'.repeat(BAR_WIDTH - filled));
 }
 
 function truncate(line: string, width: number): string {
