@@ -9,7 +9,7 @@ import type { RunStreamEvent } from '../client/index.js';
 import { formatCost, formatDuration } from './context.js';
 import { terminalSafe } from './terminal-text.js';
 
-type AgentStatus = 'running' | 'retrying' | 'waiting' | 'completed' | 'failed';
+type AgentStatus = 'running' | 'retrying' | 'waiting' | 'completed' | 'failed' | 'reused';
 
 interface AgentLine {
   name: string;
@@ -39,6 +39,14 @@ export class StreamView {
   constructor(stream: NodeJS.WriteStream = process.stdout) {
     this.#log = createLogUpdate(stream, { showCursor: false });
     this.#columns = () => stream.columns || 100;
+  }
+
+  /**
+   * A rerun's first agents, which it does not run (their outputs come from the original run), so its
+   * stream never mentions them: shown done, with what they cost in the original run.
+   */
+  reused(agents: ReadonlyArray<{ name: string; originalCost: number }>): void {
+    agents.forEach(({ name, originalCost }, index) => (this.#agents[index] = { name, status: 'reused', attempts: 0, startedAt: Date.now(), durationMs: 0, cost: originalCost, text: '' }));
   }
 
   /** Stops redrawing so the terminal can ask a question; `resume` redraws again. */
@@ -88,7 +96,7 @@ export class StreamView {
       default: {
         // A terminal run.* event: an agent still running did not finish.
         const failed = event.event === 'run.completed' ? undefined : event.data.error.agent;
-        for (const a of this.#agents) if (a && a.status !== 'completed' && (failed === undefined || a.name === failed)) a.status = 'failed';
+        for (const a of this.#agents) if (a && a.status !== 'completed' && a.status !== 'reused' && (failed === undefined || a.name === failed)) a.status = 'failed';
       }
     }
     this.#draw();
@@ -106,7 +114,7 @@ export class StreamView {
 
   #draw(): void {
     const width = this.#columns();
-    const done = this.#agents.filter((a) => a?.status === 'completed').length;
+    const done = this.#agents.filter((a) => a?.status === 'completed' || a?.status === 'reused').length;
     const lines = [`${pc.bold(this.#chain || 'starting…')} ${pc.dim(this.#runId)}  ${progressBar(done, this.#total)} ${done}/${this.#total || '?'} agents`];
     for (const agent of this.#agents) {
       if (!agent) continue;
@@ -120,8 +128,9 @@ export class StreamView {
   }
 
   #agentLine(agent: AgentLine): string {
-    const icon = { running: pc.cyan(SPINNER.frames[this.#frame] ?? '*'), retrying: pc.yellow(SPINNER.frames[this.#frame] ?? '*'), waiting: pc.magenta('?'), completed: pc.green('✔'), failed: pc.red('✖') }[agent.status];
-    const status = { running: pc.cyan, retrying: pc.yellow, waiting: pc.magenta, completed: pc.green, failed: pc.red }[agent.status](agent.status.padEnd(9));
+    const icon = { running: pc.cyan(SPINNER.frames[this.#frame] ?? '*'), retrying: pc.yellow(SPINNER.frames[this.#frame] ?? '*'), waiting: pc.magenta('?'), completed: pc.green('✔'), failed: pc.red('✖'), reused: pc.dim('↺') }[agent.status];
+    const status = { running: pc.cyan, retrying: pc.yellow, waiting: pc.magenta, completed: pc.green, failed: pc.red, reused: pc.dim }[agent.status](agent.status.padEnd(9));
+    if (agent.status === 'reused') return `  ${icon} ${agent.name.padEnd(16)} ${status} ${pc.dim(`from the original run, which paid ${formatCost(agent.cost ?? 0)}`)}`;
     const duration = formatDuration(agent.durationMs ?? Date.now() - agent.startedAt);
     const cost = agent.cost === undefined ? '' : `  ${formatCost(agent.cost)}`;
     return `  ${icon} ${agent.name.padEnd(16)} ${status} attempt ${agent.attempts}  ${duration}${cost}`;

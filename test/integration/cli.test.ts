@@ -360,7 +360,7 @@ describe('chainport CLI', () => {
       assert.ok(listed.some((r) => r.run_id === run.run_id));
     });
 
-    it('rerun --stream --json prints the new run\'s events, agent events only for the agents that run again; a rerun that fails again exits 1', async () => {
+    it('rerun --stream --json prints the new run\'s events, agent events only for the agents that run again; a rerun that fails again exits 1; on a terminal the reused agents show done', async () => {
       const original = await failedRun();
       const streamed = await cli('rerun', original, '--from', 'editor', '--target-chain', 'rerun-me@2', '--stream', '--json');
       assert.equal(streamed.code, 0);
@@ -368,6 +368,17 @@ describe('chainport CLI', () => {
       assert.deepEqual([events[0]?.event, events.at(-1)?.event], ['run.started', 'run.completed']);
       assert.deepEqual([...new Set(events.flatMap((e) => (e.data.agent ? [e.data.agent] : [])))], ['editor']);
       assert.equal((await cli('rerun', original, '--from', 'editor')).code, 1, 'on v1 the editor fails again');
+
+      // On a terminal, the live view of `run --stream`, with the reused agents shown done.
+      const command = `stty cols 120 rows 40 2>/dev/null; exec ${[process.execPath, BIN, 'rerun', original, '--from', 'editor', '--target-chain', 'rerun-me@2', '--stream'].map((a) => JSON.stringify(a)).join(' ')}`;
+      const tty = await exec('script', ['-qfec', command, '/dev/null'], env());
+      assert.equal(tty.code, 0, tty.stdout);
+      const screen = stripVTControlCharacters(tty.stdout);
+      assert.match(screen, /research\s+reused\s+from the original run, which paid \$0\.0100/);
+      assert.match(screen, /draft\s+reused\s+from the original run, which paid \$0\.0200/);
+      assert.match(screen, /editor\s+completed/);
+      assert.match(screen, /3\/3 agents/);
+      assert.match(screen, /✔ completed run-[0-9a-z]+ in [\d.]+ m?s, cost \$0\.0400/);
     });
 
     it('rerun usage: a run_id or --chain (not both, not neither), one way to name the agent, and no flag of the other kind: exit 2', async () => {
