@@ -1,7 +1,7 @@
 // The playground: pick a chain, fill its input, run it (sync, async + poll, or stream), watch the
-// agents, answer the input steps it waits at, cancel, copy the request, and browse past runs and their
-// webhook deliveries. Every call goes through chainport/client with the key as a Bearer header; the
-// key lives in sessionStorage only.
+// agents, answer the input steps it waits at, cancel, copy the request, browse past runs and their
+// webhook deliveries, and re-run a past run from one of its agents. Every call goes through
+// chainport/client with the key as a Bearer header; the key lives in sessionStorage only.
 // This module only lays out the sections and connects them; each section is its own module.
 import { Session } from './api.js';
 import { h } from './dom.js';
@@ -16,7 +16,7 @@ import './style.css';
 const session = new Session();
 const view = new RunView(session);
 const request = new RequestPanel();
-const pastRuns = new PastRuns(session);
+const pastRuns = new PastRuns(session, (runId, from, agents) => void runner.rerun(runId, from, agents));
 const form = new RunForm(session, { run: () => void runner.start(), cancel: () => void runner.cancel(), changed: (draft) => request.show(draft) });
 const runner = new Runner(session, form, view, () => void pastRuns.load());
 const key = new KeyPanel(session, {

@@ -1,7 +1,7 @@
 // The Past runs section: the caller's latest runs, newest first, each opening its detail below.
 import { describe, type Session } from './api.js';
 import { h } from './dom.js';
-import { RunDetail } from './run-detail.js';
+import { RunDetail, type Rerun } from './run-detail.js';
 
 /** How many runs the list shows. */
 const LIMIT = 20;
@@ -13,9 +13,10 @@ export class PastRuns {
   /** The section's parts, in page order. */
   readonly elements: readonly HTMLElement[];
 
-  constructor(session: Session) {
+  /** `rerun` is what a past run's "Re-run from here" does. */
+  constructor(session: Session, rerun: Rerun) {
     this.#session = session;
-    this.#detail = new RunDetail(session);
+    this.#detail = new RunDetail(session, rerun);
     this.elements = [h('button', { type: 'button', onclick: () => void this.load() }, 'Refresh runs'), this.#list, this.#detail.element];
   }
 

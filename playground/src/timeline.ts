@@ -1,7 +1,8 @@
 // The run as a timeline of agents: each with its status, live tokens, attempts and retries, cost and
 // duration, fed by stream events or by the agents list of a polled run. An input step shows as waiting
-// for input while the run waits at it, and who answered it once it did.
-import type { Run, RunStreamEvent } from '../../src/client/index.js';
+// for input while the run waits at it, and who answered it once it did; a rerun's reused agents show
+// as reused, with what they cost in the original run.
+import type { Run, RunAgent, RunStreamEvent } from '../../src/client/index.js';
 import { h } from './dom.js';
 
 interface AgentRow {
@@ -66,8 +67,7 @@ export class Timeline {
       // The API's `waiting` is an input step's; a step not reached yet is `pending` there.
       if (agent.status === 'waiting') this.#set(agent.name, WAITING_FOR_INPUT, 'input');
       else this.#set(agent.name, agent.status);
-      const answered = agent.answered_by ? ` · answered by ${agent.answered_by}` : '';
-      this.#row(agent.name).meta.textContent = `${agent.attempts} attempt(s) · ${money(agent.cost)}${agent.duration_ms === null ? '' : ` · ${seconds(agent.duration_ms)}`}${answered}`;
+      this.#row(agent.name).meta.textContent = agentMeta(agent);
     }
   }
 
@@ -92,6 +92,13 @@ export class Timeline {
     }
     return row;
   }
+}
+
+/** An agent's attempts, cost and duration, who answered an input step, and what a reused agent cost in the run it came from. */
+function agentMeta(agent: RunAgent): string {
+  const answered = agent.answered_by ? ` · answered by ${agent.answered_by}` : '';
+  const reused = agent.reused_cost === undefined ? '' : ` · reused (${money(agent.reused_cost)} in the original run)`;
+  return `${agent.attempts} attempt(s) · ${money(agent.cost)}${agent.duration_ms === null ? '' : ` · ${seconds(agent.duration_ms)}`}${answered}${reused}`;
 }
 
 export { money, seconds };

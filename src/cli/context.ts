@@ -8,7 +8,7 @@ import { ensureError } from '../errors.js';
 /** The CLI's exit codes (README "CLI"). */
 export const EXIT = {
   ok: 0,
-  /** The run did not complete: failed, timed out, cancelled, or still running when the wait ended. */
+  /** The run did not complete: failed, timed out, cancelled, or still running when the wait ended; a rerun batch could not re-run some run. */
   runNotCompleted: 1,
   /** The command line is wrong: unknown option, unreadable `--input`, input the chain rejects. */
   usage: 2,
@@ -16,7 +16,7 @@ export const EXIT = {
   api: 3,
   /** The run waits for input and nobody was there to answer (no terminal, or --json): answer with `chainport runs input`. */
   waitingForInput: 4,
-  /** Ctrl-C: the CLI detached from a run that goes on. */
+  /** Ctrl-C: the CLI detached from a run (or rerun batch) that goes on. */
   interrupted: 130,
 } as const;
 

@@ -1,9 +1,10 @@
 // The `chainport` command: the typed client (src/client) behind commander. Exit codes: 0 the run
-// completed (or the command succeeded), 1 the run did not complete, 2 usage error, 3 API, auth or
-// network error, 130 detached with Ctrl-C.
+// completed (or the command succeeded), 1 the run did not complete (or a rerun batch could not re-run
+// some run), 2 usage error, 3 API, auth or network error, 130 detached with Ctrl-C.
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { registerChains } from './commands/chains.js';
+import { registerRerun } from './commands/rerun.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerWebhooks } from './commands/webhooks.js';
@@ -20,6 +21,7 @@ function createProgram(): Command {
     .exitOverride();
   registerChains(program);
   registerRun(program);
+  registerRerun(program);
   registerRuns(program);
   registerWebhooks(program);
   return program;

@@ -9,7 +9,7 @@ import type { RunStreamEvent } from '../client/index.js';
 import { formatCost, formatDuration } from './context.js';
 import { terminalSafe } from './terminal-text.js';
 
-type AgentStatus = 'running' | 'retrying' | 'waiting' | 'completed' | 'failed';
+type AgentStatus = 'running' | 'retrying' | 'waiting' | 'completed' | 'failed' | 'reused';
 
 interface AgentLine {
   name: string;
@@ -39,6 +39,14 @@ export class StreamView {
   constructor(stream: NodeJS.WriteStream = process.stdout) {
     this.#log = createLogUpdate(stream, { showCursor: false });
     this.#columns = () => stream.columns || 100;
+  }
+
+  /**
+   * A rerun's first agents, which it does not run (their outputs come from the original run), so its
+   * stream never mentions them: shown done, with what they cost in the original run.
+   */
+  reused(agents: ReadonlyArray<{ name: string; originalCost: number }>): void {
+    agents.forEach(({ name, originalCost }, index) => (this.#agents[index] = { name, status: 'reused', attempts: 0, startedAt: Date.now(), durationMs: 0, cost: originalCost, text: '' }));
   }
 
   /** Stops redrawing so the terminal can ask a question; `resume` redraws again. */
@@ -88,7 +96,7 @@ export class StreamView {
       default: {
         // A terminal run.* event: an agent still running did not finish.
         const failed = event.event === 'run.completed' ? undefined : event.data.error.agent;
-        for (const a of this.#agents) if (a && a.status !== 'completed' && (failed === undefined || a.name === failed)) a.status = 'failed';
+        for (const a of this.#agents) if (a && a.status !== 'completed' && a.status !== 'reused' && (failed === undefined || a.name === failed)) a.status = 'failed';
       }
     }
     this.#draw();
@@ -106,10 +114,8 @@ export class StreamView {
 
   #draw(): void {
     const width = this.#columns();
-    const done = this.#agents.filter((a) => a?.status === 'completed').length;
-    const filled = this.#total ? Math.round((done / this.#total) * BAR_WIDTH) : 0;
-    const bar = pc.green('█'.repeat(filled)) + pc.dim('░'.repeat(BAR_WIDTH - filled));
-    const lines = [`${pc.bold(this.#chain || 'starting…')} ${pc.dim(this.#runId)}  ${bar} ${done}/${this.#total || '?'} agents`];
+    const done = this.#agents.filter((a) => a?.status === 'completed' || a?.status === 'reused').length;
+    const lines = [`${pc.bold(this.#chain || 'starting…')} ${pc.dim(this.#runId)}  ${progressBar(done, this.#total)} ${done}/${this.#total || '?'} agents`];
     for (const agent of this.#agents) {
       if (!agent) continue;
       lines.push(truncate(this.#agentLine(agent), width));
@@ -122,8 +128,9 @@ export class StreamView {
   }
 
   #agentLine(agent: AgentLine): string {
-    const icon = { running: pc.cyan(SPINNER.frames[this.#frame] ?? '*'), retrying: pc.yellow(SPINNER.frames[this.#frame] ?? '*'), waiting: pc.magenta('?'), completed: pc.green('✔'), failed: pc.red('✖') }[agent.status];
-    const status = { running: pc.cyan, retrying: pc.yellow, waiting: pc.magenta, completed: pc.green, failed: pc.red }[agent.status](agent.status.padEnd(9));
+    const icon = { running: pc.cyan(SPINNER.frames[this.#frame] ?? '*'), retrying: pc.yellow(SPINNER.frames[this.#frame] ?? '*'), waiting: pc.magenta('?'), completed: pc.green('✔'), failed: pc.red('✖'), reused: pc.dim('↺') }[agent.status];
+    const status = { running: pc.cyan, retrying: pc.yellow, waiting: pc.magenta, completed: pc.green, failed: pc.red, reused: pc.dim }[agent.status](agent.status.padEnd(9));
+    if (agent.status === 'reused') return `  ${icon} ${agent.name.padEnd(16)} ${status} ${pc.dim(`from the original run, which paid ${formatCost(agent.cost ?? 0)}`)}`;
     const duration = formatDuration(agent.durationMs ?? Date.now() - agent.startedAt);
     const cost = agent.cost === undefined ? '' : `  ${formatCost(agent.cost)}`;
     return `  ${icon} ${agent.name.padEnd(16)} ${status} attempt ${agent.attempts}  ${duration}${cost}`;
@@ -141,6 +148,12 @@ export function summary(last: RunStreamEvent): string {
     return `${pc.red(`✖ ${status}`)} ${last.data.run_id}${agent} after ${formatDuration(last.data.duration_ms)}, cost ${formatCost(last.data.cost)}: ${last.data.error.code}: ${terminalSafe(last.data.error.message)}`;
   }
   return '';
+}
+
+/** How much of `total` is done, as a bar of fixed width; empty while the total is unknown (0). */
+export function progressBar(done: number, total: number): string {
+  const filled = total ? Math.round((Math.min(done, total) / total) * BAR_WIDTH) : 0;
+  return pc.green('█'.repeat(filled)) + pc.dim('░'.repeat(BAR_WIDTH - filled));
 }
 
 function truncate(line: string, width: number): string {

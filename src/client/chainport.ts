@@ -1,8 +1,22 @@
-import { API_PREFIX, HEADER, MAX_POLL_WAIT_S, runUrl } from '../api/wire.js';
+import { API_PREFIX, HEADER, MAX_POLL_WAIT_S, rerunBatchUrl, runUrl } from '../api/wire.js';
 import { ChainportError, parseRetryAfter } from './errors.js';
 import { Http, sleep, type RetryOptions } from './http.js';
 import { streamRun, type ReconnectOptions } from './stream.js';
-import type { Chain, ChainInput, Delivery, ListFilter, Run, RunAccepted, RunPage, RunStreamEvent, WebhookOptions } from './types.js';
+import type {
+  Chain,
+  ChainInput,
+  Delivery,
+  ListFilter,
+  RerunBatch,
+  RerunBatchAccepted,
+  RerunBatchFilter,
+  RerunStart,
+  Run,
+  RunAccepted,
+  RunPage,
+  RunStreamEvent,
+  WebhookOptions,
+} from './types.js';
 
 export interface ChainportOptions {
   /** Where the API is, e.g. `https://chainport.example.com` (without `/api/v1`). */
@@ -38,6 +52,22 @@ export interface StartOptions extends Cancellable {
 
 export interface StreamStartOptions extends StartOptions {
   reconnect?: ReconnectOptions;
+}
+
+export interface RerunOptions extends StartOptions {
+  /** Replaces the original run's input for the agents that run again; the original input by default. */
+  input?: ChainInput;
+  /** The chain version to run, `name@version`; the original run's by default. Its agents up to the start must match the original's. */
+  chain?: string;
+}
+
+export interface StreamRerunOptions extends RerunOptions {
+  reconnect?: ReconnectOptions;
+}
+
+export interface RerunBatchOptions extends Cancellable {
+  /** Required: names the batch, so a repeat (a retry, a re-attaching CLI) reaches the same batch and re-runs nothing twice. */
+  idempotencyKey: string;
 }
 
 export interface StreamAttachOptions extends Cancellable {
@@ -166,14 +196,73 @@ export class Chainport {
     inputOrOptions?: ChainInput | StreamAttachOptions,
     startOptions: StreamStartOptions = {},
   ): AsyncGenerator<RunStreamEvent, void, undefined> {
-    const runStatus = async (runId: string) => (await this.get(runId)).status;
+    const runStatus = this.#runStatus;
     if (typeof target !== 'string') {
       const options = (inputOrOptions ?? {}) as StreamAttachOptions;
       return streamRun(this.#http, target, { signal: options.signal, reconnect: options.reconnect, runStatus });
     }
     const body = { input: (inputOrOptions ?? {}) as ChainInput, webhook: startOptions.webhook, max_cost: startOptions.maxCost };
-    const source = { chain: target, body, idempotencyKey: startOptions.idempotencyKey ?? newIdempotencyKey() };
+    const source = { path: `${chainUrl(target)}/stream`, body, idempotencyKey: startOptions.idempotencyKey ?? newIdempotencyKey() };
     return streamRun(this.#http, source, { signal: startOptions.signal, reconnect: startOptions.reconnect, runStatus });
+  }
+
+  /** What a stream asks when a connection closed without anything new: has the run ended? */
+  readonly #runStatus = async (runId: string) => (await this.get(runId)).status;
+
+  /**
+   * Re-runs an ended run from one of its agents (`{ from: 'editor' }` or `{ fromIndex: 2 }`) as a new
+   * run, and answers at once like start(), plus `rerun_of`. The agents before it are not run again:
+   * their outputs come from the original run, which is left as it was. Refusals are ChainportErrors:
+   * `not_found`, `run_not_ended`, `validation_failed` (an unknown agent, an earlier agent that did not
+   * finish, a `chain` whose agents up to the start differ), `idempotency_conflict`.
+   */
+  async rerun(runId: string, start: RerunStart, options: RerunOptions = {}): Promise<RunAccepted> {
+    const { body } = await this.#http.json<RunAccepted>({
+      method: 'POST',
+      path: `${runUrl(encodeURIComponent(runId))}/rerun`,
+      body: rerunBody(start, options),
+      headers: { [HEADER.idempotencyKey]: options.idempotencyKey ?? newIdempotencyKey() },
+      signal: options.signal,
+    });
+    return body;
+  }
+
+  /**
+   * Starts a rerun like rerun() and yields the new run's events as stream() does (reconnecting the
+   * same way): only the agents that run again have `agent.*` events.
+   */
+  streamRerun(runId: string, start: RerunStart, options: StreamRerunOptions = {}): AsyncGenerator<RunStreamEvent, void, undefined> {
+    const source = { path: `${runUrl(encodeURIComponent(runId))}/rerun/stream`, body: rerunBody(start, options), idempotencyKey: options.idempotencyKey ?? newIdempotencyKey() };
+    return streamRun(this.#http, source, { signal: options.signal, reconnect: options.reconnect, runStatus: this.#runStatus });
+  }
+
+  /**
+   * Re-runs many ended runs of one chain version from one agent, as a durable batch on the server, and
+   * answers at once (`202`) with its `batch_id`; follow it with rerunBatchStatus(). The same
+   * `idempotencyKey` with the same filter answers the same batch; with another, `idempotency_conflict`.
+   */
+  async rerunBatch(filter: RerunBatchFilter, options: RerunBatchOptions): Promise<RerunBatchAccepted> {
+    const { body } = await this.#http.json<RerunBatchAccepted>({
+      method: 'POST',
+      path: `${API_PREFIX}/runs/rerun`,
+      body: {
+        chain: filter.chain,
+        status: filter.status,
+        from: filter.from,
+        created_after: isoTime(filter.createdAfter),
+        created_before: isoTime(filter.createdBefore),
+        limit: filter.limit,
+        target_chain: filter.targetChain,
+      },
+      headers: { [HEADER.idempotencyKey]: options.idempotencyKey },
+      signal: options.signal,
+    });
+    return body;
+  }
+
+  /** A rerun batch now: `running` or `completed`, how many reruns started or could not, and each run's result. */
+  async rerunBatchStatus(batchId: string, options: Cancellable = {}): Promise<RerunBatch> {
+    return (await this.#http.json<RerunBatch>({ path: rerunBatchUrl(encodeURIComponent(batchId)), signal: options.signal })).body;
   }
 
   /** The chains this key may run, each at its newest version with all its versions. */
@@ -216,6 +305,16 @@ export class Chainport {
 
 function chainUrl(chain: string): string {
   return `${API_PREFIX}/chains/${encodeURIComponent(chain)}`;
+}
+
+/** The body of both rerun routes. */
+function rerunBody(start: RerunStart, options: RerunOptions): Record<string, unknown> {
+  const from = 'from' in start ? { from: start.from } : { from_index: start.fromIndex };
+  return { ...from, input: options.input, chain: options.chain, max_cost: options.maxCost, webhook: options.webhook };
+}
+
+function isoTime(time: Date | string | undefined): string | undefined {
+  return time instanceof Date ? time.toISOString() : time;
 }
 
 /** A fresh Idempotency-Key (WebCrypto, so browsers have it too). */

@@ -1,6 +1,16 @@
 // chainport/client: the typed client of the Chainport API (v1), for Node 22+ and browsers (fetch,
 // WebCrypto, eventsource-parser). Its types are inferred from the server's own zod schemas.
-export { Chainport, type ChainportOptions, type RunOptions, type StartOptions, type StreamAttachOptions, type StreamStartOptions } from './chainport.js';
+export {
+  Chainport,
+  type ChainportOptions,
+  type RerunBatchOptions,
+  type RerunOptions,
+  type RunOptions,
+  type StartOptions,
+  type StreamAttachOptions,
+  type StreamRerunOptions,
+  type StreamStartOptions,
+} from './chainport.js';
 export { ChainportError, type ChainportErrorCode } from './errors.js';
 export type { RetryOptions } from './http.js';
 export type { ReconnectOptions } from './stream.js';
@@ -10,7 +20,13 @@ export type {
   Delivery,
   ListFilter,
   Problem,
+  RerunBatch,
+  RerunBatchAccepted,
+  RerunBatchFilter,
+  RerunOf,
+  RerunStart,
   Run,
+  RunAgent,
   RunAccepted,
   RunPage,
   RunStatus,

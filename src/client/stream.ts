@@ -1,5 +1,5 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { API_PREFIX, HEADER, runEventsUrl } from '../api/wire.js';
+import { HEADER, runEventsUrl } from '../api/wire.js';
 import { ChainportError } from './errors.js';
 import { sleep, type Http } from './http.js';
 import type { RunStatus, RunStreamEvent } from './types.js';
@@ -22,7 +22,8 @@ export interface ReconnectOptions {
 
 /** A run to start (its key makes a repeated start reach the same run), or a run to attach to. */
 export type StreamSource = StartRequest | { runId: string; lastEventId?: string | undefined };
-type StartRequest = { chain: string; body: Record<string, unknown>; idempotencyKey: string };
+/** A stream route that starts a run (a chain's, or a rerun's): where to POST, what, and under which key. */
+type StartRequest = { path: string; body: Record<string, unknown>; idempotencyKey: string };
 
 export interface StreamOptions {
   signal?: AbortSignal | undefined;
@@ -101,7 +102,7 @@ async function open(http: Http, target: StartRequest | { runId: string }, lastId
       ? await http.send({ path: runEventsUrl(encodeURIComponent(target.runId)), headers, signal })
       : await http.send({
           method: 'POST',
-          path: `${API_PREFIX}/chains/${encodeURIComponent(target.chain)}/stream`,
+          path: target.path,
           body: target.body,
           headers: { ...headers, [HEADER.idempotencyKey]: target.idempotencyKey },
           signal,

@@ -289,6 +289,22 @@ void describe('GET /playground in Chromium', () => {
     assert.equal((await pollRun(stack.api, race.runId, (r) => r.status === 'completed')).output, 'Published: through the API');
   });
 
+  void it('re-runs a past run from one of its agents: the agents before it show reused with their original cost, the rest run live', async () => {
+    const { run_id: original } = await startAsync(stack.api, 'writing-pipeline', { input: { topic: 'a rerun' } });
+    assert.equal((await pollRun(stack.api, original, (r) => r.status !== 'running', 30_000)).status, 'completed');
+    await page.getByRole('button', { name: 'Refresh runs' }).click();
+    await page.locator('.runs li', { hasText: original }).getByRole('button').click();
+    await page.locator('.run-detail').getByRole('button', { name: 'Re-run from writer' }).click();
+
+    const rerunId = await ended('completed');
+    assert.notEqual(rerunId, original);
+    const agent = (name: string) => page.locator(`.timeline [data-agent=${name}]`);
+    assert.deepEqual(await Promise.all(['outliner', 'writer', 'editor'].map((name) => agent(name).getAttribute('data-status'))), ['reused', 'completed', 'completed']);
+    assert.match((await agent('outliner').locator('.meta').textContent()) ?? '', /\$0\.0000 .*reused \(\$0\.\d{4} in the original run\)/);
+    assert.match((await agent('writer').locator('.tokens').textContent()) ?? '', /^Draft on a rerun\. /, "the writer's tokens streamed live");
+    assert.deepEqual((await getRun(stack.api, rerunId)).rerun_of, { run_id: original, from: 'writer' });
+  });
+
   void it('sends the key only as a Bearer header, never in a URL', () => {
     assert.ok(authorized.some((url) => url.includes('/api/v1/chains/writing-pipeline%401/stream')));
     assert.deepEqual(urls.filter((url) => url.includes(CALLERS.alice)), []);

@@ -327,4 +327,110 @@ describe('chainport CLI', () => {
       assert.equal(ended.status, 'cancelled');
     });
   }
+
+  describe('rerun', () => {
+    /** A run of rerun-me@1, ended failed at its editor (exit 1). */
+    async function failedRun(topic = 'cli'): Promise<string> {
+      const { code, stdout } = await cli('run', 'rerun-me@1', '--input', JSON.stringify({ topic }), '--json');
+      assert.equal(code, 1);
+      const run = jsonLines(stdout)[0] as { run_id: string; status: string };
+      assert.equal(run.status, 'failed');
+      return run.run_id;
+    }
+
+    it('rerun <run_id> --from waits for the new run and prints it with its reused agents, exit 0; runs list --rerun-of lists it', async () => {
+      const original = await failedRun();
+      const { code, stdout } = await cli('rerun', original, '--from', 'editor', '--target-chain', 'rerun-me@2', '--json');
+      assert.equal(code, 0);
+      const run = jsonLines(stdout)[0] as { run_id: string; status: string; rerun_of: unknown; agents: Array<{ status: string }> };
+      assert.equal(run.status, 'completed');
+      assert.deepEqual(run.rerun_of, { run_id: original, from: 'editor' });
+      assert.deepEqual(run.agents.map((a) => a.status), ['reused', 'reused', 'completed']);
+
+      const human = await cli('rerun', original, '--from-index', '2', '--target-chain', 'rerun-me@2');
+      assert.equal(human.code, 0);
+      assert.match(human.stderr, new RegExp(`Re-running ${original} from editor as run-`));
+      assert.match(human.stdout, new RegExp(`rerun of ${original} from editor; reused agents cost \\$0\\.0300 there`));
+      assert.match(human.stdout, /draft\s+reused .* \$0\.0000 \(\$0\.0200 in the original run\)/);
+
+      const listed = await eventually(async () => {
+        const runs = jsonLines((await cli('runs', 'list', '--rerun-of', original, '--json')).stdout);
+        return runs.length === 2 ? runs : undefined;
+      });
+      assert.ok(listed.some((r) => r.run_id === run.run_id));
+    });
+
+    it('rerun --stream --json prints the new run\'s events, agent events only for the agents that run again; a rerun that fails again exits 1; on a terminal the reused agents show done', async () => {
+      const original = await failedRun();
+      const streamed = await cli('rerun', original, '--from', 'editor', '--target-chain', 'rerun-me@2', '--stream', '--json');
+      assert.equal(streamed.code, 0);
+      const events = jsonLines(streamed.stdout) as Array<{ event: string; data: { agent?: string } }>;
+      assert.deepEqual([events[0]?.event, events.at(-1)?.event], ['run.started', 'run.completed']);
+      assert.deepEqual([...new Set(events.flatMap((e) => (e.data.agent ? [e.data.agent] : [])))], ['editor']);
+      assert.equal((await cli('rerun', original, '--from', 'editor')).code, 1, 'on v1 the editor fails again');
+
+      // On a terminal, the live view of `run --stream`, with the reused agents shown done.
+      const command = `stty cols 120 rows 40 2>/dev/null; exec ${[process.execPath, BIN, 'rerun', original, '--from', 'editor', '--target-chain', 'rerun-me@2', '--stream'].map((a) => JSON.stringify(a)).join(' ')}`;
+      const tty = await exec('script', ['-qfec', command, '/dev/null'], env());
+      assert.equal(tty.code, 0, tty.stdout);
+      const screen = stripVTControlCharacters(tty.stdout);
+      assert.match(screen, /research\s+reused\s+from the original run, which paid \$0\.0100/);
+      assert.match(screen, /draft\s+reused\s+from the original run, which paid \$0\.0200/);
+      assert.match(screen, /editor\s+completed/);
+      assert.match(screen, /3\/3 agents/);
+      assert.match(screen, /✔ completed run-[0-9a-z]+ in [\d.]+ m?s, cost \$0\.0400/);
+    });
+
+    it('rerun usage: a run_id or --chain (not both, not neither), one way to name the agent, and no flag of the other kind: exit 2', async () => {
+      const cases: Array<[string[], RegExp]> = [
+        [['rerun', 'run-00000000000000000000', '--chain', 'rerun-me@1', '--from', 'editor'], /a run_id to re-run one run, or --chain .* not both/],
+        [['rerun', '--from', 'editor'], /Give the run_id of the run to re-run, or --chain/],
+        [['rerun', 'run-00000000000000000000', '--from', 'editor', '--from-index', '2'], /exactly one of --from <agent> and --from-index/],
+        [['rerun', 'run-00000000000000000000', '--from', 'editor', '--limit', '5'], /--limit goes with a batch/],
+        [['rerun', '--chain', 'rerun-me@1', '--from-index', '2'], /--from-index goes with one run/],
+        [['rerun', '--chain', 'rerun-me@1'], /A batch needs --from/],
+      ];
+      for (const [args, message] of cases) {
+        const { code, stderr } = await cli(...args);
+        assert.equal(code, 2, args.join(' '));
+        assert.match(stderr, message);
+      }
+    });
+
+    it('rerun --chain starts a batch under a printed key, follows it to per-run results (exit 0, or 1 when runs could not be re-run), and the key re-attaches', async () => {
+      const createdAfter = new Date().toISOString();
+      const originals = [await failedRun('batch-a'), await failedRun('batch-b')];
+      // The batch finds runs through Temporal's visibility, which sees a run's end a moment later.
+      await eventually(async () => {
+        const failed = jsonLines((await cli('runs', 'list', '--chain', 'rerun-me', '--status', 'failed', '--json')).stdout).map((r) => r.run_id);
+        return originals.every((id) => failed.includes(id)) ? true : undefined;
+      });
+      const batch = ['rerun', '--chain', 'rerun-me@1', '--from', 'editor', '--created-after', createdAfter];
+
+      const json = await cli(...batch, '--target-chain', 'rerun-me@2', '--json');
+      assert.equal(json.code, 0, json.stderr);
+      const lines = jsonLines(json.stdout);
+      const accepted = lines[0] as { batch_id: string; idempotency_key: string };
+      assert.match(accepted.idempotency_key, /^cp-/);
+      const done = lines.at(-1) as { status: string; total: number; started: number; failed: number; results: Array<{ original_run_id: string; run_id: string }> };
+      assert.deepEqual([done.status, done.total, done.started, done.failed], ['completed', 2, 2, 0]);
+      assert.deepEqual(new Set(done.results.map((r) => r.original_run_id)), new Set(originals));
+      assert.ok(lines.slice(1, -1).every((l) => l.batch_id === accepted.batch_id && !('results' in l)), 'progress lines in between');
+
+      const reshaped = await cli(...batch, '--target-chain', 'rerun-me@3');
+      assert.equal(reshaped.code, 1, 'runs that could not be re-run');
+      assert.match(reshaped.stderr, /--idempotency-key cp-/);
+      for (const id of originals) assert.match(reshaped.stdout, new RegExp(`✖ ${id}: validation_failed`));
+      assert.match(reshaped.stdout, /0 rerun\(s\) started of 2 run\(s\), 2 could not be re-run/);
+
+      // Again with the first key, on a terminal: the same batch, its progress drawn in place.
+      const command = `stty cols 160 rows 40 2>/dev/null; exec ${[process.execPath, BIN, ...batch, '--target-chain', 'rerun-me@2', '--idempotency-key', accepted.idempotency_key].map((a) => JSON.stringify(a)).join(' ')}`;
+      const tty = await exec('script', ['-qfec', command, '/dev/null'], env());
+      assert.equal(tty.code, 0, tty.stdout);
+      const screen = stripVTControlCharacters(tty.stdout);
+      assert.ok(screen.includes(accepted.batch_id), screen);
+      assert.match(screen, /rerun-me@2 from editor .* 2\/2 runs · 2 started · 0 failed/);
+      for (const result of done.results) assert.ok(screen.includes(`✔ ${result.original_run_id} → ${result.run_id}`), screen);
+    });
+  });
 });

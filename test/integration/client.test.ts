@@ -304,6 +304,95 @@ void describe('typed client (chainport/client) against the real API', () => {
     });
   });
 
+  void describe('rerun', () => {
+    const EDITED = (topic: string) => `Edited: Draft on ${topic}: ["${topic} is old","it is ünïcode ✓"]`;
+    /** A run of rerun-me@1, ended failed at its editor. */
+    async function failedRun(topic = 'client'): Promise<string> {
+      const { run_id: runId } = await client().start('rerun-me@1', { topic });
+      assert.equal((await client().wait(runId)).status, 'failed');
+      return runId;
+    }
+
+    void it('rerun() starts a new run from an agent, by name or index, that reuses the agents before it; list() finds it by rerun_of', async () => {
+      const original = await failedRun();
+      const accepted = await client().rerun(original, { from: 'editor' }, { chain: 'rerun-me@2' });
+      assert.deepEqual([accepted.status, accepted.chain_version, accepted.rerun_of], ['running', 2, { run_id: original, from: 'editor' }]);
+      const run = await client().wait(accepted.run_id);
+      assert.equal(run.status, 'completed');
+      assert.deepEqual(run.agents.map((a) => [a.name, a.status, a.cost, a.reused_cost]), [
+        ['research', 'reused', 0, 0.01],
+        ['draft', 'reused', 0, 0.02],
+        ['editor', 'completed', 0.04, undefined],
+      ]);
+      assert.deepEqual([run.reused_cost, run.rerun_of, run.output], [0.03, { run_id: original, from: 'editor' }, EDITED('client')]);
+
+      const byIndex = await client().wait((await client().rerun(original, { fromIndex: 1 }, { chain: 'rerun-me@2', input: { topic: 'index' } })).run_id);
+      assert.deepEqual(byIndex.agents.map((a) => a.status), ['reused', 'completed', 'completed']);
+      assert.deepEqual(byIndex.rerun_of, { run_id: original, from: 'draft' });
+      assert.equal(byIndex.output, 'Edited: Draft on index: ["client is old","it is ünïcode ✓"]', 'the reused research keeps the original input; the draft sees the new one');
+
+      const listed = await eventually(async () => {
+        const runs = [];
+        for await (const page of client().list({ rerun_of: original })) runs.push(...page.data.map((r) => r.run_id));
+        return runs.length === 2 ? runs : undefined;
+      });
+      assert.deepEqual(new Set(listed), new Set([accepted.run_id, byIndex.run_id]));
+    });
+
+    void it('rerun() repeats with its key reach the same rerun; refusals are typed: validation_failed, not_found', async () => {
+      const original = await failedRun();
+      const key = `client-${randomUUID()}`;
+      const first = await client().rerun(original, { from: 'editor' }, { chain: 'rerun-me@2', idempotencyKey: key });
+      assert.equal((await client().rerun(original, { from: 'editor' }, { chain: 'rerun-me@2', idempotencyKey: key })).run_id, first.run_id);
+      const unknown = await rejection(client().rerun(original, { from: 'no-such-agent' }));
+      assert.deepEqual([unknown.code, unknown.status], ['validation_failed', 422]);
+      const reshaped = await rejection(client().rerun(original, { from: 'editor' }, { chain: 'rerun-me@3' }));
+      assert.equal(reshaped.code, 'validation_failed');
+      const others = await rejection(client(CALLERS.bob).rerun(original, { from: 'editor' }));
+      assert.deepEqual([others.code, others.status], ['not_found', 404]);
+    });
+
+    void it('streamRerun() yields the new run from run.started to run.completed, with agent events only for the agents that run again', async () => {
+      const original = await failedRun();
+      const events: RunStreamEvent[] = [];
+      for await (const event of client().streamRerun(original, { from: 'editor' }, { chain: 'rerun-me@2' })) events.push(event);
+      assert.equal(events[0]?.event, 'run.started');
+      const agents = new Set(events.flatMap((e) => (e.event.startsWith('agent.') && 'agent' in e.data ? [e.data.agent] : [])));
+      assert.deepEqual([...agents], ['editor']);
+      const last = events.at(-1);
+      assert.ok(last?.event === 'run.completed');
+      assert.equal(last.data.output, EDITED('client'));
+      assert.deepEqual((await client().get(last.data.run_id)).rerun_of, { run_id: original, from: 'editor' });
+    });
+
+    void it('rerunBatch() re-runs the matching runs once per key; rerunBatchStatus() follows it to per-run results', async () => {
+      const createdAfter = new Date();
+      const originals = [await failedRun('batch-a'), await failedRun('batch-b')];
+      // The batch lists runs through Temporal's visibility, which sees a run's end a moment later.
+      await eventually(async () => {
+        const runs: string[] = [];
+        for await (const page of client().list({ chain: 'rerun-me', status: 'failed' })) runs.push(...page.data.map((r) => r.run_id));
+        return originals.every((id) => runs.includes(id)) ? true : undefined;
+      });
+      const filter = { chain: 'rerun-me@1', from: 'editor', targetChain: 'rerun-me@2', createdAfter };
+      const key = `batch-${randomUUID()}`;
+      const accepted = await client().rerunBatch(filter, { idempotencyKey: key });
+      assert.deepEqual([accepted.status, accepted.poll_url], ['running', `/api/v1/reruns/${accepted.batch_id}`]);
+      assert.equal((await client().rerunBatch(filter, { idempotencyKey: key })).batch_id, accepted.batch_id);
+      const conflict = await rejection(client().rerunBatch({ ...filter, limit: 1 }, { idempotencyKey: key }));
+      assert.equal(conflict.code, 'idempotency_conflict');
+
+      const batch = await eventually(async () => {
+        const now = await client().rerunBatchStatus(accepted.batch_id);
+        return now.status === 'completed' ? now : undefined;
+      }, 30_000);
+      assert.deepEqual([batch.total, batch.started, batch.failed, batch.chain, batch.from], [2, 2, 0, 'rerun-me@2', 'editor']);
+      assert.deepEqual(new Set(batch.results.map((r) => r.original_run_id)), new Set(originals));
+      for (const result of batch.results) assert.equal((await client().wait(result.run_id!)).status, 'completed');
+      assert.equal((await rejection(client().rerunBatchStatus('batch-k0123456789abcdef0123456789abcde'))).code, 'not_found');
+    });
+  });
+
   void describe('stream()', () => {
     void it('resumes a dropped stream with Last-Event-ID: no event twice, none missing', async () => {
       const dropAfter = 3;

@@ -1,10 +1,10 @@
 // `chainport run <chain[@version]> --input ... [--async | --stream | --wait <s>] [--webhook <url> ...]`
 import type { Command } from 'commander';
 import { ChainportError, type Run, type WebhookOptions } from '../../client/index.js';
-import { ENV, EXIT, UsageError, createClient, note, parseInput, parsePositiveInt, printJson, type GlobalOptions } from '../context.js';
+import { ENV, UsageError, createClient, note, parseInput, parsePositiveInt, printJson, type GlobalOptions } from '../context.js';
 import { RUN_NOT_COMPLETED } from '../failures.js';
 import { follow } from '../follow.js';
-import { printRun } from './runs.js';
+import { showWaitedRun } from './runs.js';
 
 interface RunFlags {
   input?: string;
@@ -57,13 +57,7 @@ export function registerRun(program: Command): void {
         if (!(err instanceof ChainportError) || !RUN_NOT_COMPLETED.has(err.code) || err.runId === undefined) throw err;
         run = await client.get(err.runId);
       }
-      if (json) printJson(run);
-      else printRun(run);
-      if (run.status === 'running') note(`Still running. Follow it with: chainport runs events ${run.run_id}`);
-      if (run.input_request) {
-        note(`Waiting for input at "${run.input_request.step}". Answer with: chainport runs input ${run.run_id} --step ${run.input_request.step} --value '<JSON>'`);
-      }
-      process.exitCode = run.status === 'completed' ? EXIT.ok : run.status === 'waiting_for_input' ? EXIT.waitingForInput : EXIT.runNotCompleted;
+      process.exitCode = showWaitedRun(run, json);
     });
 }
 

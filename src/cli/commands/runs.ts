@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import type { ListFilter, Run, RunSummary } from '../../client/index.js';
-import { createClient, formatCost, formatDuration, parseJson, parsePositiveInt, printJson, type GlobalOptions } from '../context.js';
+import { EXIT, createClient, formatCost, formatDuration, note, parseJson, parsePositiveInt, printJson, type GlobalOptions } from '../context.js';
 import { follow, formatOutput } from '../follow.js';
 import { terminalSafe } from '../terminal-text.js';
 
@@ -18,9 +18,11 @@ export function registerRuns(program: Command): void {
     .option('--status <status>', 'running, completed, failed, cancelled or timed_out')
     .option('--limit <n>', 'page size, 1-100', parsePositiveInt('--limit'))
     .option('--cursor <cursor>', 'the next_cursor of the previous page')
-    .action(async (flags: { chain?: string; status?: ListFilter['status']; limit?: number; cursor?: string }, command: Command) => {
+    .option('--rerun-of <run_id>', 'only the reruns of this run')
+    .action(async (flags: { chain?: string; status?: ListFilter['status']; limit?: number; cursor?: string; rerunOf?: string }, command: Command) => {
       const { json } = command.optsWithGlobals<GlobalOptions>();
-      const pages = createClient().list(flags);
+      const { rerunOf, ...filter } = flags;
+      const pages = createClient().list({ ...filter, rerun_of: rerunOf });
       const { value: page } = await pages.next();
       await pages.return();
       if (!page) return;
@@ -73,11 +75,27 @@ export function registerRuns(program: Command): void {
     });
 }
 
-/** A run for a person: its status line, each agent, then its output or error. */
+/**
+ * A run the command waited for (`run`, `rerun`): the run (a JSON line with --json), what to do next
+ * when it has not ended, and the exit code its status means.
+ */
+export function showWaitedRun(run: Run, json: boolean): number {
+  if (json) printJson(run);
+  else printRun(run);
+  if (run.status === 'running') note(`Still running. Follow it with: chainport runs events ${run.run_id}`);
+  if (run.input_request) {
+    note(`Waiting for input at "${run.input_request.step}". Answer with: chainport runs input ${run.run_id} --step ${run.input_request.step} --value '<JSON>'`);
+  }
+  return run.status === 'completed' ? EXIT.ok : run.status === 'waiting_for_input' ? EXIT.waitingForInput : EXIT.runNotCompleted;
+}
+
+/** A run for a person: its status line (and what it re-runs), each agent, then its output or error. */
 export function printRun(run: Run): void {
   const lines = [summaryLine(run)];
+  if (run.rerun_of) lines.push(pc.dim(`  rerun of ${run.rerun_of.run_id} from ${run.rerun_of.from}; reused agents cost ${formatCost(run.reused_cost ?? 0)} there`));
   for (const agent of run.agents) {
-    lines.push(`  ${agent.name.padEnd(16)} ${agent.status.padEnd(10)} attempts ${agent.attempts}  ${agent.duration_ms === null ? '-' : formatDuration(agent.duration_ms)}  ${formatCost(agent.cost)}`);
+    const reused = agent.reused_cost === undefined ? '' : pc.dim(` (${formatCost(agent.reused_cost)} in the original run)`);
+    lines.push(`  ${agent.name.padEnd(16)} ${agent.status.padEnd(10)} attempts ${agent.attempts}  ${agent.duration_ms === null ? '-' : formatDuration(agent.duration_ms)}  ${formatCost(agent.cost)}${reused}`);
   }
   if (run.output !== undefined) lines.push('', formatOutput(run.output));
   if (run.error) lines.push('', pc.red(`${run.error.code}${run.error.agent ? ` at agent ${run.error.agent}` : ''}: ${terminalSafe(run.error.detail)}`));
