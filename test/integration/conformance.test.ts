@@ -3,13 +3,12 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
-import pino from 'pino';
 import { json } from '../helpers/api-suite.js';
 import { CALLERS } from '../helpers/api.js';
 import { schemathesisBinary } from '../helpers/schemathesis.js';
+import { captureLogs } from '../helpers/log-capture.js';
 import { useStack } from '../helpers/stack.js';
 
 // The OpenAPI document, checked by tools we did not write: Redocly's linter, and schemathesis with
@@ -33,29 +32,9 @@ const SEED = '18';
 /** Bounds the whole run; on a 2-core machine it takes one to two minutes. */
 const ST_TIMEOUT_MS = 300_000;
 
-interface AccessLine {
-  method: string;
-  route: string;
-  status: number;
-}
-
-/** The API's access log, kept in memory: which operations the fuzzer reached, and with what answer. */
-function accessLog(): { lines: AccessLine[]; log: pino.Logger } {
-  const lines: AccessLine[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-        const entry = JSON.parse(line) as Partial<AccessLine> & { msg?: string };
-        if (entry.msg === 'request') lines.push(entry as AccessLine);
-      }
-      done();
-    },
-  });
-  return { lines, log: pino({ level: 'info' }, sink) };
-}
-
 void describe('the OpenAPI document, checked by tools we did not write', () => {
-  const access = accessLog();
+  // The API's access log, kept in memory: which operations the fuzzer reached, and with what answer.
+  const access = captureLogs();
   const stack = useStack({
     env: {
       CHAINPORT_CHAINS_DIR: CHAINS,
@@ -133,7 +112,7 @@ void describe('the OpenAPI document, checked by tools we did not write', () => {
     const operations = Object.values(document.paths!).reduce((n: number, ops) => n + Object.keys(ops as object).length, 0);
     assert.match(result.stdout, new RegExp(`Selected: ${operations}/${operations}\\s+Tested: ${operations}\\b`), 'every operation was tested');
     // Only a run_id that came from a started run answers 200 here: the stateful phase followed the links.
-    const answered = (method: string, route: string) => access.lines.filter((l) => l.method === method && l.route === route).map((l) => l.status);
+    const answered = (method: string, route: string) => access.lines.filter((l) => l.msg === 'request' && l.method === method && l.route === route).map((l) => l.status);
     assert.ok(answered('POST', '/api/v1/chains/:chain/runs').includes(202), 'schemathesis started runs');
     assert.ok(answered('GET', '/api/v1/runs/:run_id').includes(200), 'schemathesis polled a real run it had started');
     assert.ok(answered('POST', '/api/v1/runs/:run_id/input').some((status) => status !== 404), 'schemathesis answered a real run it had started');

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import pino from 'pino';
 import { CALLERS, startTestApi, type TestApi } from '../helpers/api.js';
+import { captureLogs } from '../helpers/log-capture.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { startFakeLlm, type FakeLlm } from '../helpers/fake-llm.js';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
@@ -17,7 +16,7 @@ describe('observability: metrics, logs, the Temporal UI', () => {
   let hooks: WebhookReceiver;
   let engine: TestEngine;
   let api: TestApi;
-  const logLines: Array<Record<string, unknown>> = [];
+  const { lines: logLines, log } = captureLogs();
 
   before(async () => {
     fake = await startFakeLlm(() => ({ type: 'stream', chunks: ['an ', 'answer'] }));
@@ -32,13 +31,7 @@ describe('observability: metrics, logs, the Temporal UI', () => {
         CHAINPORT_WEBHOOK_ALLOW_PRIVATE: 'true',
       });
       await engine.startWorker();
-      const sink = new Writable({
-        write(chunk: Buffer, _enc, done) {
-          for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line) as Record<string, unknown>);
-          done();
-        },
-      });
-      api = await startTestApi(engine, { log: pino({ level: 'info' }, sink) });
+      api = await startTestApi(engine, { log });
     } catch (err) {
       await engine?.stop();
       await temporal.stop();

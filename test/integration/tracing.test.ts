@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { startTracing, type Tracing } from '../../src/telemetry/tracing.js';
+import { captureLogs } from '../helpers/log-capture.js';
 import { startTestApi, type TestApi } from '../helpers/api.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { startFakeLlm, type FakeLlm } from '../helpers/fake-llm.js';
@@ -53,7 +52,7 @@ describe('tracing: one trace per run, from the API request to the model call and
   let tracing: Tracing | undefined;
   let engine: TestEngine;
   let api: TestApi;
-  const logLines: Array<Record<string, unknown>> = [];
+  const { lines: logLines, log } = captureLogs();
 
   before(async () => {
     // Batches leave every 100 ms instead of every 5 s, so the spans arrive while the test waits.
@@ -78,13 +77,7 @@ describe('tracing: one trace per run, from the API request to the model call and
       tracing = await startTracing(loadConfig(env), 'chainport');
       engine = await startEngine(temporal.address, env, { tracing });
       await engine.startWorker();
-      const sink = new Writable({
-        write(chunk: Buffer, _enc, done) {
-          for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line) as Record<string, unknown>);
-          done();
-        },
-      });
-      api = await startTestApi(engine, { log: pino({ level: 'info' }, sink) });
+      api = await startTestApi(engine, { log });
     } catch (err) {
       await engine?.stop();
       await temporal.stop();
