@@ -10,8 +10,6 @@ import { terminalSafe } from './terminal-text.js';
 
 export interface FollowOptions {
   json: boolean;
-  /** A rerun's reused agents, which its stream does not mention: the live view shows them done. */
-  reused?: ReadonlyArray<{ name: string; originalCost: number }>;
 }
 
 /** Opens the event stream; aborting the signal closes it (the run goes on). */
@@ -26,7 +24,6 @@ export async function follow(client: Chainport, open: OpenStream, options: Follo
   process.on('SIGINT', onInterrupt);
   let runId: string | undefined;
   let last: RunStreamEvent | undefined;
-  if (options.reused) view?.reused(options.reused);
   view?.start();
   try {
     for await (const event of open(detach.signal)) {

@@ -41,14 +41,6 @@ export class StreamView {
     this.#columns = () => stream.columns || 100;
   }
 
-  /**
-   * A rerun's first agents, which it does not run (their outputs come from the original run), so its
-   * stream never mentions them: shown done, with what they cost in the original run.
-   */
-  reused(agents: ReadonlyArray<{ name: string; originalCost: number }>): void {
-    agents.forEach(({ name, originalCost }, index) => (this.#agents[index] = { name, status: 'reused', attempts: 0, startedAt: Date.now(), durationMs: 0, cost: originalCost, text: '' }));
-  }
-
   /** Stops redrawing so the terminal can ask a question; `resume` redraws again. */
   pause(): void {
     clearInterval(this.#timer);
@@ -73,6 +65,10 @@ export class StreamView {
         this.#runId = event.data.run_id;
         this.#chain = `${event.data.chain}@${event.data.chain_version}`;
         this.#total = event.data.agents_total;
+        // A rerun's first agents are not run (their outputs come from the original run): shown done, with what they cost there.
+        for (const { agent: name, index, reused_cost: cost } of event.data.reused ?? []) {
+          this.#agents[index] = { name, status: 'reused', attempts: 0, startedAt: Date.now(), durationMs: 0, cost, text: '' };
+        }
         break;
       case 'agent.started':
         this.#agents[event.data.index] = { name: event.data.agent, status: 'running', attempts: 1, startedAt: Date.now(), text: '' };

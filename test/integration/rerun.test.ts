@@ -150,6 +150,11 @@ describe('re-run from a step (POST /api/v1/runs/{run_id}/rerun)', () => {
     await stream.done;
     const names = stream.events.map((e) => `${e.event}:${String(e.data.agent ?? '')}`);
     assert.equal(names[0], 'run.started:');
+    assert.deepEqual(stream.events[0]!.data.rerun_of, { run_id: original.run_id, from: 'editor' });
+    assert.deepEqual(stream.events[0]!.data.reused, [
+      { agent: 'research', index: 0, reused_cost: 0.01 },
+      { agent: 'draft', index: 1, reused_cost: 0.02 },
+    ], 'the first event names the agents the stream will not show running');
     assert.ok(names.includes('agent.completed:editor'), names.join(' '));
     assert.ok(!names.some((n) => n.endsWith(':research') || n.endsWith(':draft')), 'reused agents are not streamed as running');
     assert.equal(names.at(-1), 'run.completed:');

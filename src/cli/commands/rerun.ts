@@ -3,10 +3,10 @@
 // re-run a batch of ended runs and follow the batch to its per-run results.
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import type { Chainport, RerunBatchFilter, RerunStart } from '../../client/index.js';
+import type { RerunBatchFilter, RerunStart } from '../../client/index.js';
 import { followBatch, printBatchResults } from '../batch-progress.js';
 import { EXIT, UsageError, createClient, note, parseInput, parsePositiveInt, printJson, type GlobalOptions } from '../context.js';
-import { follow, type FollowOptions } from '../follow.js';
+import { follow } from '../follow.js';
 import { showWaitedRun } from './runs.js';
 
 interface RerunFlags {
@@ -61,7 +61,7 @@ async function rerunOne(runId: string, flags: RerunFlags, json: boolean): Promis
   const start: RerunStart = flags.from !== undefined ? { from: flags.from } : { fromIndex: flags.fromIndex! };
   const options = { input: flags.input === undefined ? undefined : parseInput(flags.input), chain: flags.targetChain, maxCost: flags.maxCost, idempotencyKey: flags.idempotencyKey };
   const client = createClient();
-  if (flags.stream) return follow(client, (signal) => client.streamRerun(runId, start, { ...options, signal }), { json, reused: await reusedAgents(client, runId, start) });
+  if (flags.stream) return follow(client, (signal) => client.streamRerun(runId, start, { ...options, signal }), { json });
   const accepted = await client.rerun(runId, start, options);
   if (!json) note(`Re-running ${runId} from ${accepted.rerun_of?.from ?? flags.from} as ${accepted.run_id}.`);
   return showWaitedRun(await client.wait(accepted.run_id), json);
@@ -105,14 +105,6 @@ async function rerunBatch(chain: string, flags: RerunFlags, json: boolean): Prom
   } finally {
     process.off('SIGINT', onInterrupt);
   }
-}
-
-/** The agents a rerun from `start` reuses, as the original run recorded them (none when it names no agent of it: the API says why). */
-async function reusedAgents(client: Chainport, runId: string, start: RerunStart): Promise<FollowOptions['reused']> {
-  const { agents } = await client.get(runId);
-  const index = 'from' in start ? agents.findIndex((a) => a.name === start.from) : start.fromIndex;
-  // A reused agent of the original was paid for by the run it came from.
-  return agents.slice(0, Math.max(0, index)).map((a) => ({ name: a.name, originalCost: a.reused_cost ?? a.cost }));
 }
 
 /** A UsageError naming the flags given that belong to the other kind of rerun. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { EndStatus } from '../../workflows/types.js';
-import { ANSWERED_BY, agentModelFields, inputRequestSchema, runErrorSchema } from '../../records/schemas.js';
+import { ANSWERED_BY, agentModelFields, inputRequestSchema, rerunOfSchema, runErrorSchema } from '../../records/schemas.js';
 import type { Position } from './ids.js';
 
 /** The event names of a run's stream: the `event:` field clients switch on. */
@@ -38,7 +38,17 @@ const failed = z.object({ ...ended, error: runErrorSchema });
  * types, and the OpenAPI document describes the SSE routes' events from these schemas.
  */
 export const RUN_EVENT_DATA = {
-  [RUN_EVENT.runStarted]: z.object({ run_id: z.string(), chain: z.string(), chain_version: z.number().int(), agents_total: z.number().int() }),
+  [RUN_EVENT.runStarted]: z.object({
+    run_id: z.string(),
+    chain: z.string(),
+    chain_version: z.number().int(),
+    agents_total: z.number().int(),
+    rerun_of: rerunOfSchema.optional().meta({ description: 'Reruns only: the run re-run and the agent it re-ran from' }),
+    reused: z
+      .array(z.object({ agent: z.string(), index: z.number().int(), reused_cost: z.number() }))
+      .optional()
+      .meta({ description: 'Reruns only: the agents taken over from the original run, which this stream never shows running, with what they cost there' }),
+  }),
   [RUN_EVENT.agentStarted]: z.object({ agent: z.string(), index: z.number().int().meta({ description: "The agent's 0-based position in the chain" }) }),
   [RUN_EVENT.agentOutput]: z.object({
     agent: z.string(),

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Activities } from '../../activities/index.js';
 import { decodeFirst, decodeMemo, failureMessage, parseRecord, timestampMs } from '../../temporal/payloads.js';
 import { INPUT_MEMO_KEY, RESULT_MEMO_KEY } from '../../workflows/definitions.js';
-import { endStatusSchema, inputMemoSchema, runStateSchema } from '../../records/schemas.js';
+import { agentStateSchema, endStatusSchema, inputMemoSchema, rerunOfSchema, runStateSchema } from '../../records/schemas.js';
 import type { AgentHeartbeat, AgentRequest, AgentResult, ChainRunRequest } from '../../workflows/types.js';
 import type { FinalState, HistoryFact, PendingFact } from './timeline.js';
 
@@ -16,6 +16,7 @@ type Payload = temporal.api.common.v1.IPayload;
 const runRequest = z.object({
   runId: z.string(),
   plan: z.object({ chain: z.string(), version: z.number().int(), agents: z.array(z.unknown()) }),
+  rerun: z.object({ of: rerunOfSchema, reused: z.array(z.object({ state: agentStateSchema.pick({ name: true, cost: true, reused_cost: true }) })) }).optional(),
 }) satisfies z.ZodType<{ runId: ChainRunRequest['runId']; plan: Pick<ChainRunRequest['plan'], 'chain' | 'version'> }>;
 const agentRequest = z.object({ index: z.number().int().nonnegative(), agent: z.string() }) satisfies z.ZodType<Pick<AgentRequest, 'index' | 'agent'>>;
 const agentResult = z
@@ -70,7 +71,12 @@ async function historyFact(converter: LoadedDataConverter, event: HistoryEvent):
 
   if (event.workflowExecutionStartedEventAttributes) {
     const request = await parseFirst(runRequest, event.workflowExecutionStartedEventAttributes.input?.payloads);
-    return { type: 'run-started', eventId, time, runId: request.runId, chain: request.plan.chain, chainVersion: request.plan.version, agentsTotal: request.plan.agents.length };
+    const rerun = request.rerun && {
+      rerunOf: request.rerun.of,
+      // What each reused agent cost in the run it was first paid in.
+      reused: request.rerun.reused.map(({ state }, index) => ({ agent: state.name, index, reused_cost: state.reused_cost ?? state.cost })),
+    };
+    return { type: 'run-started', eventId, time, runId: request.runId, chain: request.plan.chain, chainVersion: request.plan.version, agentsTotal: request.plan.agents.length, ...rerun };
   }
   const scheduled = event.activityTaskScheduledEventAttributes;
   if (scheduled) {

@@ -1,7 +1,10 @@
-import type { AgentState, EndStatus, InputRequest, RunError } from '../../workflows/types.js';
+import type { AgentState, EndStatus, InputRequest, RerunOf, RunError } from '../../workflows/types.js';
 
 type AnsweredBy = NonNullable<AgentState['answered_by']>;
 import { RUN_EVENT, TERMINAL_EVENT, type RunEvent, type RunEventData } from './events.js';
+
+/** A rerun's reused agent, as its run.started event lists it. */
+type ReusedAgentEvent = NonNullable<RunEventData<'run.started'>['reused']>[number];
 
 
 /** The final state a run leaves in its memo (or returns), as far as the stream needs it. */
@@ -15,7 +18,7 @@ export interface FinalState {
 
 /** What the stream learns from one history event, decoded. Times are epoch ms. */
 export type HistoryFact =
-  | { type: 'run-started'; eventId: number; time: number; runId: string; chain: string; chainVersion: number; agentsTotal: number }
+  | { type: 'run-started'; eventId: number; time: number; runId: string; chain: string; chainVersion: number; agentsTotal: number; rerunOf?: RerunOf; reused?: ReusedAgentEvent[] }
   | { type: 'agent-scheduled'; eventId: number; time: number; activityId: string; index: number; agent: string }
   /** ActivityTaskStarted: Temporal writes it when the agent's last attempt ends, with that attempt's number. */
   | { type: 'agent-attempt'; scheduledEventId: number; attempt: number; lastFailure: string | undefined }
@@ -120,7 +123,7 @@ export class RunTimeline {
           {
             position: at(fact.eventId),
             event: RUN_EVENT.runStarted,
-            data: { run_id: fact.runId, chain: fact.chain, chain_version: fact.chainVersion, agents_total: fact.agentsTotal },
+            data: { run_id: fact.runId, chain: fact.chain, chain_version: fact.chainVersion, agents_total: fact.agentsTotal, ...(fact.rerunOf && { rerun_of: fact.rerunOf, reused: fact.reused ?? [] }) },
           },
         ];
       case 'agent-scheduled': {
