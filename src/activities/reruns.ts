@@ -1,5 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Config } from '../config.js';
+import { runsStarted } from '../metrics.js';
 import { RunRequestError, NotFoundError } from '../runs/errors.js';
 import { idempotentRunId } from '../runs/idempotency.js';
 import { planRerun } from '../runs/rerun.js';
@@ -30,6 +31,7 @@ export function createRerunActivities({ client, config }: RerunDeps) {
       try {
         const planned = await planRerun(client, callerId, runId, { from }, () => ({ ref: `${target.name}@${target.version}`, agents: target.plan.agents }));
         await startRun(client, config, target, { input: planned.input, callerId, runId: rerunId, rerun: planned.rerun });
+        runsStarted.inc({ chain: target.name });
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) return { run_id: rerunId };
         if (err instanceof RunRequestError) return { error: { code: err.code, message: err.message } };
