@@ -26,10 +26,18 @@ interface Result {
   stderr: string;
 }
 
+/**
+ * The environment of a CLI under test: this process's, with colours off. Output to a pipe has none,
+ * except where CI is set (picocolors then colours for CI logs): the tests read the same text everywhere.
+ */
+function cliEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, NO_COLOR: '1', ...env };
+}
+
 /** Runs a program to its end (never sync: the API under test lives in this process). */
 function exec(file: string, args: string[], env: Record<string, string>): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(file, args, { cwd: scratch, env: { ...process.env, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(file, args, { cwd: scratch, env: cliEnv(env), timeout: 30_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -38,7 +46,7 @@ function exec(file: string, args: string[], env: Record<string, string>): Promis
 
 /** Starts a program and collects its output; `exited` resolves with the exit code. */
 function launch(file: string, args: string[], env: Record<string, string>) {
-  const child: ChildProcessWithoutNullStreams = spawn(file, args, { cwd: scratch, env: { ...process.env, ...env } });
+  const child: ChildProcessWithoutNullStreams = spawn(file, args, { cwd: scratch, env: cliEnv(env) });
   const output = { stdout: '', stderr: '' };
   // Decoded as streams, so a character split across two reads (✔, a spinner frame) stays whole.
   child.stdout.setEncoding('utf8');
