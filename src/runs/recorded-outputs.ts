@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { z } from 'zod';
-import type { Activities } from '../activities/index.js';
+import { AGENT_ACTIVITY, LOCAL_ACTIVITY_MARKER } from './agent-history.js';
 import { decodeFirst, decodeMemo, parseRecord } from '../temporal/payloads.js';
 import { INPUT_MEMO_KEY, provideInputUpdate } from '../workflows/definitions.js';
 import { inputMemoSchema } from '../records/schemas.js';
@@ -29,8 +29,6 @@ const agentResult = z.object({ output: z.unknown() });
 const localAgentResult = agentResult.extend({ index: z.number().int().nonnegative() });
 const inputAnswer = z.object({ step: z.string(), value: z.unknown() });
 
-const AGENT_ACTIVITY: keyof Activities = 'runAgent';
-const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 
 /**
  * Reads a run's history for what its agents produced, exactly as recorded: activity results, local

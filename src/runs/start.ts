@@ -6,6 +6,7 @@ import type { ChainVersion } from '../chains/catalog.js';
 import type { Config } from '../config.js';
 import type { chainWorkflow } from '../workflows/chain.js';
 import { rerunOfSchema } from '../records/schemas.js';
+import { runBudget } from '../workflows/budget.js';
 import { CHAIN_WORKFLOW, CallerIdKey, ChainNameKey, ChainVersionKey, RerunOfKey } from '../workflows/definitions.js';
 import type { ChainRunRequest, RerunPlan, RunWebhook } from '../workflows/types.js';
 import { runDetails, runSummary } from './ui-metadata.js';
@@ -47,10 +48,6 @@ export type RunMemo = z.infer<typeof runMemoSchema>;
 /** Whether runs of the chain can wait for a person's answer (it has an input step). */
 export function waitsForInput(chain: Pick<ChainVersion, 'plan'>): boolean {
   return chain.plan.agents.some((agent) => agent.input !== undefined);
-}
-
-function lowest(a: number | undefined, b: number | undefined): number | undefined {
-  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
 }
 
 /** A new run id: `run-` and 20 hex digits (80 random bits), safe in URLs and Temporal workflow IDs. */
@@ -113,6 +110,6 @@ export async function startRun(
     workflowIdConflictPolicy: 'FAIL',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     staticSummary: runSummary(chain, options.callerId),
-    staticDetails: runDetails({ inputBytes, webhookUrl: options.webhook?.url, budgetUsd: lowest(chain.plan.maxCost, options.maxCost), rerunOf: options.rerun?.of }),
+    staticDetails: runDetails({ inputBytes, webhookUrl: options.webhook?.url, budgetUsd: runBudget(chain.plan.maxCost, options.maxCost), rerunOf: options.rerun?.of }),
   });
 }

@@ -28,7 +28,8 @@ import {
   touchSignal,
 } from './definitions.js';
 import { agentSummary } from './agent-summary.js';
-import { isAgentFailureDetails } from './failure-details.js';
+import { runBudget } from './budget.js';
+import { failureMessage, isAgentFailureDetails } from './failure-details.js';
 import { InputSteps } from './input-step.js';
 import { render, renderParts, type TemplateScope } from './template.js';
 import type {
@@ -62,7 +63,7 @@ export async function chainWorkflow(request: ChainRunRequest): Promise<RunState>
   const state = initialState(request);
   setHandler(progressQuery, () => state);
   const scope: TemplateScope = { input: request.input, agents: {} };
-  const budget = lowest(plan.maxCost, request.maxCost);
+  const budget = runBudget(plan.maxCost, request.maxCost);
   const inputs = new InputSteps(state);
 
   const agentsScope = new CancellationScope();
@@ -337,7 +338,7 @@ async function runAgent(state: RunState, index: number, agent: AgentPlan, runId:
     state.cost = roundUsd(state.cost + agentState.cost);
     if (!isCancellation(err)) {
       agentState.status = 'failed';
-      agentState.error = describe(err);
+      agentState.error = failureMessage(err);
     }
     if (failureType(err) === ('budget_exceeded' satisfies RunErrorCode)) {
       throw new RunStopped({ code: 'budget_exceeded', message: `Agent "${agent.name}" stopped: ${agentState.error}`, agent: agent.name });
@@ -441,17 +442,6 @@ function failureDetails(err: unknown): AgentFailureDetails | undefined {
 
 function attemptsFromRetryState(err: unknown, maxAttempts: number): number {
   return err instanceof ActivityFailure && err.retryState === 'MAXIMUM_ATTEMPTS_REACHED' ? maxAttempts : 1;
-}
-
-function describe(err: unknown): string {
-  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
-  return cause instanceof Error ? cause.message : String(cause);
-}
-
-function lowest(a: number | undefined, b: number | undefined): number | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return Math.min(a, b);
 }
 
 /** Costs are summed in whole micro-dollars so 0.1 + 0.2 reads 0.3 in every response. */

@@ -1,3 +1,4 @@
+import { ActivityFailure } from '@temporalio/workflow';
 import type { AgentFailureDetails, DeliveryAttempt } from './types.js';
 
 // What activities attach to their failures, checked where the workflows read it. These are plain
@@ -7,6 +8,12 @@ import type { AgentFailureDetails, DeliveryAttempt } from './types.js';
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isInt = (value: unknown): value is number => Number.isSafeInteger(value);
+
+/** What an activity's failure says: its cause's message (the activity's own error), not Temporal's wrapper. */
+export function failureMessage(err: unknown): string {
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(cause);
+}
 
 /** The attempt and cost the agent activity puts in its failure's details. */
 export function isAgentFailureDetails(value: unknown): value is AgentFailureDetails {

@@ -1,6 +1,7 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { batchProgressQuery } from './definitions.js';
+import { failureMessage } from './failure-details.js';
 import type { RerunBatch, RerunBatchRequest, RerunResult } from './types.js';
 
 const { listRerunCandidates } = proxyActivities<Activities>({ startToCloseTimeout: '2m', retry: { maximumAttempts: 5, initialInterval: '1s' } });
@@ -37,7 +38,7 @@ export async function rerunBatchWorkflow(request: RerunBatchRequest): Promise<Re
       chunk.map((runId) =>
         startBatchRerun({ batchId, callerId, runId, from, target }).then(
           (outcome): RerunResult => ({ original_run_id: runId, ...outcome }),
-          (err: unknown): RerunResult => ({ original_run_id: runId, error: { code: 'internal', message: describe(err) } }),
+          (err: unknown): RerunResult => ({ original_run_id: runId, error: { code: 'internal', message: failureMessage(err) } }),
         ),
       ),
     );
@@ -52,9 +53,4 @@ export async function rerunBatchWorkflow(request: RerunBatchRequest): Promise<Re
   batch.status = 'completed';
   batch.completed_at = new Date().toISOString();
   return batch;
-}
-
-function describe(err: unknown): string {
-  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
-  return cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : String(cause);
 }

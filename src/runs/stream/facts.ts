@@ -1,7 +1,7 @@
 import type { LoadedDataConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import { z } from 'zod';
-import type { Activities } from '../../activities/index.js';
+import { AGENT_ACTIVITY, LOCAL_ACTIVITY_MARKER } from '../agent-history.js';
 import { decodeFirst, decodeMemo, failureMessage, parseRecord, timestampMs } from '../../temporal/payloads.js';
 import { INPUT_MEMO_KEY, RESULT_MEMO_KEY } from '../../workflows/definitions.js';
 import { agentStateSchema, endStatusSchema, inputMemoSchema, rerunOfSchema, runStateSchema } from '../../records/schemas.js';
@@ -43,13 +43,9 @@ const heartbeat = z.object({
 }) satisfies z.ZodType<Pick<AgentHeartbeat, 'text' | 'attempt' | 'restart' | 'model' | 'restartError'>>;
 const finalState = runStateSchema.pick({ output: true, cost: true, duration_ms: true, error: true }).extend({ status: endStatusSchema }) satisfies z.ZodType<FinalState>;
 
-/** The marker the SDK records for each local activity's outcome. */
-const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 /** A local agent's result carries who it was: the marker names neither the agent nor its index. */
 const localAgentResult = z.intersection(agentResult, z.object({ agent: z.string(), index: z.number().int().nonnegative(), duration_ms: z.number().int().nonnegative() }));
 
-/** The one activity type that runs agents; other activities (if any) are not part of the stream. */
-const AGENT_ACTIVITY: keyof Activities = 'runAgent';
 
 /**
  * What the stream needs from a batch of history events, decoded with the client's data converter
