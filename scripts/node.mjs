@@ -2,8 +2,10 @@
 // TypeScript through tsx on a supported Node (see supported-node.mjs). With NODE_ENV=production a lone
 // `src/<x>.ts` entry runs its compiled `dist/<x>.js` (`npm run build`) instead, without tsx, which a
 // production install (`npm ci --omit=dev`) does not have. On this process's own Node a
-// lone entry file is imported in place, so `npm start` costs no extra process; otherwise the arguments
-// run in a child Node with that Node first on PATH, so everything the child starts uses it too.
+// lone entry file is imported in place; otherwise the arguments run in a child Node with that Node
+// first on PATH, so everything the child starts uses it too. The long-lived entries (`npm start`,
+// `npm run worker`, …) reach here through scripts/exec-node.sh, already on a supported Node, so they
+// always run in place: no waiting parent process.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';

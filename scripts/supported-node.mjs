@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const NODE_VERSION = '24.22.3';
 /** dist.integrity of `node-<platform>-<arch>@24.22.3` on the npm registry. */
@@ -70,4 +71,10 @@ function provision(target) {
     rmSync(work, { recursive: true, force: true });
   }
   console.error(`Node ${NODE_VERSION} ready: ${target}`);
+}
+
+// `node scripts/supported-node.mjs` prints that Node's path (provisioning it first if need be), for
+// scripts/exec-node.sh to exec.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  console.log(supportedNode());
 }
