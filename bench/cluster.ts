@@ -2,7 +2,6 @@
 // production topology of `npm run cluster` — PostgreSQL, the Temporal server built from Go modules, two
 // API processes and two worker processes — with CPU per run of each process, Temporal and PostgreSQL
 // included. Requests alternate between the two APIs, as a load balancer would spread them.
-import { readFileSync } from 'node:fs';
 import { startCluster } from '../src/cluster/cluster.js';
 import { CALLERS } from '../test/helpers/api.js';
 import { measureCost } from './cost.js';
@@ -35,7 +34,7 @@ export async function costOnCluster(chainsDir: string, options: Parameters<typeo
       ['temporal-server', cluster.temporal.pid()],
       ['postgresql', cluster.postgres.pid()],
     ];
-    const sample = (): ProcSample[] => roots().flatMap(([name, pid]) => (pid === undefined ? [] : sampleTree(pid).map((p) => ({ ...p, name, rssMb: pssMb(p.pid) ?? p.rssMb }))));
+    const sample = (): ProcSample[] => roots().flatMap(([name, pid]) => (pid === undefined ? [] : sampleTree(pid).map((p) => ({ ...p, name, rssMb: p.pssMb || p.rssMb }))));
     let next = 0;
     const urls = cluster.apis.map((a) => a.url!);
     const service: Service = {
@@ -43,6 +42,7 @@ export async function costOnCluster(chainsDir: string, options: Parameters<typeo
         return urls[next++ % urls.length]!;
       },
       key: CALLERS.alice,
+      temporal: { address: cluster.temporal.address, namespace: cluster.namespace },
       pid: process.pid,
       sample,
       stop: () => cluster.stop(),
@@ -50,15 +50,5 @@ export async function costOnCluster(chainsDir: string, options: Parameters<typeo
     return { topology: { apis: cluster.apis.length, workers: cluster.workers.length, temporal_server: 'built from Go modules', persistence: 'PostgreSQL' }, ...(await measureCost(service, options)) };
   } finally {
     await cluster.stop();
-  }
-}
-
-/** Proportional set size in MiB (Linux /proc/<pid>/smaps_rollup): shared pages divided among their users. */
-function pssMb(pid: number): number | undefined {
-  try {
-    const kb = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1];
-    return kb === undefined ? undefined : Number(kb) / 1024;
-  } catch {
-    return undefined;
   }
 }

@@ -1,6 +1,8 @@
 // What one chain-3 run costs on the service as `npm start` runs it: latency, throughput through the
 // API (sync route, async + poll), async start latency under that load, CPU per run of each process
-// (from /proc) and the RSS of the whole process tree.
+// (from /proc) and the RSS of the whole process tree. Beside the async start: a bare Temporal client's
+// start under the same load, the floor an API start cannot beat.
+import { Client, Connection } from '@temporalio/client';
 import { cpuBetween } from './proc.js';
 import type { Service } from './service.js';
 import { percentile, round, runPool } from './stats.js';
@@ -47,6 +49,43 @@ async function asyncRun(service: Service, chain: string, startLatencies: number[
   }
 }
 
+/** How often the floor probe starts a workflow: often enough for a p50, rarely enough to add little load. */
+const FLOOR_PROBE_EVERY_MS = 200;
+/** A task queue no worker polls: the probe's workflows never run, they only measure the start. */
+const FLOOR_TASK_QUEUE = 'bench-start-floor';
+
+/**
+ * While `load` runs, a bare client in this process (not the service's) starts a workflow every
+ * FLOOR_PROBE_EVERY_MS and times StartWorkflowExecution alone: what the API's own start waits for at
+ * the least. The probe's workflows are terminated once the load is over, outside its measurement.
+ */
+async function withStartFloor<T>(service: Service, load: () => Promise<T>): Promise<{ result: T; floorMs: number[] }> {
+  const connection = await Connection.connect({ address: service.temporal.address });
+  const client = new Client({ connection, namespace: service.temporal.namespace });
+  const floorMs: number[] = [];
+  const started: string[] = [];
+  let done = false;
+  const probe = (async () => {
+    while (!done) {
+      const workflowId = `bench-start-floor-${started.length}-${Date.now()}`;
+      const t0 = performance.now();
+      await client.workflow.start('benchStartFloor', { workflowId, taskQueue: FLOOR_TASK_QUEUE });
+      floorMs.push(performance.now() - t0);
+      started.push(workflowId);
+      await new Promise((r) => setTimeout(r, FLOOR_PROBE_EVERY_MS));
+    }
+  })();
+  try {
+    const result = await load();
+    return { result, floorMs };
+  } finally {
+    done = true;
+    await probe;
+    await Promise.all(started.map((id) => client.workflow.getHandle(id).terminate('bench probe')));
+    await connection.close();
+  }
+}
+
 /** CPU ms per run of each process while `runs` runs went through `load`. */
 async function cpuPerRun(service: Service, runs: number, load: () => Promise<{ wallMs: number }>) {
   const before = service.sample();
@@ -68,16 +107,33 @@ export async function measureCost(service: Service, options: CostOptions) {
   }
   const sync = await cpuPerRun(service, options.total, () => runPool(options.total, options.concurrency, () => syncRun(service, chain)));
   const startLatencies: number[] = [];
-  const asyncPoll = await cpuPerRun(service, options.total, () => runPool(options.total, options.concurrency, () => asyncRun(service, chain, startLatencies)));
+  const { result: asyncPoll, floorMs: pollFloor } = await withStartFloor(service, () =>
+    cpuPerRun(service, options.total, () => runPool(options.total, options.concurrency, () => asyncRun(service, chain, startLatencies))),
+  );
   const longPollStarts: number[] = [];
-  const asyncLongPoll = await cpuPerRun(service, options.total, () => runPool(options.total, options.concurrency, () => asyncRun(service, chain, longPollStarts, true)));
+  const { result: asyncLongPoll, floorMs: longPollFloor } = await withStartFloor(service, () =>
+    cpuPerRun(service, options.total, () => runPool(options.total, options.concurrency, () => asyncRun(service, chain, longPollStarts, true))),
+  );
+  const after = service.sample();
   return {
     sync_p50_ms: percentile(sequential, 50),
     sync_p95_ms: percentile(sequential, 95),
     sync_load: sync,
-    async_poll_load: { ...asyncPoll, start_p50_ms: percentile(startLatencies, 50), start_p95_ms: percentile(startLatencies, 95) },
-    async_long_poll_load: { ...asyncLongPoll, start_p50_ms: percentile(longPollStarts, 50), start_p95_ms: percentile(longPollStarts, 95) },
-    rss_mb_after: Object.fromEntries(service.sample().map((p) => [`${p.name} (${p.pid})`, round(p.rssMb, 1)])),
-    rss_mb_tree: round(service.sample().reduce((sum, p) => sum + p.rssMb, 0), 1),
+    async_poll_load: { ...asyncPoll, ...startFigures(startLatencies, pollFloor) },
+    async_long_poll_load: { ...asyncLongPoll, ...startFigures(longPollStarts, longPollFloor) },
+    rss_mb_after: Object.fromEntries(after.map((p) => [`${p.name} (${p.pid})`, round(p.rssMb, 1)])),
+    rss_mb_tree: round(after.reduce((sum, p) => sum + p.rssMb, 0), 1),
+    /** The same tree's proportional set size: the Node binary npm and the service both map counts once. */
+    pss_mb_tree: round(after.reduce((sum, p) => sum + p.pssMb, 0), 1),
+  };
+}
+
+/** The API's async start p50/p95 under a load, beside the bare client's start under the same load. */
+function startFigures(api: number[], floor: number[]) {
+  return {
+    start_p50_ms: percentile(api, 50),
+    start_p95_ms: percentile(api, 95),
+    start_floor_p50_ms: percentile(floor, 50),
+    start_floor_samples: floor.length,
   };
 }

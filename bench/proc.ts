@@ -10,6 +10,8 @@ export interface ProcSample {
   /** User + system CPU time so far, ms. */
   cpuMs: number;
   rssMb: number;
+  /** Proportional set size: pages shared with other processes (the same Node binary under npm and the service) count once across them. */
+  pssMb: number;
 }
 
 function stat(pid: number): { ppid: number; name: string; cpuMs: number } | undefined {
@@ -32,6 +34,14 @@ function rssMb(pid: number): number {
   }
 }
 
+function pssMb(pid: number): number {
+  try {
+    return Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
 /** The root and all its descendants, each with its CPU so far and its RSS now. */
 export function sampleTree(root: number): ProcSample[] {
   const parents = new Map<number, number[]>();
@@ -45,7 +55,7 @@ export function sampleTree(root: number): ProcSample[] {
   const visit = (pid: number) => {
     const info = stat(pid);
     if (!info) return;
-    out.push({ pid, name: info.name, cpuMs: info.cpuMs, rssMb: rssMb(pid) });
+    out.push({ pid, name: info.name, cpuMs: info.cpuMs, rssMb: rssMb(pid), pssMb: pssMb(pid) });
     for (const child of parents.get(pid) ?? []) visit(child);
   };
   visit(root);

@@ -13,6 +13,8 @@ const REPO_ROOT = path.resolve(import.meta.dirname, '..');
 export interface Service {
   url: string;
   key: string;
+  /** The Temporal frontend and namespace the service uses, for a bare client beside the API. */
+  temporal: { address: string; namespace: string };
   pid: number;
   /** Every process of the service (Node, Temporal) with its CPU so far and RSS now. */
   sample(): ProcSample[];
@@ -29,6 +31,7 @@ export interface ServiceOptions {
 export async function startService(options: ServiceOptions): Promise<Service> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'chainport-bench-service-'));
   const port = await freePort();
+  const temporalPort = await freePort();
   const env: NodeJS.ProcessEnv = {};
   // Only the machine's environment, none of the bench's own Chainport or Temporal settings.
   for (const [key, value] of Object.entries(process.env)) if (!/^(TEMPORAL_|CHAINPORT_|LOG_LEVEL$|PORT$|HOST$|REDIS_URL$)/.test(key)) env[key] = value;
@@ -38,7 +41,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     CHAINPORT_RATE_LIMIT_PER_MIN: '1000000',
     CHAINPORT_MAX_CONCURRENT_RUNS: '100000',
     PORT: String(port),
-    TEMPORAL_PORT: String(await freePort()),
+    TEMPORAL_PORT: String(temporalPort),
     TEMPORAL_UI_PORT: String(await freePort()),
     ...(options.cliPath && { TEMPORAL_CLI_PATH: options.cliPath }),
     ...options.env,
@@ -60,6 +63,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   }
   return {
     url,
+    temporal: { address: `127.0.0.1:${temporalPort}`, namespace: 'default' },
     key: readFileSync(path.join(dataDir, 'dev-api-key'), 'utf8').trim(),
     pid: child.pid!,
     sample: () => sampleTree(child.pid!),

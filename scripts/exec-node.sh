@@ -9,8 +9,9 @@ node_bin=$(node "$(dirname "$0")/supported-node.mjs")
 PATH="$(dirname "$node_bin"):$PATH"
 # glibc keeps freed heap memory when less than its trim threshold sits free at the top, and that
 # threshold grows with the largest block ever freed (up to 32 MiB per arena): the Temporal core's and
-# V8's freed buffers stayed resident. Fixed at 128 KiB, the service returns them (~20 MiB less
-# after a bench, `npm run bench`). One in the environment still wins.
+# V8's freed buffers stayed resident. Fixed at 128 KiB, the service returns them: ~25 MiB less after
+# a bench, for a few percent more of the Node process's CPU under a tight poll loop (`npm run bench`).
+# One in the environment still wins.
 : "${MALLOC_TRIM_THRESHOLD_:=131072}"
 export PATH MALLOC_TRIM_THRESHOLD_
 exec "$node_bin" "$@"
