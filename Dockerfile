@@ -39,8 +39,10 @@ FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
 # Node 24 sizes V8's young generation for throughput: with its default an API process serving 500
 # streams peaked near 370 MiB; 4 MiB semi-spaces keep it under 300 with lower stream lag (npm run bench).
+# glibc's mmap threshold pinned, as scripts/exec-node.sh pins it for `npm run api` / `npm run worker`.
 ENV NODE_ENV=production \
     NODE_OPTIONS=--max-semi-space-size=4 \
+    MALLOC_MMAP_THRESHOLD_=131072 \
     HOST=0.0.0.0 \
     PORT=3000 \
     CHAINPORT_DATA_DIR=/app/data \
