@@ -58,6 +58,20 @@ describe('llm providers, fallbacks and retries', () => {
   let heartbeatApi: TestApi | undefined;
   let receiver: WebhookReceiver | undefined;
   const calls = (model: string, text: string) => fake!.requests.filter((r) => r.model === model && r.prompt.endsWith(text));
+  /** Stops whatever the set-up started, newest first (also when the set-up failed half-way). */
+  const stopAll = async () => {
+    await receiver?.close();
+    await heartbeatApi?.close();
+    await api?.close();
+    await engine?.stop();
+    await fake?.close();
+    await temporal?.stop();
+  };
+  /** Starts a run of `chain` on the engine and waits for its end: its id and final state. */
+  const runToEnd = async (chain: string, input: Record<string, unknown>) => {
+    const { workflowId } = await start(engine!, chain, input);
+    return { runId: workflowId, state: await finalState(engine!.client, workflowId) };
+  };
 
   before(async () => {
     try {
@@ -84,27 +98,14 @@ describe('llm providers, fallbacks and retries', () => {
       heartbeatApi = await startTestApi({ ...engine, tokens: undefined });
       receiver = await startWebhookReceiver();
     } catch (err) {
-      await receiver?.close();
-      await heartbeatApi?.close();
-      await api?.close();
-      await engine?.stop();
-      await fake?.close();
-      await temporal?.stop();
+      await stopAll();
       throw err;
     }
   });
-  after(async () => {
-    await receiver?.close();
-    await heartbeatApi?.close();
-    await api?.close();
-    await engine?.stop();
-    await fake?.close();
-    await temporal?.stop();
-  });
+  after(stopAll);
 
   it('falls back within the first attempt: one call to the failing primary, then the fallback answers', async () => {
-    const handle = await start(engine!, 'llm-fallback', { text: 'primary-503 once' });
-    const state = await finalState(engine!.client, handle.workflowId);
+    const { state } = await runToEnd('llm-fallback', { text: 'primary-503 once' });
     assert.equal(state.status, 'completed', JSON.stringify(state.error));
     assert.equal(state.output, 'from claude');
     assert.equal(state.agents[0]?.attempts, 1, 'the fallback answered inside attempt 1');
@@ -118,8 +119,7 @@ describe('llm providers, fallbacks and retries', () => {
   });
 
   it('never falls back on a 400: the run fails at once', async () => {
-    const handle = await start(engine!, 'llm-fallback', { text: 'primary-400 please' });
-    const state = await finalState(engine!.client, handle.workflowId);
+    const { state } = await runToEnd('llm-fallback', { text: 'primary-400 please' });
     assert.equal(state.status, 'failed');
     assert.equal(state.error?.code, 'agent_failed');
     assert.match(state.error?.message ?? '', /openai:gpt-4o-mini failed with 400: Invalid prompt/);
@@ -133,8 +133,7 @@ describe('llm providers, fallbacks and retries', () => {
       ['llm-fallback', 'primary-refuses', 'openai:gpt-4o-mini', 'claude-sonnet-4-5'],
       ['llm-anthropic', 'claude-refuses', 'anthropic:claude-sonnet-4-5', 'llama3.1'],
     ] as const) {
-      const handle = await start(engine!, chain, { text: `${scenario} please` });
-      const state = await finalState(engine!.client, handle.workflowId);
+      const { state } = await runToEnd(chain, { text: `${scenario} please` });
       assert.equal(state.status, 'failed', scenario);
       assert.match(state.error?.message ?? '', new RegExp(`${refuser} refused to answer \\(content filter\\)`));
       assert.equal(state.agents[0]?.attempts, 1);
@@ -143,8 +142,7 @@ describe('llm providers, fallbacks and retries', () => {
   });
 
   it('leaves retries to Temporal: with both models failing and max_attempts 2, each model is called exactly twice', async () => {
-    const handle = await start(engine!, 'llm-fallback-twice', { text: 'both-500 please' });
-    const state = await finalState(engine!.client, handle.workflowId);
+    const { state } = await runToEnd('llm-fallback-twice', { text: 'both-500 please' });
     assert.equal(state.status, 'failed');
     assert.equal(state.error?.code, 'agent_failed');
     assert.match(state.error?.message ?? '', /anthropic:claude-haiku-4-5 failed with 500/, 'the attempt fails as its last model did');
@@ -157,8 +155,7 @@ describe('llm providers, fallbacks and retries', () => {
   });
 
   it('falls back on a 429 from an OpenAI-compatible server', async () => {
-    const handle = await start(engine!, 'llm-fallback-twice', { text: 'rate-limited please' });
-    const state = await finalState(engine!.client, handle.workflowId);
+    const { state } = await runToEnd('llm-fallback-twice', { text: 'rate-limited please' });
     assert.equal(state.status, 'completed', JSON.stringify(state.error));
     assert.equal(state.output, 'claude after a 429');
     assert.equal(state.agents[0]?.attempts, 1);
@@ -166,8 +163,7 @@ describe('llm providers, fallbacks and retries', () => {
   });
 
   it('ends the run budget_exceeded instead of calling a fallback whose max_tokens cannot fit the budget', async () => {
-    const handle = await start(engine!, 'llm-budget', { text: 'budget please' });
-    const state = await finalState(engine!.client, handle.workflowId);
+    const { state } = await runToEnd('llm-budget', { text: 'budget please' });
     assert.equal(state.status, 'failed');
     assert.equal(state.error?.code, 'budget_exceeded');
     assert.equal(state.error?.agent, 'writer');
@@ -213,8 +209,7 @@ describe('llm providers, fallbacks and retries', () => {
 
   it('falls back from Anthropic on a 529 and on an overloaded_error event mid-stream', async () => {
     for (const scenario of ['overloaded', 'overloaded-mid-stream']) {
-      const handle = await start(engine!, 'llm-anthropic', { text: `${scenario} please` });
-      const state = await finalState(engine!.client, handle.workflowId);
+      const { state } = await runToEnd('llm-anthropic', { text: `${scenario} please` });
       assert.equal(state.status, 'completed', `${scenario}: ${JSON.stringify(state.error)}`);
       assert.equal(state.agents[0]?.model, 'openai-compatible:local/llama3.1', scenario);
       assert.equal(state.agents[0]?.fallback_used, true);
@@ -224,8 +219,7 @@ describe('llm providers, fallbacks and retries', () => {
   });
 
   it('does not fall back on a class missing from fallback_on: a 500 with fallback_on [overloaded] fails the attempt, retryable', async () => {
-    const handle = await start(engine!, 'llm-anthropic', { text: 'claude-500 please' });
-    const state = await finalState(engine!.client, handle.workflowId);
+    const { state } = await runToEnd('llm-anthropic', { text: 'claude-500 please' });
     assert.equal(state.status, 'failed');
     assert.equal(state.agents[0]?.attempts, 2, 'a 500 is retried by Temporal');
     assert.equal(calls('claude-sonnet-4-5', 'claude-500 please').length, 2);
@@ -233,8 +227,7 @@ describe('llm providers, fallbacks and retries', () => {
   });
 
   it('asks for JSON by schema and hands a valid object to the next agent', async () => {
-    const handle = await start(engine!, 'llm-structured', { text: 'valid-json please' });
-    const state = await finalState(engine!.client, handle.workflowId);
+    const { state } = await runToEnd('llm-structured', { text: 'valid-json please' });
     assert.equal(state.status, 'completed', JSON.stringify(state.error));
     assert.equal(state.output, 'Headline: Durable');
     const [request] = calls('gpt-4.1-mini', 'valid-json please');
@@ -244,14 +237,13 @@ describe('llm providers, fallbacks and retries', () => {
   });
 
   it('retries output that does not match output_schema, then fails with llm_invalid_output', async () => {
-    const handle = await start(engine!, 'llm-structured', { text: 'invalid-json please' });
-    const state = await finalState(engine!.client, handle.workflowId);
+    const { runId, state } = await runToEnd('llm-structured', { text: 'invalid-json please' });
     assert.equal(state.status, 'failed');
     assert.equal(state.error?.code, 'agent_failed');
     assert.match(state.agents[0]?.error ?? '', /does not match output_schema: .*\/title must be string/);
     assert.equal(state.agents[0]?.attempts, 2);
     assert.equal(calls('gpt-4.1-mini', 'invalid-json please').length, 2);
-    const history = await engine!.client.workflow.getHandle(handle.workflowId).fetchHistory();
+    const history = await engine!.client.workflow.getHandle(runId).fetchHistory();
     const failure = history.events?.find((e) => e.activityTaskFailedEventAttributes)?.activityTaskFailedEventAttributes?.failure;
     assert.equal(failure?.cause?.applicationFailureInfo?.type ?? failure?.applicationFailureInfo?.type, 'llm_invalid_output');
   });

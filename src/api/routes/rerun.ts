@@ -17,7 +17,7 @@ import {
   type RerunRequestBody,
 } from '../schemas.js';
 import { HEADER, rerunBatchUrl } from '../wire.js';
-import { answerAccepted } from './runs.js';
+import { answerAccepted, givesRun } from './runs.js';
 import { lastEventIdHeaderSpec, resumePoint, streamResponses, streamRun } from './stream.js';
 
 const idempotencyHeaderSpec = {
@@ -53,7 +53,7 @@ export function rerunRoutes(deps: ApiDeps): RouteSpec[] {
       body: rerunRequest,
       headers: [idempotencyHeaderSpec],
       responses: {
-        202: { description: 'The rerun started (or, with a known Idempotency-Key, the existing one)', schema: runAcceptedSchema, headers: ['Location', 'Retry-After'], provides: { run_id: '$response.body#/run_id' } },
+        202: { description: 'The rerun started (or, with a known Idempotency-Key, the existing one)', schema: runAcceptedSchema, headers: ['Location', 'Retry-After'], provides: givesRun },
         403: { description: 'forbidden: the key may not run the chain' },
         ...refusals,
       },

@@ -34,7 +34,7 @@ const idempotencyHeaderSpec = {
 };
 
 /** What a response naming a run gives: its id, for every operation on that run. */
-const givesRun = { run_id: '$response.body#/run_id' } as const;
+export const givesRun = { run_id: '$response.body#/run_id' } as const;
 
 /** What a run-starting route asks the run service for: its body plus the Idempotency-Key header. */
 export function launchRequest(ctx: Context, body: Omit<LaunchRequest, 'idempotencyKey'>): LaunchRequest {
