@@ -10,7 +10,7 @@ import { startEmbeddedTemporal } from './temporal/embedded.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
 import { startTracing } from './telemetry/tracing.js';
 import { InProcessTokenChannel } from './tokens/in-process.js';
-import { RunEnds } from './runs/run-ends.js';
+import { LocalRuns } from './runs/local-runs.js';
 import { redisTokenChannel } from './tokens/redis.js';
 import { describeProviders } from './llm/providers.js';
 import { createWorker, prepareNamespace, withDemoDefaults } from './worker.js';
@@ -50,11 +50,11 @@ async function main(): Promise<void> {
     const redisTokens = await redisTokenChannel(config, log);
     const tokens = redisTokens ?? new InProcessTokenChannel(log);
     cleanups.push(() => tokens.close());
-    // With the embedded server and no Redis, this worker runs every run: the API hears each end at once.
-    const runEnds = server && !redisTokens ? new RunEnds() : undefined;
-    const worker = await createWorker({ config, connection: workerConnection, client, tokens, runEnds, tracing });
+    // With the embedded server and no Redis, this worker runs every run: the API hears each run's progress and end at once.
+    const localRuns = server && !redisTokens ? new LocalRuns() : undefined;
+    const worker = await createWorker({ config, connection: workerConnection, client, tokens, localRuns, tracing });
     const running = worker.run();
-    const api = await startApi({ config, client, catalog, log, tokens, runEnds });
+    const api = await startApi({ config, client, catalog, log, tokens, localRuns });
     printWelcome(api.url, api.devKey, server?.uiUrl, temporalAddress(config), config.webhooks.allowPrivate, describeProviders(config.llm));
     // Stop in order: the API stops accepting, tells streams to reconnect and drains in-flight requests;
     // then the worker finishes or hands back its tasks; then Temporal stops.

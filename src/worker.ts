@@ -11,8 +11,8 @@ import { createAgentKinds } from './activities/agents/registry.js';
 import { loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { registry, runsEnded } from './metrics.js';
-import type { RunSinks } from './workflows/types.js';
-import type { RunEnds } from './runs/run-ends.js';
+import type { RunSinks, RunState } from './workflows/types.js';
+import type { LocalRuns } from './runs/local-runs.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { checkBeforeStart } from './preflight.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
@@ -36,8 +36,8 @@ export interface WorkerDeps {
   workflowBundle?: WorkflowBundleOption;
   /** Where agents push their output as they emit it, for live streams; heartbeats carry it regardless. */
   tokens?: TokenChannel;
-  /** Told of each run's end as the workflow completes, for an API in this process. */
-  runEnds?: RunEnds;
+  /** Told of each run's progress and end as the workflow moves, for an API in this process. */
+  localRuns?: LocalRuns;
   /**
    * This process's tracing, when on: activity spans and the sink of workflow spans. A `workflowBundle`
    * handed in must then be one built with workflowInterceptorModules(true).
@@ -59,9 +59,9 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
       kinds,
       webhooks: { client: deps.client, secrets, respondLinks: new RespondLinks(secrets.deriveKey(RESPOND_LINK_KEY), config.api.publicUrl), allowPrivate: config.webhooks.allowPrivate, resolve: webhookResolver(config.webhooks) },
       reruns: { client: deps.client, config },
-      tokens: deps.tokens,
+      agents: { tokens: deps.tokens, heartbeatThrottleMs: config.worker.heartbeatThrottleMs },
     }),
-    sinks: { ...runSinks(deps.runEnds), ...deps.tracing?.worker.sinks },
+    sinks: { ...runSinks(deps.localRuns), ...deps.tracing?.worker.sinks },
     interceptors: deps.tracing?.worker.interceptors,
     maxConcurrentActivityTaskExecutions: config.worker.maxActivities,
     maxConcurrentWorkflowTaskExecutions: config.worker.maxWorkflowTasks,
@@ -72,13 +72,17 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
   });
 }
 
-/** Counts each run's end in this worker's metrics and announces it, once: sinks are not called while a history replays. */
-function runSinks(runEnds?: RunEnds): InjectedSinks<RunSinks> {
+/**
+ * Hands each run's progress to an API in this process, and counts each run's end in this worker's
+ * metrics and announces it, once: sinks are not called while a history replays.
+ */
+function runSinks(localRuns?: LocalRuns): InjectedSinks<RunSinks> {
+  const progressed = (_info: WorkflowInfo, state: RunState) => localRuns?.progressed(state);
   const ended = (info: WorkflowInfo, end: Parameters<RunSinks['runs']['ended']>[0]) => {
     runsEnded.inc({ chain: end.chain, status: end.status });
-    runEnds?.ended(info.workflowId);
+    localRuns?.ended(info.workflowId);
   };
-  return { runs: { ended: { fn: ended, callDuringReplay: false } } };
+  return { runs: { progressed: { fn: progressed, callDuringReplay: false }, ended: { fn: ended, callDuringReplay: false } } };
 }
 
 /**

@@ -8,6 +8,13 @@ import type { AgentKinds } from './agents/registry.js';
 /** How often a silent agent still heartbeats, so cancellation reaches it and a dead worker is noticed. */
 const KEEPALIVE_MS = 1_000;
 
+export interface RunAgentOptions {
+  /** Where chunks are pushed as they are emitted, if anywhere. */
+  tokens?: TokenChannel;
+  /** The worker's heartbeat throttle: the first heartbeat waits this long (at most KEEPALIVE_MS). */
+  heartbeatThrottleMs: number;
+}
+
 /**
  * The one activity every agent runs in. It parses the agent's settings, runs the kind, heartbeats the
  * cumulative output (the worker's throttle sends the latest at least every few hundred ms; streaming
@@ -15,7 +22,12 @@ const KEEPALIVE_MS = 1_000;
  * read it; heartbeats stay the durable record) and turns failures into ApplicationFailures whose retry
  * meaning Temporal honours.
  */
-export function createRunAgent(kinds: AgentKinds, tokens?: TokenChannel) {
+export function createRunAgent(kinds: AgentKinds, { tokens, heartbeatThrottleMs }: RunAgentOptions) {
+  // Every heartbeat is a round trip and a database write on the server, and an agent's result carries
+  // its whole output anyway. So the first one waits a throttle interval, as every later one may: an
+  // agent done sooner never heartbeats (live streams had its chunks pushed, or read them from the
+  // result), and one that runs on is recorded exactly as before.
+  const firstBeatMs = Math.min(heartbeatThrottleMs, KEEPALIVE_MS);
   return async function runAgent(request: AgentRequest): Promise<AgentResult> {
     const context = Context.current();
     const { attempt, isLocal } = context.info;
@@ -24,11 +36,12 @@ export function createRunAgent(kinds: AgentKinds, tokens?: TokenChannel) {
     let inputTokens: number | undefined;
     // A local activity has no heartbeats and no place in history until it completes: its output reaches
     // streams whole, from its result, so nothing is pushed either.
-    const beat = isLocal ? () => undefined : () => context.heartbeat({ ...progress });
+    let beating = false;
+    const beat = isLocal ? () => undefined : () => beating && context.heartbeat({ ...progress });
     const push = isLocal ? undefined : tokens;
     const started = performance.now();
     let outcome = 'failed';
-    beat();
+    const firstBeat = isLocal ? undefined : setTimeout(() => ((beating = true), beat()), firstBeatMs);
     const keepalive = isLocal ? undefined : setInterval(beat, KEEPALIVE_MS);
     try {
       const kind = kinds.get(request.kind);
@@ -64,7 +77,7 @@ export function createRunAgent(kinds: AgentKinds, tokens?: TokenChannel) {
           beat();
         },
         restart({ model, error }) {
-          // Heartbeated at once: the restart must reach readers before the new model's first chunk.
+          // Heartbeated at once (once heartbeats began): the restart must reach readers before the new model's first chunk.
           progress.restart = (progress.restart ?? 0) + 1;
           progress.model = model;
           progress.restartError = error;
@@ -88,6 +101,7 @@ export function createRunAgent(kinds: AgentKinds, tokens?: TokenChannel) {
     } catch (thrown) {
       throw toFailure(thrown, { attempt, cost: progress.cost }, context.cancellationSignal);
     } finally {
+      clearTimeout(firstBeat);
       clearInterval(keepalive);
       if (context.cancellationSignal.aborted) outcome = 'cancelled';
       agentDuration.observe({ kind: request.kind, outcome }, (performance.now() - started) / 1000);

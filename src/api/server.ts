@@ -21,7 +21,7 @@ import { RunReaders } from '../runs/stream/registry.js';
 import { SecretBox } from '../webhooks/secret-box.js';
 import { DurationEstimates } from '../runs/estimates.js';
 import { PollCache } from '../runs/poll-cache.js';
-import type { RunEnds } from '../runs/run-ends.js';
+import type { LocalRuns } from '../runs/local-runs.js';
 import { RunningRuns } from '../runs/running-runs.js';
 import { RunToucher } from './touch.js';
 import type { TokenChannel } from '../tokens/channel.js';
@@ -69,8 +69,8 @@ export interface ApiOptions {
    * otherwise the Redis channel when REDIS_URL is set, or none (output from heartbeats only).
    */
   tokens?: TokenChannel;
-  /** Run ends as this process's own worker announces them, when it runs every run (the embedded default). */
-  runEnds?: RunEnds;
+  /** Run progress and ends as this process's own worker announces them, when it runs every run (the embedded default). */
+  localRuns?: LocalRuns;
 }
 
 /** Webhook URL checks one caller may have resolving at once; each holds a resolver query up to the DNS timeout. */
@@ -95,7 +95,7 @@ export function buildApiDeps(opts: ApiOptions & { redis?: unknown }): ApiDeps {
     streamTokens: new StreamTokens(secrets.deriveKey('stream-token')),
     respondLinks: new RespondLinks(secrets.deriveKey(RESPOND_LINK_KEY), config.api.publicUrl),
     cursorKey: secrets.deriveKey('list-cursor'),
-    polls: new PollCache(client, { runEnds: opts.runEnds }),
+    polls: new PollCache(client, { localRuns: opts.localRuns }),
     runningRuns: new RunningRuns(client),
     toucher: new RunToucher(client, config.runs.orphanTimeoutMs),
     estimates: new DurationEstimates(client, config.temporal.namespace),

@@ -6,6 +6,7 @@ import { runStateSchema } from '../records/schemas.js';
 import type { AgentState, RunState, RunStatus } from '../workflows/types.js';
 import { describeWorkflow } from './describe.js';
 import { NotFoundError } from './errors.js';
+import type { LocalRuns } from './local-runs.js';
 import type { ProgressCache } from './progress-cache.js';
 import { runMemoSchema, type RunMemo } from './start.js';
 
@@ -17,6 +18,9 @@ export interface RunSnapshot {
   /** The pending activity's last failure, when it is between attempts. */
   lastFailure: string | undefined;
 }
+
+/** WorkflowExecutionStarted, WorkflowTaskScheduled and WorkflowTaskStarted: a history no task has completed in yet. */
+const FIRST_TASK_EVENTS = 3;
 
 /** How long a poll waits for a worker to answer the progress query before answering from history alone. */
 const QUERY_DEADLINE_MS = 3_000;
@@ -32,12 +36,21 @@ function ownerOf(description: WorkflowExecutionDescription): string | undefined 
   return owner.success ? owner.data.caller_id : undefined;
 }
 
+/** Where a read may find an open run's progress without querying its workflow. */
+export interface ProgressSources {
+  /** Earlier query answers, good while the history has not grown. */
+  progress?: ProgressCache;
+  /** What this process's own worker published of the run. */
+  local?: LocalRuns;
+}
+
 /**
  * Reads one run for one caller; undefined when it does not exist or belongs to someone else (the two
- * are indistinguishable on purpose). Open runs answer from the `progress` query; closed runs from the
- * memo, without replaying on a worker. With no worker up, an open run still answers from history.
+ * are indistinguishable on purpose). Open runs answer from what this process's worker published of
+ * them, else from the `progress` query; closed runs from the memo, without replaying on a worker. With
+ * no worker up, an open run still answers from history.
  */
-export async function readRun(client: Client, runId: string, callerId: string, progress?: ProgressCache): Promise<RunSnapshot | undefined> {
+export async function readRun(client: Client, runId: string, callerId: string, { progress, local }: ProgressSources = {}): Promise<RunSnapshot | undefined> {
   const description = await describeWorkflow(client, runId);
   if (!description || ownerOf(description) !== callerId) return undefined;
   const memo = parseRecord(storedRunMemo, description.memo, `The memo of run ${runId}`);
@@ -48,10 +61,14 @@ export async function readRun(client: Client, runId: string, callerId: string, p
   };
   if (description.status.name !== 'RUNNING') {
     progress?.forget(runId);
+    local?.forget(runId);
     return { state: memo[RESULT_MEMO_KEY] ?? stateFromHistory(description, memo), currentAttempt: undefined, lastFailure: undefined };
   }
-  const unchanged = progress?.get(runId, description.historyLength);
-  if (unchanged) return { state: unchanged, ...live };
+  const known = local?.progress(runId) ?? progress?.get(runId, description.historyLength);
+  if (known) return { state: known, ...live };
+  // Until its first workflow task completes, a run has done nothing: its state is the initial one, and a
+  // query would only wait for that task. (Not for a rerun: its initial state lists the agents it reuses.)
+  if (description.historyLength <= FIRST_TASK_EVENTS && !memo.rerun_of) return { state: stateFromHistory(description, memo), ...live };
   const deadline = Date.now() + QUERY_DEADLINE_MS;
   try {
     const answer = await client.connection.withDeadline(deadline, () => client.workflow.getHandle(runId).query(progressQuery));
@@ -65,8 +82,8 @@ export async function readRun(client: Client, runId: string, callerId: string, p
 }
 
 /** Reads one of the caller's runs, or refuses with NotFoundError. */
-export async function readOwnedRun(client: Client, runId: string, callerId: string, progress?: ProgressCache): Promise<RunSnapshot> {
-  const snapshot = await readRun(client, runId, callerId, progress);
+export async function readOwnedRun(client: Client, runId: string, callerId: string, sources?: ProgressSources): Promise<RunSnapshot> {
+  const snapshot = await readRun(client, runId, callerId, sources);
   if (!snapshot) throw new NotFoundError(`No run ${runId}.`);
   return snapshot;
 }

@@ -62,6 +62,8 @@ export async function chainWorkflow(request: ChainRunRequest): Promise<RunState>
   const { plan } = request;
   const state = initialState(request);
   setHandler(progressQuery, () => state);
+  // And for polls in the worker's own process, without a query (LocalRuns): published before every wait.
+  runs.progressed(state);
   const scope: TemplateScope = { input: request.input, agents: {} };
   const budget = runBudget(plan.maxCost, request.maxCost);
   const inputs = new InputSteps(state);
@@ -171,6 +173,7 @@ function startClocks(timers: CancellationScope, request: ChainRunRequest, stop: 
  */
 async function end(request: ChainRunRequest, state: RunState, failure: unknown): Promise<RunState> {
   finish(state);
+  runs.progressed(state);
   await notify(request, state, `chain.${state.status}` as WebhookEvent);
   upsertMemo({ [RESULT_MEMO_KEY]: state });
   upsertSearchAttributes([{ key: RunStatusKey, value: state.status }]);
@@ -220,6 +223,7 @@ async function notify(
     ...(request.rerun && { rerun_of: request.rerun.of }),
     ...extra,
   };
+  runs.progressed(state);
   await CancellationScope.nonCancellable(() =>
     startChild<typeof webhookDeliveryWorkflow>(WEBHOOK_DELIVERY_WORKFLOW, {
       workflowId: deliveryId,
@@ -255,6 +259,7 @@ async function awaitInput(
   agentState.started_at = new Date().toISOString();
   state.current_agent = agent.name;
   const startedMs = Date.now();
+  runs.progressed(state);
   try {
     const outcome = await inputs.wait(index, agent, String(render(agent.input!.prompt, scope)), announce);
     if ('timedOut' in outcome) {
@@ -310,6 +315,7 @@ async function runAgent(state: RunState, index: number, agent: AgentPlan, runId:
     summary: agentSummary(agent, settings),
   };
   const { runAgent: run } = agent.local ? proxyLocalActivities<Activities>(options) : proxyActivities<Activities>({ ...options, heartbeatTimeout: agent.heartbeatTimeoutMs });
+  runs.progressed(state);
   try {
     const result = await run({
       runId,

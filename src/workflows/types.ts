@@ -144,6 +144,8 @@ export interface ReusedAgent {
 /** Workflow sinks: what a workflow reports to its worker without a history event (not called on replay). */
 export interface RunSinks extends Sinks {
   runs: {
+    /** The run's state as this activation leaves it, for polls answered in the worker's own process. */
+    progressed(state: RunState): void;
     ended(end: { chain: string; status: RunStatus }): void;
   };
 }

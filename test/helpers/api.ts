@@ -18,12 +18,12 @@ export interface TestApi extends RunningApi {
  * from CHAINPORT_API_KEYS unless the engine's env sets callers itself.
  */
 export async function startTestApi(
-  engine: Pick<TestEngine, 'config' | 'client' | 'catalog' | 'tokens' | 'runEnds'>,
+  engine: Pick<TestEngine, 'config' | 'client' | 'catalog' | 'tokens' | 'localRuns'>,
   options: { stream?: { keepAliveMs?: number; heartbeatPollMs?: number }; log?: Logger; /** `false`: no caller configured, so the development key is in use (local mode). */ callers?: false } = {},
 ): Promise<TestApi> {
   const testCallers = options.callers === false ? undefined : Object.entries(CALLERS).map(([id, key]) => `${id}:${key}`).join(',');
   const config = { ...engine.config, api: { ...engine.config.api, host: '127.0.0.1', apiKeys: engine.config.api.apiKeys ?? testCallers } };
-  const api = await startApi({ config, client: engine.client, catalog: engine.catalog, port: 0, stream: options.stream, tokens: engine.tokens, runEnds: engine.runEnds, log: options.log ?? createLogger({ logLevel: 'silent' }, 'api') });
+  const api = await startApi({ config, client: engine.client, catalog: engine.catalog, port: 0, stream: options.stream, tokens: engine.tokens, localRuns: engine.localRuns, log: options.log ?? createLogger({ logLevel: 'silent' }, 'api') });
   return {
     ...api,
     request(path, init = {}) {

@@ -11,7 +11,7 @@ import { createLogger } from '../../src/logger.js';
 import { connectClient, connectWorker } from '../../src/temporal/connection.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
 import type { TokenChannel } from '../../src/tokens/channel.js';
-import type { RunEnds } from '../../src/runs/run-ends.js';
+import type { LocalRuns } from '../../src/runs/local-runs.js';
 import { createWorker } from '../../src/worker.js';
 import { WORKFLOWS_PATH, workflowInterceptorModules } from '../../src/temporal/workflow-bundle.js';
 import type { Tracing } from '../../src/telemetry/tracing.js';
@@ -52,14 +52,14 @@ export interface TestEngine {
   /** The token channel handed to the engine's workers and to APIs started on it, if any. */
   tokens?: TokenChannel;
   /** Where the engine's workers announce run ends, for APIs started on it, if any. */
-  runEnds?: RunEnds;
+  localRuns?: LocalRuns;
   /** Starts an in-process worker on the engine's task queue; stopped by `stop()`. */
   startWorker(customKinds?: AgentKind[]): Promise<Worker>;
   stop(): Promise<void>;
 }
 
 /** A client and in-process workers against a running test server; with `tracing`, both traced (and the workers on the traced bundle). */
-export async function startEngine(address: string, env: Record<string, string> = {}, options: { tokens?: TokenChannel; runEnds?: RunEnds; tracing?: Tracing } = {}): Promise<TestEngine> {
+export async function startEngine(address: string, env: Record<string, string> = {}, options: { tokens?: TokenChannel; localRuns?: LocalRuns; tracing?: Tracing } = {}): Promise<TestEngine> {
   // SDK logs stay quiet in tests unless TEST_LOG_LEVEL asks for them.
   installTemporalRuntime(createLogger(loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error' }), 'test'));
   const config = testConfig(address, env);
@@ -71,7 +71,7 @@ export async function startEngine(address: string, env: Record<string, string> =
     client,
     connection,
     tokens: options.tokens,
-    runEnds: options.runEnds,
+    localRuns: options.localRuns,
     async startWorker(customKinds) {
       const nativeConnection = await connectWorker(config);
       const worker = await createWorker({
@@ -81,7 +81,7 @@ export async function startEngine(address: string, env: Record<string, string> =
         customKinds,
         workflowBundle: await workflowBundle({ traced: options.tracing !== undefined }),
         tokens: options.tokens,
-        runEnds: options.runEnds,
+        localRuns: options.localRuns,
         tracing: options.tracing,
       });
       workers.push({ worker, connection: nativeConnection, running: worker.run() });

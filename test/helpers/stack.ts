@@ -4,7 +4,7 @@ import { Started } from './started.js';
 import { startEngine, type TestEngine } from './engine.js';
 import { startTestTemporal, type TestTemporal } from './temporal.js';
 import type { TokenChannel } from '../../src/tokens/channel.js';
-import type { RunEnds } from '../../src/runs/run-ends.js';
+import type { LocalRuns } from '../../src/runs/local-runs.js';
 
 export interface Stack {
   temporal: TestTemporal;
@@ -21,7 +21,7 @@ export interface StackOptions {
   /** A token channel shared by the in-process worker and the API, as `npm start` has. */
   tokens?: TokenChannel;
   /** Run ends announced by the in-process worker to the API, as `npm start` has. */
-  runEnds?: RunEnds;
+  localRuns?: LocalRuns;
 }
 
 /**
@@ -35,7 +35,7 @@ export function useStack(options: StackOptions = {}): Stack {
   before(() =>
     started.setup(async () => {
       stack.temporal = started.add('temporal', await startTestTemporal(), (t) => t.stop());
-      stack.engine = started.add('engine', await startEngine(stack.temporal.address, options.env, { tokens: options.tokens, runEnds: options.runEnds }), (e) => e.stop());
+      stack.engine = started.add('engine', await startEngine(stack.temporal.address, options.env, { tokens: options.tokens, localRuns: options.localRuns }), (e) => e.stop());
       await stack.engine.startWorker();
       if (options.api !== false) stack.api = started.add('api', await startTestApi(stack.engine, options.api ?? {}), (a) => a.close());
     }),

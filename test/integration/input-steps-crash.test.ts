@@ -42,7 +42,7 @@ describe('a run waiting at an input step when everything restarts', () => {
     const config = testConfig(temporal.address, { CHAINPORT_HTTP_AGENT_ALLOW_HOSTS: '127.0.0.1', CHAINPORT_AGENT_TEST_HTTP_URL: agent.url });
     const connected = await connectClient(config);
     connection = connected.connection;
-    engine = { config, client: connected.client, catalog: loadChains(config, createAgentKinds(config)), tokens: undefined, runEnds: undefined };
+    engine = { config, client: connected.client, catalog: loadChains(config, createAgentKinds(config)), tokens: undefined, localRuns: undefined };
     api = await startTestApi(engine);
   });
   after(async () => {

@@ -1,20 +1,21 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
+import { Client } from '@temporalio/client';
 import { PollCache } from '../../src/runs/poll-cache.js';
-import { RunEnds } from '../../src/runs/run-ends.js';
-import { start } from '../helpers/runs.js';
+import { LocalRuns } from '../../src/runs/local-runs.js';
+import { eventually, start } from '../helpers/runs.js';
 import { useStack } from '../helpers/stack.js';
 
-describe('polls share reads of a run, and see its end at once when the worker shares the process', () => {
-  const runEnds = new RunEnds();
-  const stack = useStack({ api: false, runEnds });
+describe('polls share reads of a run, and see its progress and end at once when the worker shares the process', () => {
+  const localRuns = new LocalRuns();
+  const stack = useStack({ api: false, localRuns });
 
   it('answers polls from one read while the run goes on, and from a fresh read once it has ended', async () => {
-    const polls = new PollCache(stack.engine.client, { runEnds });
+    const polls = new PollCache(stack.engine.client, { localRuns });
     const handle = await start(stack.engine, 'chain-3', { topic: 'polls' });
     let ended = false;
-    const stopListening = runEnds.onEnd((runId) => void (runId === handle.workflowId && (ended = true)));
+    const stopListening = localRuns.onEnd((runId) => void (runId === handle.workflowId && (ended = true)));
     try {
       // Poll like a tight client loop until the worker announces the end: the last shared read says running.
       let last = await polls.read(handle.workflowId, 'tester');
@@ -34,7 +35,7 @@ describe('polls share reads of a run, and see its end at once when the worker sh
   });
 
   it('shares one read among polls that arrive together', async () => {
-    const polls = new PollCache(stack.engine.client, { runEnds });
+    const polls = new PollCache(stack.engine.client, { localRuns });
     const handle = await start(stack.engine, 'slow');
     const [a, b] = [polls.read(handle.workflowId, 'tester'), polls.read(handle.workflowId, 'tester')];
     assert.equal(a, b, 'one read, shared');
@@ -43,9 +44,39 @@ describe('polls share reads of a run, and see its end at once when the worker sh
   });
 
   it('reads a run only for its own caller', async () => {
-    const polls = new PollCache(stack.engine.client, { runEnds });
+    const polls = new PollCache(stack.engine.client, { localRuns });
     const handle = await start(stack.engine, 'slow');
     await assert.rejects(polls.read(handle.workflowId, 'someone-else'), { name: 'NotFoundError' });
     await handle.cancel();
+  });
+
+  it('answers polls of a run its own worker executes from what the worker published, without a progress query', async () => {
+    let queries = 0;
+    const counting = new Client({
+      connection: stack.engine.client.connection,
+      namespace: stack.engine.config.temporal.namespace,
+      interceptors: { workflow: [{ query: (input, next) => ((queries += 1), next(input)) }] },
+    });
+    const handle = await start(stack.engine, 'slow');
+    try {
+      // The worker publishes the state before each wait: here, the first agent done and the second running.
+      await eventually(async () => localRuns.progress(handle.workflowId)?.current_agent === 'plodder' || undefined);
+      const local = new PollCache(counting, { localRuns });
+      for (let poll = 0; poll < 3; poll += 1) {
+        const { state } = await local.read(handle.workflowId, 'tester', { fresh: true });
+        assert.equal(state.current_agent, 'plodder');
+        assert.equal(state.agents_completed, 1);
+        assert.equal(state.agents[1]!.status, 'running');
+      }
+      assert.equal(queries, 0, 'no progress query');
+
+      // The same run read by a process that hears nothing from the worker asks the workflow.
+      const remote = new PollCache(counting);
+      const { state } = await remote.read(handle.workflowId, 'tester');
+      assert.equal(state.current_agent, 'plodder');
+      assert.equal(queries, 1);
+    } finally {
+      await handle.cancel();
+    }
   });
 });
