@@ -79,4 +79,27 @@ describe('polls share reads of a run, and see its progress and end at once when 
       await handle.cancel();
     }
   });
+
+  it('answers a run no worker has picked up yet with its initial state at once, without a query', async () => {
+    let queries = 0;
+    const counting = new Client({
+      connection: stack.engine.client.connection,
+      namespace: stack.engine.config.temporal.namespace,
+      interceptors: { workflow: [{ query: (input, next) => ((queries += 1), next(input)) }] },
+    });
+    // A task queue no worker polls: the run's first workflow task never starts.
+    const engine = { ...stack.engine, config: { ...stack.engine.config, temporal: { ...stack.engine.config.temporal, taskQueue: 'no-worker-polls-this' } } };
+    const handle = await start(engine, 'chain-3');
+    try {
+      const startedAt = Date.now();
+      const { state } = await new PollCache(counting).read(handle.workflowId, 'tester');
+      assert.ok(Date.now() - startedAt < 2_000, 'answered without waiting out the query deadline');
+      assert.equal(state.status, 'running');
+      assert.equal(state.agents_completed, 0);
+      assert.deepEqual(state.agents.map((agent) => agent.status), ['pending', 'pending', 'pending']);
+      assert.equal(queries, 0);
+    } finally {
+      await handle.terminate('test over');
+    }
+  });
 });
