@@ -1,6 +1,6 @@
 // The long-lived entries (`npm start`, `npm run worker`, `npm run api`, `npm run cluster`) start
-// through scripts/exec-node.sh: the service must be the process npm's shell started, on a supported
-// Node, with no Node parent waiting beside it for its lifetime.
+// as `exec sh scripts/exec-node.sh`: the service must be the process npm started (its shell and the
+// script's each exec the next), on a supported Node, with no parent waiting beside it for its lifetime.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -24,6 +24,6 @@ describe('scripts/exec-node.sh', () => {
 
   it('is how package.json starts every long-lived entry', () => {
     const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
-    for (const name of ['start', 'worker', 'api', 'cluster']) assert.match(scripts[name]!, /^sh scripts\/exec-node\.sh /, `npm run ${name}`);
+    for (const name of ['start', 'worker', 'api', 'cluster']) assert.match(scripts[name]!, /^exec sh scripts\/exec-node\.sh /, `npm run ${name}`);
   });
 });
