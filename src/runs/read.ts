@@ -64,7 +64,7 @@ export async function readRun(client: Client, runId: string, callerId: string, {
     local?.forget(runId);
     return { state: memo[RESULT_MEMO_KEY] ?? stateFromHistory(description, memo), currentAttempt: undefined, lastFailure: undefined };
   }
-  const known = local?.progress(runId) ?? progress?.get(runId, description.historyLength);
+  const known = local?.progress(runId, description.historyLength) ?? progress?.get(runId, description.historyLength);
   if (known) return { state: known, ...live };
   // Until its first workflow task completes, a run has done nothing: its state is the initial one, and a
   // query would only wait for that task. (Not for a rerun: its initial state lists the agents it reuses.)

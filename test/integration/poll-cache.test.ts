@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { Client } from '@temporalio/client';
 import { PollCache } from '../../src/runs/poll-cache.js';
 import { LocalRuns } from '../../src/runs/local-runs.js';
-import { eventually, start } from '../helpers/runs.js';
+import { eventually, progress, start } from '../helpers/runs.js';
 import { useStack } from '../helpers/stack.js';
 
 describe('polls share reads of a run, and see its progress and end at once when the worker shares the process', () => {
@@ -60,9 +60,12 @@ describe('polls share reads of a run, and see its progress and end at once when 
     const handle = await start(stack.engine, 'slow');
     try {
       // The worker publishes the state before each wait: here, the first agent done and the second running.
-      await eventually(async () => localRuns.progress(handle.workflowId)?.current_agent === 'plodder' || undefined);
       const local = new PollCache(counting, { localRuns });
-      for (let poll = 0; poll < 3; poll += 1) {
+      await eventually(async () => (await local.read(handle.workflowId, 'tester', { fresh: true })).state.current_agent === 'plodder' || undefined);
+      queries = 0;
+      for (const pause of [0, 0, 1_200]) {
+        // The last read comes after the publication settled: the history has not grown since (the agent runs on), so it still holds.
+        await sleep(pause);
         const { state } = await local.read(handle.workflowId, 'tester', { fresh: true });
         assert.equal(state.current_agent, 'plodder');
         assert.equal(state.agents_completed, 1);
@@ -100,6 +103,31 @@ describe('polls share reads of a run, and see its progress and end at once when 
       assert.equal(queries, 0);
     } finally {
       await handle.terminate('test over');
+    }
+  });
+
+  it('stops trusting a published state once the history of the run moved on without a new one (another worker took the run over)', async () => {
+    let queries = 0;
+    const counting = new Client({
+      connection: stack.engine.client.connection,
+      namespace: stack.engine.config.temporal.namespace,
+      interceptors: { workflow: [{ query: (input, next) => ((queries += 1), next(input)) }] },
+    });
+    const handle = await start(stack.engine, 'slow');
+    try {
+      // A LocalRuns no worker feeds, told the run is at its first agent: what this process would keep of
+      // a run another worker went on with.
+      const elsewhere = new LocalRuns();
+      const polls = new PollCache(counting, { localRuns: elsewhere });
+      const { state: read } = await polls.read(handle.workflowId, 'tester');
+      elsewhere.progressed({ ...read, current_agent: 'quick', agents_completed: 0 });
+      await eventually(async () => ((await progress(stack.engine.client, handle.workflowId)).current_agent === 'plodder' ? true : undefined));
+      await sleep(1_200);
+      const { state } = await polls.read(handle.workflowId, 'tester', { fresh: true });
+      assert.equal(state.current_agent, 'plodder', 'the workflow was asked');
+      assert.ok(queries >= 1);
+    } finally {
+      await handle.cancel();
     }
   });
 });
