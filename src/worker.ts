@@ -76,7 +76,7 @@ export async function createWorker(deps: WorkerDeps): Promise<Worker> {
  * Hands each run's progress to an API in this process, and counts each run's end in this worker's
  * metrics and announces it, once: sinks are not called while a history replays.
  */
-function runSinks(localRuns?: LocalRuns): InjectedSinks<RunSinks> {
+export function runSinks(localRuns?: LocalRuns): InjectedSinks<RunSinks> {
   const progressed = (_info: WorkflowInfo, state: RunState) => localRuns?.progressed(state);
   const ended = (info: WorkflowInfo, end: Parameters<RunSinks['runs']['ended']>[0]) => {
     runsEnded.inc({ chain: end.chain, status: end.status });

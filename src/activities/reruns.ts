@@ -5,6 +5,7 @@ import { RunRequestError, NotFoundError } from '../runs/errors.js';
 import { idempotentRunId } from '../runs/idempotency.js';
 import { planRerun } from '../runs/rerun.js';
 import { listEndedRuns } from '../runs/list.js';
+import { countRunningRuns } from '../runs/running-runs.js';
 import { startRun } from '../runs/start.js';
 import type { BatchRerunRequest, RerunFilter, RerunResult } from '../workflows/types.js';
 
@@ -13,12 +14,17 @@ export interface RerunDeps {
   config: Config;
 }
 
-/** The activities of a rerun batch (src/workflows/rerun-batch.ts): list the runs, start each rerun. */
+/** The activities of a rerun batch (src/workflows/rerun-batch.ts): list the runs, count the caller's runs in progress, start each rerun. */
 export function createRerunActivities({ client, config }: RerunDeps) {
   return {
     /** The ids of the caller's ended runs the filter selects, newest first, at most `filter.limit`. */
     listRerunCandidates({ callerId, filter }: { callerId: string; filter: RerunFilter }): Promise<string[]> {
       return listEndedRuns(client, callerId, filter);
+    },
+
+    /** How many of the caller's runs are in progress now, reruns included: the batch starts only into the room below its limit. */
+    countCallerRuns({ callerId }: { callerId: string }): Promise<number> {
+      return countRunningRuns(client, callerId);
     },
 
     /**

@@ -59,7 +59,7 @@ export async function startRerunBatch(deps: { client: Client; config: Config; ca
     await deps.client.workflow.start<typeof rerunBatchWorkflow>(RERUN_BATCH_WORKFLOW, {
       workflowId: batchId,
       taskQueue: deps.config.temporal.taskQueue,
-      args: [{ batchId, callerId: caller.id, filter, from: request.from, target: { name: target.name, version: target.version, plan: target.plan }, ratePerSecond: deps.config.runs.rerunBatchRate }],
+      args: [{ batchId, callerId: caller.id, filter, from: request.from, target: { name: target.name, version: target.version, plan: target.plan }, ratePerSecond: deps.config.runs.rerunBatchRate, maxConcurrentRuns: caller.maxConcurrentRuns }],
       typedSearchAttributes: new TypedSearchAttributes([{ key: CallerIdKey, value: caller.id }]),
       memo: { caller_id: caller.id, request_hash: requestHash, filter } satisfies z.infer<typeof batchMemoSchema>,
       workflowIdConflictPolicy: 'FAIL',

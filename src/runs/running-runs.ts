@@ -2,6 +2,12 @@ import type { Client } from '@temporalio/client';
 import { CHAIN_WORKFLOW, CallerIdKey } from '../workflows/definitions.js';
 import { EXECUTION_STATUS, WORKFLOW_TYPE, and, equals } from './visibility-query.js';
 
+/** How many of a caller's runs are in progress, from Temporal visibility (eventually consistent, by moments). */
+export async function countRunningRuns(client: Client, callerId: string): Promise<number> {
+  const { count } = await client.workflow.count(and(equals(WORKFLOW_TYPE, CHAIN_WORKFLOW), equals(CallerIdKey, callerId), equals(EXECUTION_STATUS, 'Running')));
+  return count;
+}
+
 /** How long a caller's running-run count read from visibility stands in for a fresh one. */
 const DEFAULT_REFRESH_MS = 1_000;
 
@@ -50,9 +56,8 @@ export class RunningRuns {
     let pending = this.reads.get(callerId);
     if (!pending) {
       const readAt = this.now();
-      pending = this.client.workflow
-        .count(and(equals(WORKFLOW_TYPE, CHAIN_WORKFLOW), equals(CallerIdKey, callerId), equals(EXECUTION_STATUS, 'Running')))
-        .then(({ count }) => {
+      pending = countRunningRuns(this.client, callerId)
+        .then((count) => {
           const reading = { count, readAt, startedSince: 0 };
           this.readings.set(callerId, reading);
           return reading;

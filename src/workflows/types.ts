@@ -177,6 +177,12 @@ export interface RerunBatchRequest {
   target: RerunTargetChain;
   /** Reruns started per second at most. */
   ratePerSecond: number;
+  /**
+   * The caller's concurrent-run limit when the batch started: reruns start only into the room the
+   * caller has below it, so a batch never takes a caller past its limit. Absent on batches from before
+   * it was kept (their histories replay the rate-only path).
+   */
+  maxConcurrentRuns?: number;
 }
 
 /** One rerun of a batch, as the batch's activity starts it. */

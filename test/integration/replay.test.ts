@@ -9,6 +9,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
 import { startTracing } from '../../src/telemetry/tracing.js';
+import { runSinks } from '../../src/worker.js';
 import { HISTORIES_DIR, OTHER_HISTORIES, SCENARIOS } from '../fixtures/record-histories.js';
 import { workflowBundle } from '../helpers/engine.js';
 import { historyFromJSON, type History } from '../helpers/history-json.js';
@@ -75,7 +76,7 @@ describe('workflow replay against recorded histories', () => {
   }
 
   it('replays every recorded history on the current workflow code without a determinism violation', async () => {
-    assert.deepEqual(await replayFailures({ workflowBundle: bundle }), [], 'no history may fail to replay');
+    assert.deepEqual(await replayFailures({ workflowBundle: bundle, sinks: runSinks() }), [], 'no history may fail to replay');
   });
 
   it('replays them as well with tracing on: the OpenTelemetry workflow interceptors add no commands', async () => {
@@ -83,7 +84,7 @@ describe('workflow replay against recorded histories', () => {
     const tracing = await startTracing(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }), 'chainport-replay');
     assert.ok(tracing);
     try {
-      const failures = await replayFailures({ workflowBundle: await workflowBundle({ traced: true }), interceptors: tracing.worker.interceptors, sinks: tracing.worker.sinks });
+      const failures = await replayFailures({ workflowBundle: await workflowBundle({ traced: true }), interceptors: tracing.worker.interceptors, sinks: { ...runSinks(), ...tracing.worker.sinks } });
       assert.deepEqual(failures, [], 'no history may fail to replay with the tracing interceptors');
     } finally {
       await tracing.shutdown();

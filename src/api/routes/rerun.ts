@@ -86,7 +86,7 @@ export function rerunRoutes(deps: ApiDeps): RouteSpec[] {
       operationId: 'rerunRuns',
       summary: 'Re-run many ended runs from one agent on (a batch)',
       description:
-        "Re-runs the caller's runs of one chain version that ended with `status` (default failed), started within the given times, newest first up to `limit`: each gets one rerun from `from`, as POST /runs/{run_id}/rerun would start it (no webhook, not orphanable). The batch is a durable job: it survives restarts and starts its reruns at a bounded rate. Poll its results at `poll_url`. The Idempotency-Key is required: a repeat answers the same batch, and each run is re-run once per batch.",
+        "Re-runs the caller's runs of one chain version that ended with `status` (default failed), started within the given times, newest first up to `limit`: each gets one rerun from `from`, as POST /runs/{run_id}/rerun would start it (no webhook, not orphanable). The batch is a durable job: it survives restarts and starts its reruns at a bounded rate, only into the room below the caller's concurrent-run limit (it waits for runs to end when there is none). Poll its results at `poll_url`. The Idempotency-Key is required: a repeat answers the same batch, and each run is re-run once per batch.",
       tag: 'runs',
       body: rerunBatchRequest,
       headers: [{ ...idempotencyHeaderSpec, schema: requiredIdempotencyKeyHeader, required: true }],
