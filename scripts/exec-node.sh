@@ -1,8 +1,9 @@
 #!/bin/sh
-# The long-lived entries (`npm start`, `npm run worker`, `npm run api`, `npm run cluster`) run through here:
-# `sh scripts/exec-node.sh <node args…>` finds a supported Node (this machine's when it is 22.12 or newer,
-# else the provisioned Node 24: scripts/supported-node.mjs) and replaces itself with it. Nothing waits
-# beside the service for its lifetime: a Node parent that spawned the real one held 43 MiB for nothing.
+# The long-lived entries (`npm start`, `npm run worker`, `npm run api`, `npm run cluster`) run through
+# here as `exec sh scripts/exec-node.sh <node args…>`: npm's shell execs this script, which finds a
+# supported Node (this machine's when it is 22.12 or newer, else the provisioned Node 24:
+# scripts/supported-node.mjs) and execs it. Nothing waits beside the service for its lifetime: a Node
+# parent that spawned the real one held 43 MiB for nothing.
 set -e
 node_bin=$(node "$(dirname "$0")/supported-node.mjs")
 # That Node first on PATH, so everything the service starts uses it too.

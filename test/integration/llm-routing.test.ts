@@ -7,6 +7,7 @@ import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { startFakeLlm, type FakeLlm, type FakeStep } from '../helpers/fake-llm.js';
 import { finalState, start } from '../helpers/runs.js';
 import { agentTexts, assertExactOutput, openStream, type SseSession } from '../helpers/sse-client.js';
+import { Started } from '../helpers/started.js';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.js';
 
@@ -58,29 +59,22 @@ describe('llm providers, fallbacks and retries', () => {
   let heartbeatApi: TestApi | undefined;
   let receiver: WebhookReceiver | undefined;
   const calls = (model: string, text: string) => fake!.requests.filter((r) => r.model === model && r.prompt.endsWith(text));
-  /** Stops whatever the set-up started, newest first (also when the set-up failed half-way). */
-  const stopAll = async () => {
-    await receiver?.close();
-    await heartbeatApi?.close();
-    await api?.close();
-    await engine?.stop();
-    await fake?.close();
-    await temporal?.stop();
-  };
+  const started = new Started();
   /** Starts a run of `chain` on the engine and waits for its end: its id and final state. */
   const runToEnd = async (chain: string, input: Record<string, unknown>) => {
     const { workflowId } = await start(engine!, chain, input);
     return { runId: workflowId, state: await finalState(engine!.client, workflowId) };
   };
 
-  before(async () => {
-    try {
-      temporal = await startTestTemporal();
-      fake = await startFakeLlm((request) => {
+  before(() =>
+    started.setup(async () => {
+      temporal = started.add('temporal', await startTestTemporal(), (t) => t.stop());
+      const llm = await startFakeLlm((request) => {
         const scenario = SCENARIOS[scenarioOf(request.prompt)];
         return scenario ? scenario(request.model, request.repeat) : status(404);
       });
-      engine = await startEngine(
+      fake = started.add('fake llm', llm, (f) => f.close());
+      const running = await startEngine(
         temporal.address,
         {
           OPENAI_BASE_URL: fake.baseUrl,
@@ -93,16 +87,14 @@ describe('llm providers, fallbacks and retries', () => {
         },
         { tokens: new InProcessTokenChannel() },
       );
+      engine = started.add('engine', running, (e) => e.stop());
       await engine.startWorker();
-      api = await startTestApi(engine);
-      heartbeatApi = await startTestApi({ ...engine, tokens: undefined });
-      receiver = await startWebhookReceiver();
-    } catch (err) {
-      await stopAll();
-      throw err;
-    }
-  });
-  after(stopAll);
+      api = started.add('api', await startTestApi(engine), (a) => a.close());
+      heartbeatApi = started.add('heartbeat api', await startTestApi({ ...engine, tokens: undefined }), (a) => a.close());
+      receiver = started.add('webhook receiver', await startWebhookReceiver(), (r) => r.close());
+    }),
+  );
+  after(() => started.stopAll());
 
   it('falls back within the first attempt: one call to the failing primary, then the fallback answers', async () => {
     const { state } = await runToEnd('llm-fallback', { text: 'primary-503 once' });
