@@ -4,15 +4,20 @@ import { CHAIN_WORKFLOW, ChainNameKey, ChainVersionKey, RunStatusKey } from '../
 import { WORKFLOW_TYPE, and, equals } from './visibility-query.js';
 
 const SAMPLE = 20;
-const CACHE_MS = 30_000;
+/** How old a reading may grow before a start refreshes it (in the background). */
+const REFRESH_MS = 30_000;
 
 /**
  * How long a run of a chain version is likely to take: the median duration of its last 20 completed
- * runs (from Temporal visibility, cached briefly), else the chain file's `estimated_duration`, else
- * nothing. Never fails a request: visibility errors fall back to the file's hint.
+ * runs (from Temporal visibility), else the chain file's `estimated_duration`, else nothing. Never
+ * fails a request: visibility errors fall back to the file's hint. Only a chain version's first
+ * estimate waits for visibility; after that a start answers the last reading at once and an older one
+ * is refreshed behind it, one read at a time: a listing waited on by every start in flight as the
+ * reading aged cost those starts hundreds of milliseconds under load.
  */
 export class DurationEstimates {
-  private readonly cache = new Map<string, { at: number; ms: number | undefined }>();
+  private readonly readings = new Map<string, { at: number; ms: number | undefined }>();
+  private readonly reads = new Map<string, Promise<void>>();
 
   constructor(
     private readonly client: Client,
@@ -21,16 +26,22 @@ export class DurationEstimates {
 
   async estimateMs(chain: ChainVersion, now = Date.now()): Promise<number | undefined> {
     const key = `${chain.name}@${chain.version}`;
-    const cached = this.cache.get(key);
-    if (cached && now - cached.at < CACHE_MS) return cached.ms ?? chain.estimatedDurationMs;
-    let median: number | undefined;
-    try {
-      median = await this.recentMedian(chain);
-    } catch {
-      median = undefined;
+    const reading = this.readings.get(key);
+    if (!reading) await this.read(key, chain, now);
+    else if (now - reading.at >= REFRESH_MS) void this.read(key, chain, now);
+    return this.readings.get(key)?.ms ?? chain.estimatedDurationMs;
+  }
+
+  private read(key: string, chain: ChainVersion, now: number): Promise<void> {
+    let pending = this.reads.get(key);
+    if (!pending) {
+      pending = this.recentMedian(chain)
+        .catch(() => undefined)
+        .then((ms) => void this.readings.set(key, { at: now, ms }))
+        .finally(() => this.reads.delete(key));
+      this.reads.set(key, pending);
     }
-    this.cache.set(key, { at: now, ms: median });
-    return median ?? chain.estimatedDurationMs;
+    return pending;
   }
 
   private async recentMedian(chain: ChainVersion): Promise<number | undefined> {

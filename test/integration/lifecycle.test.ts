@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startTestApi } from '../helpers/api.js';
+import type { Client } from '@temporalio/client';
+import { DurationEstimates } from '../../src/runs/estimates.js';
 import { finalState } from '../helpers/runs.js';
 import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 import { useStack } from '../helpers/stack.js';
@@ -75,5 +77,39 @@ describe('run lifecycle: orphans, estimates', () => {
     } finally {
       await fresh.close();
     }
+  });
+
+  it('answers an aged estimate at once and refreshes it behind the start, one visibility read at a time', async () => {
+    // The real client, with its visibility listings counted and kept to wait on.
+    const listings: Promise<unknown>[] = [];
+    const service = stack.engine.client.workflowService;
+    const counting = {
+      workflowService: {
+        listWorkflowExecutions: (request: Parameters<typeof service.listWorkflowExecutions>[0]) => {
+          const listing = service.listWorkflowExecutions(request);
+          listings.push(listing);
+          return listing;
+        },
+      },
+    } as unknown as Client;
+    const estimates = new DurationEstimates(counting, stack.engine.config.temporal.namespace);
+    const chain = stack.engine.catalog.resolve('slow')!;
+
+    const first = await estimates.estimateMs(chain, 0);
+    assert.equal(listings.length, 1, 'the first estimate reads visibility');
+    assert.equal(await estimates.estimateMs(chain, 10_000), first);
+    assert.equal(listings.length, 1, 'a recent reading is answered as it is');
+
+    // Aged: both starts answer the last reading at once, and one read refreshes it behind them.
+    const aged = await Promise.all([estimates.estimateMs(chain, 31_000), estimates.estimateMs(chain, 31_001)]);
+    assert.deepEqual(aged, [first, first]);
+    assert.equal(listings.length, 2, 'one refresh for the starts that found the reading aged');
+
+    await Promise.allSettled(listings);
+    await new Promise((resolve) => setImmediate(resolve));
+    await estimates.estimateMs(chain, 60_000);
+    assert.equal(listings.length, 2, 'the refreshed reading (taken at 31 s) is answered until it ages in turn');
+    await estimates.estimateMs(chain, 61_001);
+    assert.equal(listings.length, 3);
   });
 });
