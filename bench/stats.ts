@@ -33,3 +33,19 @@ export async function runPool(total: number, concurrency: number, task: (i: numb
 export function versus(value: number, baseline: number) {
   return { value: round(value), baseline: round(baseline), ratio: baseline > 0 ? round(value / baseline, 3) : null };
 }
+
+/**
+ * Starts `task` `total` times at `ratePerS`, however long each takes (an open-loop load, as independent
+ * callers arrive), and waits for them all.
+ */
+export async function runPaced(total: number, ratePerS: number, task: (i: number) => Promise<void>): Promise<{ wallMs: number }> {
+  const started = performance.now();
+  const tasks: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const wait = started + (i * 1000) / ratePerS - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    tasks.push(task(i));
+  }
+  await Promise.all(tasks);
+  return { wallMs: performance.now() - started };
+}
