@@ -8,7 +8,7 @@ export async function countRunningRuns(client: Client, callerId: string): Promis
   return count;
 }
 
-/** How long a caller's running-run count read from visibility stands in for a fresh one. */
+/** How old a caller's running-run count read from visibility may grow before a start refreshes it. */
 const DEFAULT_REFRESH_MS = 1_000;
 
 interface Reading {
@@ -23,11 +23,14 @@ export type Admission = { admitted: true } | { admitted: false; running: number 
 
 /**
  * The concurrent-run limit without a visibility `count` on every start. A caller's running runs are
- * read from Temporal visibility at most once per second and the starts this instance admits since
- * are added on top. Visibility is the source, so the count survives restarts and sees every API
- * instance; between readings other instances' starts are not seen, so a burst spread over N instances
- * can pass the limit by what those instances start within a second (eventually consistent). A start
- * that would be refused always re-reads first, so nobody is refused on a stale count.
+ * read from Temporal visibility about once per second and the starts this instance admits since are
+ * added on top. Visibility is the source, so the count survives restarts and sees every API instance;
+ * between readings other instances' starts are not seen, so a burst spread over N instances can pass
+ * the limit by what those instances start within a second (eventually consistent). Only a caller's
+ * first start waits for a reading: an aged one is refreshed behind the start that found it (a count
+ * takes tens of milliseconds on a loaded server, more on a remote cluster), and the starts admitted
+ * meanwhile are kept on top of the new reading. A start that would be refused always waits for a
+ * fresh reading first, so nobody is refused on a stale count.
  */
 export class RunningRuns {
   private readonly readings = new Map<string, Reading>();
@@ -42,8 +45,10 @@ export class RunningRuns {
   /** Admits one more run for the caller when it has fewer than `limit` running, and counts it. */
   async admit(callerId: string, limit: number): Promise<Admission> {
     const cached = this.readings.get(callerId);
-    let reading = cached && this.now() - cached.readAt < this.refreshMs ? cached : await this.read(callerId);
-    // At the limit on a cached reading: runs may have ended since, so read again before refusing.
+    // A failed refresh leaves the last reading; the next start past it, or a refusal, tries again.
+    if (cached && this.now() - cached.readAt >= this.refreshMs) this.read(callerId).catch(() => {});
+    let reading = cached ?? (await this.read(callerId));
+    // At the limit on a reading from before: runs may have ended since, so read again before refusing.
     if (reading === cached && reading.count + reading.startedSince >= limit) reading = await this.read(callerId);
     const running = reading.count + reading.startedSince;
     if (running >= limit) return { admitted: false, running };
@@ -51,14 +56,20 @@ export class RunningRuns {
     return { admitted: true };
   }
 
-  /** One visibility read per caller at a time; concurrent admissions share it. */
+  /**
+   * One visibility read per caller at a time; concurrent admissions share it. The starts admitted on
+   * the previous reading while it was under way count on top of the new one (visibility may not show
+   * them yet).
+   */
   private read(callerId: string): Promise<Reading> {
     let pending = this.reads.get(callerId);
     if (!pending) {
       const readAt = this.now();
+      const previous = this.readings.get(callerId);
+      const admittedBefore = previous?.startedSince ?? 0;
       pending = countRunningRuns(this.client, callerId)
         .then((count) => {
-          const reading = { count, readAt, startedSince: 0 };
+          const reading = { count, readAt, startedSince: (previous?.startedSince ?? 0) - admittedBefore };
           this.readings.set(callerId, reading);
           return reading;
         })
