@@ -172,12 +172,19 @@ export class Chainport {
     return (await this.#http.json<Run>({ method: 'POST', path: `${runUrl(encodeURIComponent(runId))}/cancel`, signal: options.signal })).body;
   }
 
-  /** Your runs, newest first, one page at a time: `for await (const page of client.list({ status: 'failed' }))`. */
+  /**
+   * Your runs, newest first, one page at a time: `for await (const page of client.list({ status: 'failed' }))`.
+   * Each run comes once per walk: a run that ends while you page moves to the ended runs, after the
+   * running ones, and the API can list it again on a later page; this walk drops the repeat.
+   */
   async *list(filter: ListFilter = {}, options: Cancellable = {}): AsyncGenerator<RunPage, void, undefined> {
+    const seen = new Set<string>();
     let cursor = filter.cursor;
     do {
       const { body } = await this.#http.json<RunPage>({ path: `${API_PREFIX}/runs`, query: { ...filter, cursor }, signal: options.signal });
-      yield body;
+      const data = body.data.filter((run) => !seen.has(run.run_id));
+      for (const run of data) seen.add(run.run_id);
+      yield { ...body, data };
       cursor = body.next_cursor ?? undefined;
     } while (cursor !== undefined);
   }

@@ -302,6 +302,29 @@ void describe('typed client (chainport/client) against the real API', () => {
       }, 10_000);
       assert.ok(completed.every((r) => r.status === 'completed'));
     });
+
+    void it('list() yields a run once per walk, also when it ends between two pages and the API lists it again', async () => {
+      const bob = client(CALLERS.bob);
+      // One run that stays running (it waits for an answer), and a newer one that ends between the pages.
+      const waiting = (await bob.start('approval', { topic: 'older' })).run_id;
+      const ending = (await bob.start('slow', { topic: 'newer' })).run_id;
+      const listed = async (filter: Parameters<typeof bob.list>[0]) => {
+        const ids: string[] = [];
+        for await (const page of bob.list(filter)) ids.push(...page.data.map((r) => r.run_id));
+        return ids;
+      };
+      await eventually(async () => ((await listed({ status: 'running' })).join() === [ending, waiting].join() ? true : undefined), 10_000);
+      const walk = bob.list({ limit: 1 });
+      assert.deepEqual((await walk.next()).value?.data.map((r) => r.run_id), [ending], 'page one: the newest running run');
+      // It ends before page two: in Temporal's order it moves behind the running runs, past the cursor.
+      await bob.wait(ending);
+      await eventually(async () => ((await listed({ status: 'completed' })).includes(ending) ? true : undefined), 10_000);
+      const rest: string[] = [];
+      for await (const page of walk) rest.push(...page.data.map((r) => r.run_id));
+      assert.equal(rest[0], waiting, 'the running run comes next');
+      assert.ok(!rest.includes(ending), `the ended run is not yielded again: ${rest.join(', ')}`);
+      await bob.cancel(waiting);
+    });
   });
 
   void describe('rerun', () => {

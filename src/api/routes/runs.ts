@@ -121,6 +121,8 @@ export function runRoutes(deps: ApiDeps): RouteSpec[] {
       path: '/api/v1/runs',
       operationId: 'listRuns',
       summary: "List the caller's runs, newest first",
+      description:
+        'Running runs come first (newest started first), then ended ones (latest ended first), as Temporal visibility orders them. A run that ends while a caller pages moves behind the cursor and can be listed again on a later page: key what you collect by `run_id`.',
       tag: 'runs',
       query: listRunsQuery,
       responses: { 200: { description: 'A page of runs', schema: runListSchema }, 422: { description: 'validation_failed: a bad filter, limit or cursor' } },
