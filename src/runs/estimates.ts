@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { ChainVersion } from '../chains/catalog.js';
 import { CHAIN_WORKFLOW, ChainNameKey, ChainVersionKey, RunStatusKey } from '../workflows/definitions.js';
+import { SharedReads } from './shared-reads.js';
 import { WORKFLOW_TYPE, and, equals } from './visibility-query.js';
 
 const SAMPLE = 20;
@@ -17,7 +18,7 @@ const REFRESH_MS = 30_000;
  */
 export class DurationEstimates {
   private readonly readings = new Map<string, { at: number; ms: number | undefined }>();
-  private readonly reads = new Map<string, Promise<void>>();
+  private readonly reads = new SharedReads<void>();
 
   constructor(
     private readonly client: Client,
@@ -33,15 +34,10 @@ export class DurationEstimates {
   }
 
   private read(key: string, chain: ChainVersion, now: number): Promise<void> {
-    let pending = this.reads.get(key);
-    if (!pending) {
-      pending = this.recentMedian(chain)
-        .catch(() => undefined)
-        .then((ms) => void this.readings.set(key, { at: now, ms }))
-        .finally(() => this.reads.delete(key));
-      this.reads.set(key, pending);
-    }
-    return pending;
+    return this.reads.read(key, async () => {
+      const ms = await this.recentMedian(chain).catch(() => undefined);
+      this.readings.set(key, { at: now, ms });
+    });
   }
 
   private async recentMedian(chain: ChainVersion): Promise<number | undefined> {

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { CHAIN_WORKFLOW, CallerIdKey } from '../workflows/definitions.js';
+import { SharedReads } from './shared-reads.js';
 import { EXECUTION_STATUS, WORKFLOW_TYPE, and, equals } from './visibility-query.js';
 
 /** How many of a caller's runs are in progress, from Temporal visibility (eventually consistent, by moments). */
@@ -34,7 +35,7 @@ export type Admission = { admitted: true } | { admitted: false; running: number 
  */
 export class RunningRuns {
   private readonly readings = new Map<string, Reading>();
-  private readonly reads = new Map<string, Promise<Reading>>();
+  private readonly reads = new SharedReads<Reading>();
 
   constructor(
     private readonly client: Client,
@@ -62,20 +63,14 @@ export class RunningRuns {
    * them yet).
    */
   private read(callerId: string): Promise<Reading> {
-    let pending = this.reads.get(callerId);
-    if (!pending) {
+    return this.reads.read(callerId, async () => {
       const readAt = this.now();
       const previous = this.readings.get(callerId);
       const admittedBefore = previous?.startedSince ?? 0;
-      pending = countRunningRuns(this.client, callerId)
-        .then((count) => {
-          const reading = { count, readAt, startedSince: (previous?.startedSince ?? 0) - admittedBefore };
-          this.readings.set(callerId, reading);
-          return reading;
-        })
-        .finally(() => this.reads.delete(callerId));
-      this.reads.set(callerId, pending);
-    }
-    return pending;
+      const count = await countRunningRuns(this.client, callerId);
+      const reading = { count, readAt, startedSince: previous ? previous.startedSince - admittedBefore : 0 };
+      this.readings.set(callerId, reading);
+      return reading;
+    });
   }
 }
