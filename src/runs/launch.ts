@@ -12,7 +12,7 @@ import { generateSecret } from '../webhooks/sign.js';
 import { refuseWebhookUrl } from '../webhooks/ssrf.js';
 import type { RerunOf, RerunPlan, RunWebhook } from '../workflows/types.js';
 import { LimitReachedError, RunRequestError } from './errors.js';
-import { describeWorkflow } from './describe.js';
+import { describeWorkflow, rememberExecution } from './describe.js';
 import { idempotentRunId, requestFingerprint } from './idempotency.js';
 import type { RunningRuns } from './running-runs.js';
 import { runMemoSchema, startRun, type RunMemo } from './start.js';
@@ -96,6 +96,7 @@ export async function launchRun(deps: LaunchDeps, caller: Caller, chainRef: stri
   try {
     const handle = await startRun(deps.client, deps.config, chain, { input, callerId: caller.id, maxCost: request.max_cost, webhook: webhook?.run, orphanTimeoutMs, runId, requestHash, generatedSecret: webhook?.generatedSecret, rerun: request.rerun });
     runsStarted.inc({ chain: chain.name });
+    rememberExecution(deps.client, handle.workflowId, handle.firstExecutionRunId);
     return { runId: handle.workflowId, chain, webhook: webhook?.shown, orphanable: orphanTimeoutMs !== undefined, ...(request.rerun && { rerunOf: request.rerun.of }) };
   } catch (err) {
     // Another request with the same key started the run between our look and our start: attach to it.
