@@ -57,7 +57,8 @@ export function devServerArgs(options: DevServerOptions): string[] {
   // The history service caches each workflow's mutable state, ended ones included, for an hour, up to
   // 128k entries: the server's memory grew with every run of the last hour (~35 MB more after a bench's
   // 800 runs). 256 entries hold every run in flight at the bench's concurrency many times over; a run
-  // not cached is read back from SQLite when it next moves.
+  // not cached is read back from SQLite when it next moves. Once full it costs about one such read per
+  // run (server metrics); 1024 saved them but left the tree at 494–498 MiB for no measured speed.
   args.push('--dynamic-config-value', 'history.hostLevelCacheMaxSize=256');
   // The dev server has one history shard, and a shard lets one write of any workflow at a time reach
   // the database by default: a start waited ~21 ms on average behind other runs' writes under the bench's
