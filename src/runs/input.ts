@@ -6,7 +6,7 @@ import { provideInputUpdate } from '../workflows/definitions.js';
 import type { InputAnswer, RunState } from '../workflows/types.js';
 import { InputRefusedError, NotFoundError, RunRequestError, type FieldProblem } from './errors.js';
 import { canonicalJson } from './idempotency.js';
-import { readRun, runOwnedBy } from './read.js';
+import { readRun, runOwnedBy, type RunSnapshot } from './read.js';
 
 export interface ProvideInput {
   runId: string;
@@ -19,13 +19,19 @@ export interface ProvideInput {
   idempotencyKey?: string;
 }
 
+/** An answer a run took: its step, and who gave it. */
+export interface InputTaken {
+  step: string;
+  answeredBy: InputAnswer['answeredBy'];
+}
+
 /**
  * Hands the answer to the input step a run waits at, through the run's `provideInput` update: the
  * workflow's validator decides, so of concurrent answers exactly one is taken. Resolves once the run
  * took it; refuses with input_not_pending, input_already_provided or validation_failed (the run keeps
  * waiting), or NotFoundError for a run that is not the caller's.
  */
-export async function provideInput(client: Client, answer: ProvideInput): Promise<void> {
+export async function provideInput(client: Client, answer: ProvideInput): Promise<InputTaken> {
   if (!(await runOwnedBy(client, answer.runId, answer.callerId))) throw new NotFoundError(`No run ${answer.runId}.`);
   const requestHash = answer.idempotencyKey === undefined ? undefined : fingerprint(answer.step, answer.value);
   const updateId = answer.idempotencyKey === undefined ? undefined : inputUpdateId(answer.callerId, answer.idempotencyKey);
@@ -36,6 +42,7 @@ export async function provideInput(client: Client, answer: ProvideInput): Promis
     });
     if (accepted.request_hash !== (requestHash ?? null)) throw idempotencyConflict(answer.runId);
     if (accepted.waiting_since) inputAnswered.observe({ answered_by: answer.answeredBy }, (Date.now() - Date.parse(accepted.waiting_since)) / 1000);
+    return { step: accepted.step, answeredBy: accepted.answered_by };
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) throw refusal(answer.runId, err.cause);
     if (!(err instanceof WorkflowNotFoundError)) throw err;
@@ -43,7 +50,20 @@ export async function provideInput(client: Client, answer: ProvideInput): Promis
     const after = await readRun(client, answer.runId, answer.callerId);
     if (!after) throw new NotFoundError(`No run ${answer.runId}.`);
     settleAfterEnd(after.state, answer, updateId, requestHash);
+    return { step: answer.step, answeredBy: answer.answeredBy };
   }
+}
+
+/**
+ * The run as a read just after an answer shows it, with that answer in it. Temporal recorded the
+ * answer before the read, but a read whose progress query no worker answered in time (the worker that
+ * took the answer died, or is slow under load) is built from history alone and does not show it.
+ */
+export function withAnswer(snapshot: RunSnapshot, taken: InputTaken): RunSnapshot {
+  const step = snapshot.state.agents.find((agent) => agent.name === taken.step);
+  if (!step || step.answered_by) return snapshot;
+  const agents = snapshot.state.agents.map((agent) => (agent === step ? { ...agent, answered_by: taken.answeredBy } : agent));
+  return { ...snapshot, state: { ...snapshot.state, agents } };
 }
 
 /** The update id of an answer sent with an Idempotency-Key: the same for every repeat, so Temporal answers a repeat with the first outcome. */

@@ -7,6 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Connection } from '@temporalio/client';
 import { createAgentKinds } from '../../src/activities/agents/registry.js';
 import { loadChains } from '../../src/chains/load.js';
+import { provideInput, withAnswer } from '../../src/runs/input.js';
+import { readOwnedRun } from '../../src/runs/read.js';
 import { connectClient } from '../../src/temporal/connection.js';
 import { json, pollRun, startAsync, type Run } from '../helpers/api-suite.js';
 import { startTestApi, type TestApi } from '../helpers/api.js';
@@ -94,5 +96,21 @@ describe('a run waiting at an input step when everything restarts', () => {
     );
     assert.equal(agent.calls.get('/count'), 1, 'the agent before the step ran once, however many restarts');
     assert.equal(agent.calls.get('/after'), 1, 'the agent after the step ran once the answer came');
+  });
+
+  it('an answer taken just before the worker dies is shown as taken, though no worker answers the read after it', async () => {
+    for (const worker of workers.splice(0)) await worker.stop();
+    const worker = await startWorker();
+    const { run_id: runId } = await startAsync(api, 'approval-counted', { input: {} });
+    await pollRun(api, runId, (run) => run.status === 'waiting_for_input', 30_000);
+
+    // What POST /runs/{id}/input does, with the worker killed between the answer and the read.
+    const taken = await provideInput(engine.client, { runId, callerId: 'alice', step: 'approval', value: { go: true }, answeredBy: 'caller' });
+    await worker.kill('SIGKILL');
+    const read = await readOwnedRun(engine.client, runId, 'alice');
+    assert.equal(read.state.agents.find((a) => a.name === 'approval')?.answered_by, undefined, 'the read came from history alone');
+    const shown = withAnswer(read, taken);
+    assert.equal(shown.state.agents.find((a) => a.name === 'approval')?.answered_by, 'caller');
+    assert.equal(shown.state.run_id, runId);
   });
 });

@@ -1,4 +1,4 @@
-import { provideInput } from '../../runs/input.js';
+import { provideInput, withAnswer } from '../../runs/input.js';
 import { readOwnedRun } from '../../runs/read.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../problem.js';
@@ -30,7 +30,7 @@ export function inputRoutes(deps: ApiDeps): RouteSpec[] {
       responses: { 200: { description: 'The answer was taken: the run, running again', schema: runSchema }, ...refusals },
       async handler(ctx, { params, body }) {
         const callerId = ctx.state.caller.id;
-        await provideInput(deps.client, {
+        const taken = await provideInput(deps.client, {
           runId: params.run_id,
           callerId,
           step: body.step,
@@ -40,7 +40,7 @@ export function inputRoutes(deps: ApiDeps): RouteSpec[] {
         });
         // Read apart from the polls' shared read: the run may end within the next milliseconds, and a
         // poll right after its end must not be answered from this read of it running.
-        ctx.body = runResource(deps, await readOwnedRun(deps.client, params.run_id, callerId), ctx);
+        ctx.body = runResource(deps, withAnswer(await readOwnedRun(deps.client, params.run_id, callerId), taken), ctx);
       },
     }),
     defineRoute({
