@@ -68,7 +68,7 @@ export class RunningRuns {
       const previous = this.readings.get(callerId);
       const admittedBefore = previous?.startedSince ?? 0;
       const count = await countRunningRuns(this.client, callerId);
-      const reading = { count, readAt, startedSince: previous ? previous.startedSince - admittedBefore : 0 };
+      const reading = { count, readAt, startedSince: (previous?.startedSince ?? 0) - admittedBefore };
       this.readings.set(callerId, reading);
       return reading;
     });
