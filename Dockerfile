@@ -37,11 +37,9 @@ RUN --mount=type=cache,target=/root/.npm \
 # ---- 3. runtime ----------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
-# Node 24 sizes V8's young generation for throughput: with its default an API process serving 500
-# streams peaked near 370 MiB; 4 MiB semi-spaces keep it under 300 with lower stream lag (npm run bench).
 # glibc's mmap threshold pinned, as scripts/exec-node.sh pins it for `npm run api` / `npm run worker`.
+# (The roles' V8 flags are on the entrypoint's node command line: src/cluster/node-flags.ts says why.)
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--max-semi-space-size=4 \
     MALLOC_MMAP_THRESHOLD_=131072 \
     HOST=0.0.0.0 \
     PORT=3000 \

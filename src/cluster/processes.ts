@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stopProcess } from '../temporal/dev-server.js';
+import { ROLE_NODE_FLAGS } from './node-flags.js';
 
 export type Role = 'api' | 'worker';
 /**
@@ -24,9 +25,9 @@ const ENTRIES: Record<Exclude<EntryMode, 'image'>, Record<Role, string>> = {
 
 /** The command and extra environment of a role in an entry mode. */
 function commandFor(entry: EntryMode, role: Role): { command: string[]; env: NodeJS.ProcessEnv } {
-  if (entry === 'image') return { command: ['/bin/sh', 'deploy/docker/entrypoint.sh', role], env: { NODE_ENV: 'production', NODE_OPTIONS: '--max-semi-space-size=4' } };
-  // The V8 flag `npm run api|worker` and the image give both roles (see the Dockerfile).
-  return { command: [process.execPath, '--max-semi-space-size=4', ...(entry === 'source' ? ['--import', 'tsx'] : []), ENTRIES[entry][role]], env: {} };
+  // The entrypoint gives its node the role's V8 flags itself.
+  if (entry === 'image') return { command: ['/bin/sh', 'deploy/docker/entrypoint.sh', role], env: { NODE_ENV: 'production' } };
+  return { command: [process.execPath, ...ROLE_NODE_FLAGS, ...(entry === 'source' ? ['--import', 'tsx'] : []), ENTRIES[entry][role]], env: {} };
 }
 /** The line each entry logs once it serves: the API once it listens, the worker once it polls. */
 const READY_MESSAGE: Record<Role, string> = { api: 'API listening', worker: 'worker polling' };
