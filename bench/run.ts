@@ -152,6 +152,8 @@ async function costByCli() {
     },
     /** The API's async start p50 beside a bare client's StartWorkflowExecution under the same poll-loop load (the floor). */
     async_start_vs_bare_start: versus(current.async_start_floor.api_start_p50_ms, current.async_start_floor.bare_start_p50_ms),
+    /** The same when runs arrive at 15 a second (the throughput target, an open loop) instead of as fast as 20 callers can go. */
+    async_start_at_target_rate_vs_bare_start: versus(current.async_start_at_target_rate.api_start_p50_ms, current.async_start_at_target_rate.bare_start_p50_ms),
     cli_versions: baseline
       ? {
           versions: Object.keys(out),
