@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { ROLE_NODE_FLAGS } from '../src/cluster/node-flags.js';
+import { NODE_FLAGS } from '../src/cluster/node-flags.js';
 import type { Config } from '../src/config.js';
 import { stopProcess } from '../src/temporal/dev-server.js';
 import { CALLERS } from '../test/helpers/api.js';
@@ -42,7 +42,7 @@ export async function startApiProcess(config: Config, chainsDir: string, extraEn
     ...extraEnv,
   });
   // With the V8 flags the image and `npm run api` give an API process.
-  const child = spawn(process.execPath, [...ROLE_NODE_FLAGS, '--import', 'tsx', 'src/api/server.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...NODE_FLAGS.api, '--import', 'tsx', 'src/api/server.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the API process did not start listening within 60 s')), 60_000);
     child.once('exit', (code) => reject(new Error(`the API process exited (${code}) before listening`)));

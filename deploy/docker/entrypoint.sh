@@ -7,18 +7,16 @@ set -eu
 # Configuration is the API's and the worker's own business (src/config.ts): e.g. with
 # CHAINPORT_REQUIRE_CALLERS=true (docker-compose.yml sets it) the API refuses to start without a caller.
 
-# V8 flags of both roles, as `npm run api|worker` give them (why: src/cluster/node-flags.ts). Not in
-# NODE_OPTIONS, which refuses --heap-growing-percent.
-node_flags="--max-semi-space-size=4 --heap-growing-percent=50"
-
+# Each role's V8 flags are on its node command line, as `npm run api|worker` give them (why:
+# src/cluster/node-flags.ts; NODE_OPTIONS refuses --heap-growing-percent).
 role="${1:-api}"
 [ "$#" -gt 0 ] && shift
 case "$role" in
   api)
-    exec node $node_flags dist/api/server.js "$@"
+    exec node --max-semi-space-size=4 --heap-growing-percent=50 dist/api/server.js "$@"
     ;;
   worker)
-    exec node $node_flags dist/worker.js "$@"
+    exec node --max-semi-space-size=4 dist/worker.js "$@"
     ;;
   *)
     exec "$role" "$@"

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stopProcess } from '../temporal/dev-server.js';
-import { ROLE_NODE_FLAGS } from './node-flags.js';
+import { NODE_FLAGS } from './node-flags.js';
 
 export type Role = 'api' | 'worker';
 /**
@@ -27,7 +27,7 @@ const ENTRIES: Record<Exclude<EntryMode, 'image'>, Record<Role, string>> = {
 function commandFor(entry: EntryMode, role: Role): { command: string[]; env: NodeJS.ProcessEnv } {
   // The entrypoint gives its node the role's V8 flags itself.
   if (entry === 'image') return { command: ['/bin/sh', 'deploy/docker/entrypoint.sh', role], env: { NODE_ENV: 'production' } };
-  return { command: [process.execPath, ...ROLE_NODE_FLAGS, ...(entry === 'source' ? ['--import', 'tsx'] : []), ENTRIES[entry][role]], env: {} };
+  return { command: [process.execPath, ...NODE_FLAGS[role], ...(entry === 'source' ? ['--import', 'tsx'] : []), ENTRIES[entry][role]], env: {} };
 }
 /** The line each entry logs once it serves: the API once it listens, the worker once it polls. */
 const READY_MESSAGE: Record<Role, string> = { api: 'API listening', worker: 'worker polling' };
