@@ -46,6 +46,14 @@ export class NotFoundError extends Error {
   override name = 'NotFoundError';
 }
 
+/**
+ * What was asked lives in a running workflow's memory and no worker answered for it in time (all
+ * down, or restarting): retrying shortly is worth it, as for an unreachable Temporal.
+ */
+export class NoWorkerAnsweredError extends Error {
+  override name = 'NoWorkerAnsweredError';
+}
+
 /** The run already ended, so it can no longer be changed (cancelled, for one). */
 export class RunEndedError extends Error {
   override name = 'RunEndedError';

@@ -1,5 +1,5 @@
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
-import { GrpcStatus, hasGrpcStatus } from '../temporal/errors.js';
+import { noWorkerAnswered } from '../temporal/errors.js';
 import { parseRecord } from '../temporal/payloads.js';
 import { RESULT_MEMO_KEY, progressQuery } from '../workflows/definitions.js';
 import { runStateSchema } from '../records/schemas.js';
@@ -133,18 +133,6 @@ const TEMPORAL_STATUS: Record<string, RunStatus> = {
   TIMED_OUT: 'timed_out',
   CONTINUED_AS_NEW: 'running',
 };
-
-/**
- * The progress query found no worker to answer it: it ran out of time (DEADLINE_EXCEEDED, or
- * CANCELLED once the deadline has passed: the server ends the call at the same deadline, and its reset
- * can arrive before our own timer fires), or the server refused it at once because no worker polled
- * the run's task queue recently (FAILED_PRECONDITION "no poller seen for task queue recently", e.g.
- * ~20 s after a worker was killed).
- */
-function noWorkerAnswered(err: unknown, deadline: number): boolean {
-  if (hasGrpcStatus(err, GrpcStatus.DEADLINE_EXCEEDED, GrpcStatus.FAILED_PRECONDITION)) return true;
-  return hasGrpcStatus(err, GrpcStatus.CANCELLED) && Date.now() >= deadline;
-}
 
 /** Whether a run exists and belongs to the caller (one describe; no query, no replay). */
 export async function runOwnedBy(client: Client, runId: string, callerId: string): Promise<boolean> {

@@ -6,12 +6,13 @@ import type { Caller } from '../api/callers.js';
 import type { ChainCatalog } from '../chains/catalog.js';
 import type { Config } from '../config.js';
 import { rerunBatchSchema, rerunFilterSchema } from '../records/schemas.js';
+import { noWorkerAnswered } from '../temporal/errors.js';
 import { parseRecord } from '../temporal/payloads.js';
 import { CallerIdKey, RERUN_BATCH_WORKFLOW, batchProgressQuery } from '../workflows/definitions.js';
 import type { rerunBatchWorkflow } from '../workflows/rerun-batch.js';
 import type { RerunBatch, RerunFilter } from '../workflows/types.js';
 import { describeWorkflow } from './describe.js';
-import { NotFoundError, RunRequestError } from './errors.js';
+import { NoWorkerAnsweredError, NotFoundError, RunRequestError } from './errors.js';
 import { canonicalJson } from './idempotency.js';
 import { resolveChain } from './launch.js';
 
@@ -75,13 +76,30 @@ export async function startRerunBatch(deps: { client: Client; config: Config; ca
   return batchId;
 }
 
-/** A batch of the caller's: its progress while it runs, its results once it ended; NotFoundError for anyone else's. */
+/** How long a read waits for a worker to answer a running batch's progress query. */
+const QUERY_DEADLINE_MS = 3_000;
+
+/**
+ * A batch of the caller's: its progress while it runs (from its workflow, through a worker: with none
+ * answering within QUERY_DEADLINE_MS, NoWorkerAnsweredError), its results once it ended (from
+ * history, no worker needed); NotFoundError for anyone else's.
+ */
 export async function readRerunBatch(client: Client, callerId: string, batchId: string): Promise<RerunBatch> {
   const batch = await describeBatch(client, batchId);
   if (batch?.memo.caller_id !== callerId) throw new NotFoundError(`No rerun batch ${batchId}.`);
   const handle = client.workflow.getHandle<typeof rerunBatchWorkflow>(batchId);
-  const state = batch.running ? await handle.query(batchProgressQuery) : await handle.result();
+  const state = batch.running ? await queryProgress(client, batchId) : await handle.result();
   return parseRecord(rerunBatchSchema, state, `Rerun batch ${batchId}`);
+}
+
+async function queryProgress(client: Client, batchId: string): Promise<unknown> {
+  const deadline = Date.now() + QUERY_DEADLINE_MS;
+  try {
+    return await client.connection.withDeadline(deadline, () => client.workflow.getHandle<typeof rerunBatchWorkflow>(batchId).query(batchProgressQuery));
+  } catch (err) {
+    if (!noWorkerAnswered(err, deadline)) throw err;
+    throw new NoWorkerAnsweredError(`Rerun batch ${batchId} is running, and no worker answered for its progress within ${QUERY_DEADLINE_MS / 1000} s (workers down, restarting or overloaded). Its reruns go on once one is back; retry shortly.`, { cause: err });
+  }
 }
 
 /** A batch workflow's memo and whether it still runs; undefined when there is no such batch. */

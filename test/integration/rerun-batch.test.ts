@@ -57,10 +57,21 @@ describe('bulk rerun (POST /api/v1/runs/rerun) across a worker SIGKILL', () => {
     const accepted = await json<{ batch_id: string; poll_url: string }>(await send(body, 'fix-editor'), 202);
     const poll = () => api.request(accepted.poll_url).then((res) => json<RerunBatch>(res, 200));
 
-    await eventually(async () => ((await poll()).started >= 40 ? true : undefined), 60_000, 'the batch under way');
+    const underWay = await eventually(async () => {
+      const seen = await poll();
+      return seen.started >= 40 ? seen : undefined;
+    }, 60_000, 'the batch under way');
     await first.kill('SIGKILL');
-    const { started: startedBeforeKill } = await poll().catch(() => ({ started: 0 }));
-    assert.ok(startedBeforeKill < RUNS, `the worker died mid-batch (${startedBeforeKill} of ${RUNS} started)`);
+    assert.ok(underWay.status === 'running' && underWay.started < RUNS, `the worker died mid-batch (${underWay.started} of ${RUNS} started)`);
+
+    // Its progress lives in the workflow: with no worker to answer, a read is a prompt 503 saying so.
+    const asked = Date.now();
+    const unanswered = await api.request(accepted.poll_url);
+    assert.equal(unanswered.headers.get('retry-after'), '5');
+    const problem = await expectProblem(unanswered, 503, 'unavailable');
+    assert.match(problem.detail, /no worker answered/);
+    assert.ok(Date.now() - asked < 8_000, `answered in ${Date.now() - asked} ms, not after the call timeout`);
+
     workers.push(await startWorkerProcess(workerOptions));
     const batch = await eventually(async () => {
       const seen = await poll();

@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
 import { UnreadableRecordError, ensureError } from '../../errors.js';
 import { InvalidCursorError } from '../../runs/cursor.js';
-import { InputRefusedError, LimitReachedError, NotFoundError, RunEndedError, RunRequestError } from '../../runs/errors.js';
+import { InputRefusedError, LimitReachedError, NoWorkerAnsweredError, NotFoundError, RunEndedError, RunRequestError } from '../../runs/errors.js';
 import type { Logger } from '../../logger.js';
 import { isTemporalUnreachable } from '../../temporal/errors.js';
 import { ApiError, problemBody } from '../problem.js';
@@ -45,6 +45,8 @@ function toApiError(thrown: unknown): ApiError {
     return new ApiError('validation_failed', 'The request query is not valid.', { errors: [{ path: 'query.cursor', message: thrown.message }] });
   }
   if (thrown instanceof UnreadableRecordError) return new ApiError('unreadable_record', thrown.message);
+  // Before the check below, which would find the timed-out query in its cause.
+  if (thrown instanceof NoWorkerAnsweredError) return new ApiError('unavailable', thrown.message, { headers: { [HEADER.retryAfter]: '5' } });
   if (isTemporalUnreachable(thrown)) {
     return new ApiError('unavailable', 'The workflow engine is not reachable right now. Retry shortly.', { headers: { [HEADER.retryAfter]: '5' } });
   }
