@@ -27,6 +27,7 @@ import { startService } from './service.js';
 import { fanOut, timeToFirstEvent, tokenLatency, under } from './sse.js';
 import { benchWebhooks } from './webhooks.js';
 import { percentile, round, runPool, versus } from './stats.js';
+import { unmetTargets } from './targets.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -181,12 +182,14 @@ async function inputSteps() {
   }
 }
 
-/** Writes bench/results/<file> (latest.json: the full bench; cluster.json: `--cluster`; input.json: `--only input`) and prints one line. */
+/** Writes bench/results/<file> (latest.json: the full bench; cluster.json: `--cluster`; input.json: `--only input`), prints it as one line, then the targets it did not meet (on stderr). */
 function writeReport(report: object, file = 'latest.json'): void {
   const dir = path.resolve(import.meta.dirname, 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, file), `${JSON.stringify(report, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(report)}\n`);
+  const unmet = unmetTargets(report);
+  process.stderr.write(unmet.length > 0 ? `bench: targets not met: ${unmet.join(', ')}\n` : 'bench: every target met\n');
 }
 
 async function main(): Promise<void> {
