@@ -48,7 +48,7 @@ export class NotFoundError extends Error {
 
 /**
  * What was asked lives in a running workflow's memory and no worker answered for it in time (all
- * down, or restarting): retrying shortly is worth it, as for an unreachable Temporal.
+ * down, restarting or overloaded): retrying shortly is worth it, as for an unreachable Temporal.
  */
 export class NoWorkerAnsweredError extends Error {
   override name = 'NoWorkerAnsweredError';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { z } from 'zod';
 import type { Caller } from '../api/callers.js';
@@ -88,17 +88,17 @@ export async function readRerunBatch(client: Client, callerId: string, batchId: 
   const batch = await describeBatch(client, batchId);
   if (batch?.memo.caller_id !== callerId) throw new NotFoundError(`No rerun batch ${batchId}.`);
   const handle = client.workflow.getHandle<typeof rerunBatchWorkflow>(batchId);
-  const state = batch.running ? await queryProgress(client, batchId) : await handle.result();
+  const state = batch.running ? await queryProgress(client, handle) : await handle.result();
   return parseRecord(rerunBatchSchema, state, `Rerun batch ${batchId}`);
 }
 
-async function queryProgress(client: Client, batchId: string): Promise<unknown> {
+async function queryProgress(client: Client, batch: WorkflowHandle<typeof rerunBatchWorkflow>): Promise<RerunBatch> {
   const deadline = Date.now() + QUERY_DEADLINE_MS;
   try {
-    return await client.connection.withDeadline(deadline, () => client.workflow.getHandle<typeof rerunBatchWorkflow>(batchId).query(batchProgressQuery));
+    return await client.connection.withDeadline(deadline, () => batch.query(batchProgressQuery));
   } catch (err) {
     if (!noWorkerAnswered(err, deadline)) throw err;
-    throw new NoWorkerAnsweredError(`Rerun batch ${batchId} is running, and no worker answered for its progress within ${QUERY_DEADLINE_MS / 1000} s (workers down, restarting or overloaded). Its reruns go on once one is back; retry shortly.`, { cause: err });
+    throw new NoWorkerAnsweredError(`Rerun batch ${batch.workflowId} is running, and no worker answered for its progress within ${QUERY_DEADLINE_MS / 1000} s (workers down, restarting or overloaded). Its reruns go on once one is back; retry shortly.`, { cause: err });
   }
 }
 
