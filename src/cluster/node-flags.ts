@@ -1,8 +1,8 @@
 /**
  * The V8 flags of API and worker processes: `npm run api` / `npm run worker` (package.json), the image
  * (deploy/docker/entrypoint.sh), `npm run cluster`'s processes and the bench's API process. The first
- * two cannot import this, so test/unit/node-flags.test.ts holds them to it. Neither flag is allowed
- * in NODE_OPTIONS, so they go on the command line.
+ * two cannot import this, so test/unit/node-flags.test.ts holds them to it. NODE_OPTIONS refuses
+ * `--heap-growing-percent`, so the flags go on the command line.
  *
  * - 4 MiB semi-spaces, both roles: Node 24's default young generation let one API process serving
  *   500 streams peak near 370 MiB, with more stream lag.
