@@ -1,6 +1,6 @@
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
-import { noWorkerAnswered } from '../temporal/errors.js';
 import { parseRecord } from '../temporal/payloads.js';
+import { queryIfAnswered } from '../temporal/query.js';
 import { RESULT_MEMO_KEY, progressQuery } from '../workflows/definitions.js';
 import { runStateSchema } from '../records/schemas.js';
 import type { AgentState, RunState, RunStatus } from '../workflows/types.js';
@@ -21,9 +21,6 @@ export interface RunSnapshot {
 
 /** WorkflowExecutionStarted, WorkflowTaskScheduled and WorkflowTaskStarted: a history no task has completed in yet. */
 const FIRST_TASK_EVENTS = 3;
-
-/** How long a poll waits for a worker to answer the progress query before answering from history alone. */
-const QUERY_DEADLINE_MS = 3_000;
 
 /** A run's memo: what the start wrote, and the final state the workflow adds when it ends. */
 const storedRunMemo = runMemoSchema.extend({ [RESULT_MEMO_KEY]: runStateSchema.optional() });
@@ -69,16 +66,12 @@ export async function readRun(client: Client, runId: string, callerId: string, {
   // Until its first workflow task completes, a run has done nothing: its state is the initial one, and a
   // query would only wait for that task. (Not for a rerun: its initial state lists the agents it reuses.)
   if (description.historyLength <= FIRST_TASK_EVENTS && !memo.rerun_of) return { state: stateFromHistory(description, memo), ...live };
-  const deadline = Date.now() + QUERY_DEADLINE_MS;
-  try {
-    const answer = await client.connection.withDeadline(deadline, () => client.workflow.getHandle(runId).query(progressQuery));
-    const state = parseRecord(runStateSchema, answer, `The progress of run ${runId}`);
-    progress?.set(runId, description.historyLength, state);
-    return { state, ...live };
-  } catch (err) {
-    if (!noWorkerAnswered(err, deadline)) throw err;
-    return { state: stateFromHistory(description, memo), ...live };
-  }
+  // With no worker to answer in time, the run is answered from history alone.
+  const answer = await queryIfAnswered(client, () => client.workflow.getHandle(runId).query(progressQuery));
+  if (answer === undefined) return { state: stateFromHistory(description, memo), ...live };
+  const state = parseRecord(runStateSchema, answer, `The progress of run ${runId}`);
+  progress?.set(runId, description.historyLength, state);
+  return { state, ...live };
 }
 
 /** Reads one of the caller's runs, or refuses with NotFoundError. */

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { z } from 'zod';
 import type { Caller } from '../api/callers.js';
 import type { ChainCatalog } from '../chains/catalog.js';
 import type { Config } from '../config.js';
 import { rerunBatchSchema, rerunFilterSchema } from '../records/schemas.js';
-import { noWorkerAnswered } from '../temporal/errors.js';
 import { parseRecord } from '../temporal/payloads.js';
+import { QUERY_DEADLINE_MS, queryIfAnswered } from '../temporal/query.js';
 import { CallerIdKey, RERUN_BATCH_WORKFLOW, batchProgressQuery } from '../workflows/definitions.js';
 import type { rerunBatchWorkflow } from '../workflows/rerun-batch.js';
 import type { RerunBatch, RerunFilter } from '../workflows/types.js';
@@ -76,30 +76,20 @@ export async function startRerunBatch(deps: { client: Client; config: Config; ca
   return batchId;
 }
 
-/** How long a read waits for a worker to answer a running batch's progress query. */
-const QUERY_DEADLINE_MS = 3_000;
-
 /**
  * A batch of the caller's: its progress while it runs (from its workflow, through a worker: with none
- * answering within QUERY_DEADLINE_MS, NoWorkerAnsweredError), its results once it ended (from
- * history, no worker needed); NotFoundError for anyone else's.
+ * answering in time, NoWorkerAnsweredError), its results once it ended (from history, no worker
+ * needed); NotFoundError for anyone else's.
  */
 export async function readRerunBatch(client: Client, callerId: string, batchId: string): Promise<RerunBatch> {
   const batch = await describeBatch(client, batchId);
   if (batch?.memo.caller_id !== callerId) throw new NotFoundError(`No rerun batch ${batchId}.`);
   const handle = client.workflow.getHandle<typeof rerunBatchWorkflow>(batchId);
-  const state = batch.running ? await queryProgress(client, handle) : await handle.result();
-  return parseRecord(rerunBatchSchema, state, `Rerun batch ${batchId}`);
-}
-
-async function queryProgress(client: Client, batch: WorkflowHandle<typeof rerunBatchWorkflow>): Promise<RerunBatch> {
-  const deadline = Date.now() + QUERY_DEADLINE_MS;
-  try {
-    return await client.connection.withDeadline(deadline, () => batch.query(batchProgressQuery));
-  } catch (err) {
-    if (!noWorkerAnswered(err, deadline)) throw err;
-    throw new NoWorkerAnsweredError(`Rerun batch ${batch.workflowId} is running, and no worker answered for its progress within ${QUERY_DEADLINE_MS / 1000} s (workers down, restarting or overloaded). Its reruns go on once one is back; retry shortly.`, { cause: err });
+  const state = batch.running ? await queryIfAnswered(client, () => handle.query(batchProgressQuery)) : await handle.result();
+  if (state === undefined) {
+    throw new NoWorkerAnsweredError(`Rerun batch ${batchId} is running, and no worker answered for its progress within ${QUERY_DEADLINE_MS / 1000} s (workers down, restarting or overloaded). Its reruns go on once one is back; retry shortly.`);
   }
+  return parseRecord(rerunBatchSchema, state, `Rerun batch ${batchId}`);
 }
 
 /** A batch workflow's memo and whether it still runs; undefined when there is no such batch. */

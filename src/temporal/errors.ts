@@ -35,18 +35,6 @@ export function isTemporalUnreachable(err: unknown): boolean {
   return false;
 }
 
-/**
- * A query found no worker to answer it: it ran out of time (DEADLINE_EXCEEDED, or CANCELLED once the
- * `deadline` it was given has passed: the server ends the call at the same deadline, and its reset can
- * arrive before our own timer fires), or the server refused it at once because no worker polled the
- * task queue recently (FAILED_PRECONDITION "no poller seen for task queue recently", e.g. ~20 s after
- * a worker was killed).
- */
-export function noWorkerAnswered(err: unknown, deadline: number): boolean {
-  if (hasGrpcStatus(err, status.DEADLINE_EXCEEDED, status.FAILED_PRECONDITION)) return true;
-  return hasGrpcStatus(err, status.CANCELLED) && Date.now() >= deadline;
-}
-
 /** Something the call meant to create exists already (e.g. a search attribute another worker added first). */
 export function isAlreadyExists(err: unknown): boolean {
   return hasGrpcStatus(err, status.ALREADY_EXISTS);

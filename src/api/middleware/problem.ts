@@ -45,7 +45,6 @@ function toApiError(thrown: unknown): ApiError {
     return new ApiError('validation_failed', 'The request query is not valid.', { errors: [{ path: 'query.cursor', message: thrown.message }] });
   }
   if (thrown instanceof UnreadableRecordError) return new ApiError('unreadable_record', thrown.message);
-  // Before the check below, which would find the timed-out query in its cause.
   if (thrown instanceof NoWorkerAnsweredError) return new ApiError('unavailable', thrown.message, { headers: { [HEADER.retryAfter]: '5' } });
   if (isTemporalUnreachable(thrown)) {
     return new ApiError('unavailable', 'The workflow engine is not reachable right now. Retry shortly.', { headers: { [HEADER.retryAfter]: '5' } });
