@@ -60,7 +60,7 @@ function commonProblems(route: RouteSpec): Record<number, ResponseSpec> {
   if (!route.public) {
     answers[401] = { description: 'unauthorized: missing or unknown API key' };
     answers[429] = { description: 'rate_limited: over a limit; see Retry-After', headers: ['Retry-After', 'RateLimit', 'RateLimit-Policy'] };
-    answers[503] = { description: 'unavailable: Temporal is unreachable or slow, or no worker answered for a running job in time; retry after Retry-After. chain_unavailable: the chain cannot run here' };
+    answers[503] = { description: 'unavailable: Temporal is unreachable or slow, or no worker answered for a running job in time (or failed the task that carried an answer); retry after Retry-After. chain_unavailable: the chain cannot run here' };
   }
   answers[500] = { description: 'internal: a bug on our side; quote the request_id' };
   return answers;

@@ -47,8 +47,9 @@ export class NotFoundError extends Error {
 }
 
 /**
- * What was asked lives in a running workflow's memory and no worker answered for it in time (all
- * down, restarting or overloaded): retrying shortly is worth it, as for an unreachable Temporal.
+ * What was asked needs a running workflow's worker and none answered for it in time (all down,
+ * restarting or overloaded), or the one that got it failed the workflow task that carried it, so
+ * nothing was recorded: retrying shortly is worth it, as for an unreachable Temporal.
  */
 export class NoWorkerAnsweredError extends Error {
   override name = 'NoWorkerAnsweredError';

@@ -4,7 +4,8 @@ import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { inputAnswered } from '../metrics.js';
 import { provideInputUpdate } from '../workflows/definitions.js';
 import type { InputAnswer, RunState } from '../workflows/types.js';
-import { InputRefusedError, NotFoundError, RunRequestError, type FieldProblem } from './errors.js';
+import { isWorkflowNotReady } from '../temporal/errors.js';
+import { InputRefusedError, NoWorkerAnsweredError, NotFoundError, RunRequestError, type FieldProblem } from './errors.js';
 import { canonicalJson } from './idempotency.js';
 import { readRun, runOwnedBy, type RunSnapshot } from './read.js';
 
@@ -45,6 +46,7 @@ export async function provideInput(client: Client, answer: ProvideInput): Promis
     return { step: accepted.step, answeredBy: accepted.answered_by };
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) throw refusal(answer.runId, err.cause);
+    if (isWorkflowNotReady(err)) throw new NoWorkerAnsweredError(NOT_TAKEN);
     if (!(err instanceof WorkflowNotFoundError)) throw err;
     // The run ended: it took this very answer before (a repeat of its Idempotency-Key), another one, or none.
     const after = await readRun(client, answer.runId, answer.callerId);
@@ -53,6 +55,8 @@ export async function provideInput(client: Client, answer: ProvideInput): Promis
     return { step: answer.step, answeredBy: answer.answeredBy };
   }
 }
+
+const NOT_TAKEN = 'The run could not take this answer just now: the workflow task that carried it failed, so nothing was recorded. Send it again shortly.';
 
 /**
  * The run as a read just after an answer shows it, with that answer in it. Temporal recorded the

@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { IllegalStateError, NamespaceNotFoundError } from '@temporalio/common';
 import { isGrpcServiceError } from '@temporalio/client';
+import proto from '@temporalio/proto';
 
 // How the service tells Temporal's errors apart: by the SDK's error classes and the gRPC status enum,
 // never by message text. The SDK wraps a failed gRPC call in a ServiceError (or a more specific
@@ -32,6 +33,23 @@ export function isTemporalUnreachable(err: unknown): boolean {
   // The service's namespace exists (workers and start-up check it): a Temporal server that cannot
   // read its database (PostgreSQL restarting) answers "namespace not found" for it meanwhile.
   for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof NamespaceNotFoundError) return true;
+  return false;
+}
+
+const WORKFLOW_NOT_READY = 'type.googleapis.com/temporal.api.errordetails.v1.WorkflowNotReadyFailure';
+
+/**
+ * The run cannot handle the request right now: 9 FAILED_PRECONDITION with a WorkflowNotReadyFailure
+ * detail. An update gets it when the workflow task that carried it failed (the worker never accepted
+ * it), or at once while the run's workflow tasks keep failing. Nothing was recorded; a later try can succeed.
+ */
+export function isWorkflowNotReady(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (!isGrpcServiceError(e) || e.code !== status.FAILED_PRECONDITION) continue;
+    const details = e.metadata.get('grpc-status-details-bin')[0];
+    if (!Buffer.isBuffer(details)) return false;
+    return proto.google.rpc.Status.decode(details).details.some((detail) => detail.type_url === WORKFLOW_NOT_READY);
+  }
   return false;
 }
 
