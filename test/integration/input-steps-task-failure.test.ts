@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import proto from '@temporalio/proto';
-import { expectProblem, json, pollRun, startAsync, type Run } from '../helpers/api-suite.js';
+import { expectProblem, getRun, json, pollRun, startAsync, type Run } from '../helpers/api-suite.js';
 import { startTestApi, type TestApi } from '../helpers/api.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { eventually } from '../helpers/runs.js';
 import { Started } from '../helpers/started.js';
 import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
 
@@ -30,37 +31,38 @@ void describe('POST /api/v1/runs/{run_id}/input when the workflow task carrying 
   after(() => started.stopAll());
 
   /**
-   * Plays a broken worker on the chain's task queue: polls workflow tasks until one carries an update,
-   * and fails it by completing it with an activity command that lacks its id and type. Tasks without
-   * one (the answer may reach the server after the first poll) are completed with no command.
+   * Plays a broken worker on the chain's task queue: takes the next workflow task, which must carry the
+   * answer's update, and fails it by completing it with an activity command that lacks its id and type.
    */
-  async function failTheTaskCarryingAnUpdate(): Promise<void> {
+  async function failTheNextWorkflowTask(): Promise<void> {
     const { namespace, taskQueue } = engine.config.temporal;
     const service = engine.connection.workflowService;
-    for (let polls = 0; polls < 20; polls++) {
-      const task = await service.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue }, identity: 'broken-worker' });
-      if (!task.taskToken?.length) continue;
-      const carriesUpdate = (task.messages ?? []).length > 0;
-      const commands = carriesUpdate ? [{ commandType: CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK, scheduleActivityTaskCommandAttributes: {} }] : [];
-      await service.respondWorkflowTaskCompleted({ namespace, taskToken: task.taskToken, identity: 'broken-worker', commands }).catch(() => undefined);
-      if (carriesUpdate) return;
-    }
-    throw new Error('no workflow task carried the answer');
+    let task;
+    do task = await service.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue }, identity: 'broken-worker' });
+    while (!task.taskToken?.length);
+    assert.equal(task.messages?.length, 1, 'the task carries the answer');
+    const badCommand = { commandType: CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK, scheduleActivityTaskCommandAttributes: {} };
+    await assert.rejects(service.respondWorkflowTaskCompleted({ namespace, taskToken: task.taskToken, identity: 'broken-worker', commands: [badCommand] }), 'Temporal refuses the command');
   }
 
   void it('answers 503 unavailable with Retry-After, and the run takes the answer sent again once a worker is back', async () => {
+    const worker = await engine.startWorker();
     const { run_id: runId } = await startAsync(api, 'approval', { input: { topic: 'failed task' } });
-    const body = { step: 'approval', value: { approved: true, note: 'second try' } };
+    await pollRun(api, runId, (run) => run.status === 'waiting_for_input');
+    // With no worker of ours polling, the answer's workflow task goes to the broken one.
+    worker.shutdown();
+    await eventually(async () => (worker.getState() === 'STOPPED' ? true : undefined), 20_000, 'the worker to stop');
 
+    const body = { step: 'approval', value: { approved: true, note: 'second try' } };
     const answering = api.request(`/api/v1/runs/${runId}/input`, { body });
-    await failTheTaskCarryingAnUpdate();
+    await failTheNextWorkflowTask();
     const refused = await answering;
     assert.equal(refused.headers.get('retry-after'), '5');
     const problem = await expectProblem(refused, 503, 'unavailable');
     assert.match(problem.detail, /could not take this answer.*nothing was recorded/);
 
     await engine.startWorker();
-    await pollRun(api, runId, (run) => run.status === 'waiting_for_input');
+    assert.equal((await getRun(api, runId)).status, 'waiting_for_input', 'the run still waits');
     const taken = await json<Run>(await api.request(`/api/v1/runs/${runId}/input`, { body }), 200);
     assert.equal(taken.agents[1]?.answered_by, 'caller');
     const done = await pollRun(api, runId, (run) => run.status === 'completed');
