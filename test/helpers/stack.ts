@@ -1,4 +1,5 @@
 import { after, before } from 'node:test';
+import type { Worker } from '@temporalio/worker';
 import { startTestApi, type TestApi } from './api.js';
 import { Started } from './started.js';
 import { startEngine, type TestEngine } from './engine.js';
@@ -9,6 +10,8 @@ import type { LocalRuns } from '../../src/runs/local-runs.js';
 export interface Stack {
   temporal: TestTemporal;
   engine: TestEngine;
+  /** The in-process worker; a suite may stop it to play a lost worker. */
+  worker: Worker;
   /** Present unless the suite asked for no API. */
   api: TestApi;
 }
@@ -36,7 +39,7 @@ export function useStack(options: StackOptions = {}): Stack {
     started.setup(async () => {
       stack.temporal = started.add('temporal', await startTestTemporal(), (t) => t.stop());
       stack.engine = started.add('engine', await startEngine(stack.temporal.address, options.env, { tokens: options.tokens, localRuns: options.localRuns }), (e) => e.stop());
-      await stack.engine.startWorker();
+      stack.worker = await stack.engine.startWorker();
       if (options.api !== false) stack.api = started.add('api', await startTestApi(stack.engine, options.api ?? {}), (a) => a.close());
     }),
   );

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import proto from '@temporalio/proto';
 import { expectProblem, getRun, json, pollRun, startAsync, type Run } from '../helpers/api-suite.js';
-import { startTestApi, type TestApi } from '../helpers/api.js';
-import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { eventually } from '../helpers/runs.js';
-import { Started } from '../helpers/started.js';
-import { startTestTemporal, type TestTemporal } from '../helpers/temporal.js';
+import { useStack } from '../helpers/stack.js';
 
 const { CommandType } = proto.temporal.api.enums.v1;
 
@@ -17,26 +14,15 @@ const { CommandType } = proto.temporal.api.enums.v1;
  * to send it again (503 unavailable, Retry-After), not given a 500, and the run must take it later.
  */
 void describe('POST /api/v1/runs/{run_id}/input when the workflow task carrying the answer fails', () => {
-  const started = new Started();
-  let engine: TestEngine;
-  let api: TestApi;
-
-  before(() =>
-    started.setup(async () => {
-      const temporal = started.add('temporal', await startTestTemporal(), (t: TestTemporal) => t.stop());
-      engine = started.add('engine', await startEngine(temporal.address), (e: TestEngine) => e.stop());
-      api = started.add('api', await startTestApi(engine), (a) => a.close(1_000));
-    }),
-  );
-  after(() => started.stopAll());
+  const stack = useStack();
 
   /**
    * Plays a broken worker on the chain's task queue: takes the next workflow task, which must carry the
    * answer's update, and fails it by completing it with an activity command that lacks its id and type.
    */
   async function failTheNextWorkflowTask(): Promise<void> {
-    const { namespace, taskQueue } = engine.config.temporal;
-    const service = engine.connection.workflowService;
+    const { namespace, taskQueue } = stack.engine.config.temporal;
+    const service = stack.engine.connection.workflowService;
     let task;
     do task = await service.pollWorkflowTaskQueue({ namespace, taskQueue: { name: taskQueue }, identity: 'broken-worker' });
     while (!task.taskToken?.length);
@@ -46,7 +32,7 @@ void describe('POST /api/v1/runs/{run_id}/input when the workflow task carrying 
   }
 
   void it('answers 503 unavailable with Retry-After, and the run takes the answer sent again once a worker is back', async () => {
-    const worker = await engine.startWorker();
+    const { api, engine, worker } = stack;
     const { run_id: runId } = await startAsync(api, 'approval', { input: { topic: 'failed task' } });
     await pollRun(api, runId, (run) => run.status === 'waiting_for_input');
     // With no worker of ours polling, the answer's workflow task goes to the broken one.
