@@ -54,7 +54,12 @@ export function inputRoutes(deps: ApiDeps): RouteSpec[] {
       public: true,
       params: respondTokenParam,
       body: linkAnswerRequest,
-      responses: { 200: { description: 'The answer was taken', schema: inputAcceptedSchema }, ...refusals },
+      responses: {
+        200: { description: 'The answer was taken', schema: inputAcceptedSchema },
+        ...refusals,
+        // Public, so the authenticated routes' common 503 is not added for it; the answer meets Temporal all the same.
+        503: { description: 'unavailable: Temporal is unreachable or slow, or the workflow task that carried the answer failed (nothing was recorded); retry after Retry-After', headers: ['Retry-After'] },
+      },
       async handler(ctx, { params, body }) {
         const target = deps.respondLinks.verify(params.token);
         if (!target) throw new ApiError('not_found', 'This respond link is not valid, or its step has expired.');
