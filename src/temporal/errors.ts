@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { status, type ServiceError as GrpcServiceError } from '@grpc/grpc-js';
 import { IllegalStateError, NamespaceNotFoundError } from '@temporalio/common';
 import { isGrpcServiceError } from '@temporalio/client';
 import proto from '@temporalio/proto';
@@ -9,17 +9,17 @@ import proto from '@temporalio/proto';
 
 export { status as GrpcStatus };
 
-/** The gRPC status of the first gRPC error along `err`'s cause chain; undefined when there is none. */
-export function grpcStatusOf(err: unknown): status | undefined {
+/** The first gRPC error along `err`'s cause chain; undefined when there is none. */
+function grpcErrorOf(err: unknown): GrpcServiceError | undefined {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (isGrpcServiceError(e)) return e.code;
+    if (isGrpcServiceError(e)) return e;
   }
   return undefined;
 }
 
-/** Whether `err` carries one of the gRPC statuses `codes` (see grpcStatusOf). */
+/** Whether `err` carries one of the gRPC statuses `codes` (see grpcErrorOf). */
 export function hasGrpcStatus(err: unknown, ...codes: status[]): boolean {
-  const code = grpcStatusOf(err);
+  const code = grpcErrorOf(err)?.code;
   return code !== undefined && codes.includes(code);
 }
 
@@ -44,13 +44,10 @@ const WORKFLOW_NOT_READY = 'type.googleapis.com/temporal.api.errordetails.v1.Wor
  * it), or at once while the run's workflow tasks keep failing. Nothing was recorded; a later try can succeed.
  */
 export function isWorkflowNotReady(err: unknown): boolean {
-  for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (!isGrpcServiceError(e) || e.code !== status.FAILED_PRECONDITION) continue;
-    const details = e.metadata.get('grpc-status-details-bin')[0];
-    if (!Buffer.isBuffer(details)) return false;
-    return proto.google.rpc.Status.decode(details).details.some((detail) => detail.type_url === WORKFLOW_NOT_READY);
-  }
-  return false;
+  const grpcError = grpcErrorOf(err);
+  if (grpcError?.code !== status.FAILED_PRECONDITION) return false;
+  const details = grpcError.metadata.get('grpc-status-details-bin')[0];
+  return Buffer.isBuffer(details) && proto.google.rpc.Status.decode(details).details.some((detail) => detail.type_url === WORKFLOW_NOT_READY);
 }
 
 /** Something the call meant to create exists already (e.g. a search attribute another worker added first). */
