@@ -33,8 +33,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const port = await freePort();
   const temporalPort = await freePort();
   const env: NodeJS.ProcessEnv = {};
-  // Only the machine's environment, none of the bench's own Chainport or Temporal settings.
-  for (const [key, value] of Object.entries(process.env)) if (!/^(TEMPORAL_|CHAINPORT_|LOG_LEVEL$|PORT$|HOST$|REDIS_URL$)/.test(key)) env[key] = value;
+  // Only the machine's environment, none of the bench's own Chainport or Temporal settings; but
+  // CHAINPORT_WORKER_NICE, to measure `npm start` with its worker threads at another priority (0: level).
+  for (const [key, value] of Object.entries(process.env)) if (!/^(TEMPORAL_|CHAINPORT_(?!WORKER_NICE)|LOG_LEVEL$|PORT$|HOST$|REDIS_URL$)/.test(key)) env[key] = value;
   Object.assign(env, {
     CHAINPORT_DATA_DIR: dataDir,
     CHAINPORT_CHAINS_DIR: options.chainsDir,

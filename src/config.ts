@@ -67,6 +67,7 @@ const envSchema = z.object({
   CHAINPORT_TEMPORAL_CALL_TIMEOUT: durationMs.refine((ms) => ms > 0, 'must be longer than 0, or every Temporal call fails at once').prefault('10s'),
   CHAINPORT_WORKER_MAX_ACTIVITIES: positiveInt.default(200),
   CHAINPORT_WORKER_MAX_WORKFLOW_TASKS: positiveInt.default(40),
+  CHAINPORT_WORKER_NICE: z.coerce.number().int().min(0).max(19).default(15),
   CHAINPORT_HEARTBEAT_THROTTLE: durationMs.prefault('200ms'),
   CHAINPORT_SHUTDOWN_GRACE: durationMs.prefault('30s'),
   OPENAI_BASE_URL: optionalUrl,
@@ -153,7 +154,14 @@ export interface Config {
     /** Deadline of one client call (describe, query, signal, start, cancel, list, count); long-polls get longer. */
     callTimeoutMs: number;
   };
-  worker: { maxActivities: number; maxWorkflowTasks: number; heartbeatThrottleMs: number; shutdownGraceMs: number };
+  worker: {
+    maxActivities: number;
+    maxWorkflowTasks: number;
+    /** How many nice values below the API the worker's threads run when `npm start` runs both; 0 leaves them level. */
+    nice: number;
+    heartbeatThrottleMs: number;
+    shutdownGraceMs: number;
+  };
   llm: LlmConfig;
   api: {
     port: number;
@@ -293,6 +301,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     worker: {
       maxActivities: e.CHAINPORT_WORKER_MAX_ACTIVITIES,
       maxWorkflowTasks: e.CHAINPORT_WORKER_MAX_WORKFLOW_TASKS,
+      nice: e.CHAINPORT_WORKER_NICE,
       heartbeatThrottleMs: e.CHAINPORT_HEARTBEAT_THROTTLE,
       shutdownGraceMs: e.CHAINPORT_SHUTDOWN_GRACE,
     },

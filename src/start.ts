@@ -8,6 +8,7 @@ import { connectClient, connectWorker } from './temporal/connection.js';
 import type { DevServer } from './temporal/dev-server.js';
 import { startEmbeddedTemporal } from './temporal/embedded.js';
 import { installTemporalRuntime } from './temporal/runtime.js';
+import { lowerWorkerThreadPriority } from './temporal/worker-priority.js';
 import { startTracing } from './telemetry/tracing.js';
 import { InProcessTokenChannel } from './tokens/in-process.js';
 import { LocalRuns } from './runs/local-runs.js';
@@ -53,6 +54,8 @@ async function main(): Promise<void> {
     // With the embedded server and no Redis, this worker runs every run: the API hears each run's progress and end at once.
     const localRuns = server && !redisTokens ? new LocalRuns() : undefined;
     const worker = await createWorker({ config, connection: workerConnection, client, tokens, localRuns, tracing });
+    const lowered = config.worker.nice > 0 ? lowerWorkerThreadPriority(config.worker.nice) : 0;
+    if (lowered) log.info({ threads: lowered, nice: config.worker.nice }, 'worker threads run below the API');
     const running = worker.run();
     const api = await startApi({ config, client, catalog, log, tokens, localRuns });
     printWelcome(api.url, api.devKey, server?.uiUrl, temporalAddress(config), config.webhooks.allowPrivate, describeProviders(config.llm));
