@@ -67,7 +67,7 @@ const envSchema = z.object({
   CHAINPORT_TEMPORAL_CALL_TIMEOUT: durationMs.refine((ms) => ms > 0, 'must be longer than 0, or every Temporal call fails at once').prefault('10s'),
   CHAINPORT_WORKER_MAX_ACTIVITIES: positiveInt.default(200),
   CHAINPORT_WORKER_MAX_WORKFLOW_TASKS: positiveInt.default(40),
-  CHAINPORT_WORKER_NICE: z.coerce.number().int().min(0).max(19).default(15),
+  CHAINPORT_WORKER_NICE: z.coerce.number().int().min(0).max(19).default(19),
   CHAINPORT_HEARTBEAT_THROTTLE: durationMs.prefault('200ms'),
   CHAINPORT_SHUTDOWN_GRACE: durationMs.prefault('30s'),
   OPENAI_BASE_URL: optionalUrl,

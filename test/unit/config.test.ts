@@ -25,8 +25,8 @@ describe('loadConfig: settings that keep operational surfaces closed', () => {
 });
 
 describe('loadConfig: the worker beside the API', () => {
-  it('runs the worker’s threads 15 nice values below the API by default, takes 0 to 19, and fails fast outside it', () => {
-    assert.equal(loadConfig({}).worker.nice, 15);
+  it('runs the worker’s threads 19 nice values below the API by default, takes 0 to 19, and fails fast outside it', () => {
+    assert.equal(loadConfig({}).worker.nice, 19);
     assert.equal(loadConfig({ CHAINPORT_WORKER_NICE: '0' }).worker.nice, 0);
     for (const bad of ['-1', '20', 'low']) assert.throws(() => loadConfig({ CHAINPORT_WORKER_NICE: bad }), (err: unknown) => err instanceof ConfigError && /CHAINPORT_WORKER_NICE/.test(err.message));
   });
